@@ -1,0 +1,80 @@
+/**
+ * The error taxonomy of sockwire. Every error has a stable `code` string (listed in docs/api.md)
+ * so that callers can branch on it without parsing messages.
+ *
+ * - {@link ProtocolError}: the peer broke RFC 6455; carries the close code we fail the connection with.
+ * - {@link HandshakeError}: the opening handshake failed; carries the HTTP status (server side: the
+ *   status we answer with; client side: the status we received, or 0 when none was received).
+ * - {@link InvalidStateError}: the caller misused the API; thrown synchronously.
+ */
+
+/** Stable error code strings. */
+export const ErrorCode = {
+  // Frame and message violations (ProtocolError).
+  InvalidOpcode: 'WS_ERR_INVALID_OPCODE',
+  UnexpectedRsvBit: 'WS_ERR_UNEXPECTED_RSV',
+  ControlFrameTooLong: 'WS_ERR_CONTROL_FRAME_TOO_LONG',
+  FragmentedControlFrame: 'WS_ERR_FRAGMENTED_CONTROL_FRAME',
+  MaskExpected: 'WS_ERR_EXPECTED_MASK',
+  MaskUnexpected: 'WS_ERR_UNEXPECTED_MASK',
+  InvalidPayloadLength: 'WS_ERR_INVALID_PAYLOAD_LENGTH',
+  UnexpectedContinuation: 'WS_ERR_UNEXPECTED_CONTINUATION',
+  ExpectedContinuation: 'WS_ERR_EXPECTED_CONTINUATION',
+  MessageTooBig: 'WS_ERR_MESSAGE_TOO_BIG',
+  InvalidUtf8: 'WS_ERR_INVALID_UTF8',
+  InvalidCloseCode: 'WS_ERR_INVALID_CLOSE_CODE',
+  InvalidClosePayload: 'WS_ERR_INVALID_CLOSE_PAYLOAD',
+  InvalidCompressedData: 'WS_ERR_INVALID_COMPRESSED_DATA',
+  // Opening handshake (HandshakeError).
+  HandshakeFailed: 'WS_ERR_HANDSHAKE_FAILED',
+  HandshakeTimeout: 'WS_ERR_HANDSHAKE_TIMEOUT',
+  HeadTooLarge: 'WS_ERR_HEAD_TOO_LARGE',
+  // API misuse (InvalidStateError, TypeError-like).
+  InvalidState: 'WS_ERR_INVALID_STATE',
+  InvalidArgument: 'WS_ERR_INVALID_ARGUMENT',
+  // Transport-level failures surfaced to the user.
+  ConnectionLost: 'WS_ERR_CONNECTION_LOST',
+  CloseTimeout: 'WS_ERR_CLOSE_TIMEOUT',
+} as const;
+
+export type ErrorCodeString = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** Base class of every error sockwire throws or emits. */
+export class WebSocketError extends Error {
+  readonly code: ErrorCodeString;
+
+  constructor(code: ErrorCodeString, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** The peer violated the protocol; the connection is failed with {@link ProtocolError.closeCode}. */
+export class ProtocolError extends WebSocketError {
+  /** The close code sent to the peer (RFC 6455 §7.4.1), e.g. 1002, 1007 or 1009. */
+  readonly closeCode: number;
+
+  constructor(code: ErrorCodeString, closeCode: number, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+    this.closeCode = closeCode;
+  }
+}
+
+/** The opening handshake failed (RFC 6455 §4). */
+export class HandshakeError extends WebSocketError {
+  /** HTTP status: the one answered (server) or received (client); 0 when there was none. */
+  readonly status: number;
+
+  constructor(code: ErrorCodeString, status: number, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+    this.status = status;
+  }
+}
+
+/** The API was used in a way the current state does not allow (e.g. `send()` before `open`). */
+export class InvalidStateError extends WebSocketError {
+  constructor(message: string, code: ErrorCodeString = ErrorCode.InvalidState) {
+    super(code, message);
+  }
+}
