@@ -1,0 +1,420 @@
+/**
+ * The WebSocket connection as a pure state machine (RFC 6455 §5–§7), in the sans-I/O style:
+ *
+ *              receive(bytes)                            takeOutgoing()
+ *   socket ──────────────────▶ ┌──────────────────────┐ ──────────────────▶ socket
+ *                              │ Connection           │
+ *                              │  FrameDecoder  ──▶ reassembly, UTF-8,     │
+ *                              │                    control frames, close  │
+ *   user   ◀────────────────── │  events[]            │ ◀────────────────── user
+ *            ConnectionEvent   └──────────────────────┘  send/ping/pong/close
+ *
+ * It never touches a socket, a timer or a random source: bytes go in, events and bytes come out, and
+ * mask keys come from an injected function. The wrapper (src/websocket.ts) moves bytes between this
+ * object and a real socket and turns events into the public API.
+ *
+ * States (§4.1, §7.1): the opening handshake is done before a Connection exists, so it starts OPEN.
+ *   OPEN ──close()──▶ CLOSING ──peer's Close──▶ CLOSED
+ *   OPEN ──peer's Close (we answer)──▶ CLOSED
+ *   OPEN/CLOSING ──protocol violation (we send Close with 1002/1007/1009)──▶ CLOSED
+ * In CLOSED the transport should be closed once the outgoing bytes are flushed (`transportShouldClose`).
+ */
+import { ErrorCode, InvalidStateError, ProtocolError } from '../errors.ts';
+import { CloseCode, isValidReceivedCloseCode, isValidSentCloseCode } from '../frame/close-code.ts';
+import { FrameDecoder, type FramePart } from '../frame/decoder.ts';
+import { encodeFrame } from '../frame/encoder.ts';
+import { MAX_CONTROL_PAYLOAD_LENGTH } from '../frame/frame.ts';
+import { Opcode } from '../frame/opcode.ts';
+import { Utf8Validator } from '../frame/utf8.ts';
+
+export type Role = 'client' | 'server';
+export type ConnectionState = 'open' | 'closing' | 'closed';
+
+export type ConnectionEvent =
+  /** A complete data message (§5.4 reassembled, §8.1 validated when text). */
+  | { readonly type: 'message'; readonly data: Uint8Array; readonly binary: boolean }
+  /** A Ping was received (§5.5.2); the Pong answer is already queued. */
+  | { readonly type: 'ping'; readonly data: Uint8Array }
+  /** A Pong was received (§5.5.3). */
+  | { readonly type: 'pong'; readonly data: Uint8Array }
+  /**
+   * A Close frame was received (§5.5.1, §7.1.5). When the peer started the closing handshake our
+   * answer is queued. `code` is 1005 when the frame had no status code (§7.1.5).
+   */
+  | { readonly type: 'close'; readonly code: number; readonly reason: string }
+  /** We failed the connection (§7.1.7); a Close frame with `error.closeCode` is queued. */
+  | { readonly type: 'fail'; readonly error: ProtocolError };
+
+export interface ConnectionOptions {
+  /** Which end we are: servers expect masked frames, clients mask what they send (§5.1). */
+  readonly role: Role;
+  /** Largest message (and frame) accepted, in bytes; larger fails the connection with 1009. */
+  readonly maxPayload: number;
+  /** Source of the 4-byte masking keys; required for clients (§5.3: "MUST be unpredictable"). */
+  readonly generateMaskKey?: (() => Uint8Array) | undefined;
+}
+
+/** The message being reassembled from fragments (§5.4). */
+interface PartialMessage {
+  readonly binary: boolean;
+  readonly chunks: Uint8Array[];
+  size: number;
+}
+
+/**
+ * §5.5.3 "If an endpoint receives a Ping frame and has not yet sent Pong frame(s) in response to
+ * previous Ping frame(s), the endpoint MAY elect to send a Pong frame for only the most recently
+ * processed Ping frame." Beyond this many unsent Pongs we do exactly that, so a ping flood cannot
+ * grow our outgoing buffer without bound.
+ */
+const MAX_UNSENT_PONGS = 16;
+
+const textEncoder = new TextEncoder();
+const textDecoder = new TextDecoder('utf-8', { fatal: true });
+const EMPTY = new Uint8Array(0);
+
+export class Connection {
+  readonly role: Role;
+  readonly #decoder: FrameDecoder;
+  readonly #generateMaskKey: (() => Uint8Array) | undefined;
+  #maxPayload: number;
+  #state: ConnectionState = 'open';
+  #closeSent = false;
+  #closeReceived = false;
+  #message: PartialMessage | null = null;
+  /** Validates the current text message across its frames and chunks. */
+  readonly #utf8 = new Utf8Validator();
+  /** True while an outgoing fragmented message is unfinished (§5.4). */
+  #sendingFragments = false;
+  #outgoing: Uint8Array[] = [];
+  #outgoingBytes = 0;
+  #unsentPongs = 0;
+  #lastPongIndex = -1;
+
+  constructor(options: ConnectionOptions) {
+    this.role = options.role;
+    this.#maxPayload = options.maxPayload;
+    this.#generateMaskKey = options.generateMaskKey;
+    if (this.role === 'client' && this.#generateMaskKey === undefined) {
+      throw new TypeError('a client Connection needs generateMaskKey (RFC 6455 §5.3)');
+    }
+    this.#decoder = new FrameDecoder({ expectMasked: this.role === 'server', maxPayload: options.maxPayload });
+  }
+
+  get state(): ConnectionState {
+    return this.#state;
+  }
+
+  /** Whether we have sent a Close frame. */
+  get closeSent(): boolean {
+    return this.#closeSent;
+  }
+
+  /** Whether we have received a Close frame. */
+  get closeReceived(): boolean {
+    return this.#closeReceived;
+  }
+
+  /**
+   * True once the connection is CLOSED: the transport should be closed after flushing the outgoing
+   * bytes. §7.1.1: "the server SHOULD close the underlying TCP connection first"; clients wait for it.
+   */
+  get transportShouldClose(): boolean {
+    return this.#state === 'closed';
+  }
+
+  /** Bytes queued by the core and not yet taken by the transport. */
+  get outgoingBytes(): number {
+    return this.#outgoingBytes;
+  }
+
+  /** Bytes received and not yet consumed (an incomplete frame). */
+  get bufferedIncoming(): number {
+    return this.#decoder.bufferedLength;
+  }
+
+  /** Lets extensions claim RSV bits (permessage-deflate uses RSV1). */
+  setAllowedRsv(bits: number): void {
+    this.#decoder.allowedRsv = bits;
+  }
+
+  /**
+   * Takes the bytes to write to the transport, in order. Everything queued since the last call
+   * leaves together, so the transport can write it with one `writev`.
+   */
+  takeOutgoing(): Uint8Array[] {
+    const out = this.#outgoing;
+    this.#outgoing = [];
+    this.#outgoingBytes = 0;
+    this.#unsentPongs = 0;
+    this.#lastPongIndex = -1;
+    return out;
+  }
+
+  /**
+   * Feeds bytes received from the transport.
+   * @returns the events they complete, in order. After a `close` or `fail` event the rest is ignored.
+   */
+  receive(bytes: Uint8Array): ConnectionEvent[] {
+    const events: ConnectionEvent[] = [];
+    if (this.#closeReceived || this.#state === 'closed') return events;
+    this.#decoder.push(bytes);
+    try {
+      let part = this.#decoder.next();
+      while (part !== null) {
+        if (this.#handlePart(part, events)) break;
+        part = this.#decoder.next();
+      }
+    } catch (error) {
+      if (!(error instanceof ProtocolError)) throw error;
+      this.#fail(error, events);
+    }
+    return events;
+  }
+
+  /**
+   * Queues a data message, or one fragment of it when `fin` is false (§5.4). Later fragments are sent
+   * with further calls; the `binary` flag of the first fragment decides the message type.
+   * @throws {InvalidStateError} after a Close frame was sent.
+   */
+  send(data: Uint8Array, binary: boolean, fin = true): void {
+    this.#assertCanSend('send a message');
+    // §5.4: the first fragment carries the message's opcode, the others are Continuation frames.
+    const opcode = this.#sendingFragments ? Opcode.Continuation : binary ? Opcode.Binary : Opcode.Text;
+    this.#sendingFragments = !fin;
+    this.#queue(encodeFrame(opcode, data, { fin, maskKey: this.#maskKey() }));
+  }
+
+  /**
+   * Queues a Ping (§5.5.2).
+   * @throws {InvalidStateError} after a Close frame was sent, or for a payload over 125 bytes.
+   */
+  ping(data: Uint8Array = EMPTY): void {
+    this.#assertCanSend('send a ping');
+    assertControlPayload(data, 'ping');
+    this.#queue(encodeFrame(Opcode.Ping, data, { maskKey: this.#maskKey() }));
+  }
+
+  /**
+   * Queues an unsolicited Pong (§5.5.3: "A Pong frame MAY be sent unsolicited. This serves as a
+   * unidirectional heartbeat.").
+   * @throws {InvalidStateError} after a Close frame was sent, or for a payload over 125 bytes.
+   */
+  pong(data: Uint8Array = EMPTY): void {
+    this.#assertCanSend('send a pong');
+    assertControlPayload(data, 'pong');
+    this.#queue(encodeFrame(Opcode.Pong, data, { maskKey: this.#maskKey() }));
+  }
+
+  /**
+   * Starts the closing handshake (§7.1.2). Does nothing if a Close frame was already sent.
+   * @param code - 1000, or an application code in 3000–4999 (§7.4.2); omitted: no status code.
+   * @param reason - at most 123 bytes of UTF-8 (§5.5: control payloads are at most 125 bytes).
+   * @throws {InvalidStateError} for an invalid code, a reason without a code, or a reason too long.
+   */
+  close(code?: number, reason = ''): void {
+    if (this.#closeSent) return;
+    if (code !== undefined && !isValidSentCloseCode(code)) {
+      throw new InvalidStateError(
+        `invalid close code ${code}: use 1000 or a code in 3000–4999 (RFC 6455 §7.4)`,
+        ErrorCode.InvalidArgument,
+      );
+    }
+    if (code === undefined && reason !== '') {
+      throw new InvalidStateError('a close reason needs a close code', ErrorCode.InvalidArgument);
+    }
+    this.#sendClose(code, reason);
+    if (this.#state === 'open') this.#state = 'closing';
+  }
+
+  /** The transport is gone (TCP closed or reset): nothing more can be sent or received. */
+  transportClosed(): void {
+    this.#state = 'closed';
+    this.#closeSent = true;
+  }
+
+  /** Handles one decoded piece of a frame; returns true when no further frames should be read. */
+  #handlePart(part: FramePart, events: ConnectionEvent[]): boolean {
+    const { header } = part;
+    switch (header.opcode) {
+      case Opcode.Ping:
+        this.#onPing(part.data, events);
+        return false;
+      case Opcode.Pong:
+        events.push({ type: 'pong', data: part.data });
+        return false;
+      case Opcode.Close:
+        this.#onClose(part.data, events);
+        return true;
+      default:
+        this.#onDataPart(part, events);
+        return false;
+    }
+  }
+
+  #onDataPart(part: FramePart, events: ConnectionEvent[]): void {
+    const { header, data } = part;
+    let message = this.#message;
+    if (part.offset === 0) {
+      if (header.opcode === Opcode.Continuation) {
+        // §5.4: a Continuation frame only continues a message that was started.
+        if (message === null) {
+          throw protocolError(ErrorCode.UnexpectedContinuation, 'continuation frame without a message to continue');
+        }
+      } else {
+        // §5.4: "The fragments of one message MUST NOT be interleaved between the fragments of another".
+        if (message !== null) {
+          throw protocolError(ErrorCode.ExpectedContinuation, 'new data frame inside a fragmented message');
+        }
+        message = { binary: header.opcode === Opcode.Binary, chunks: [], size: 0 };
+        this.#message = message;
+      }
+    }
+    message = message!;
+    message.size += data.length;
+    if (message.size > this.#maxPayload) {
+      throw new ProtocolError(
+        ErrorCode.MessageTooBig,
+        CloseCode.MessageTooBig,
+        `message exceeds maxPayload (${this.#maxPayload} bytes)`,
+      );
+    }
+    // §8.1: fail as soon as the bytes cannot be UTF-8, in the chunk where the bad byte arrives.
+    if (!message.binary && !this.#utf8.write(data)) throw invalidUtf8('text message');
+    if (data.length > 0) message.chunks.push(data);
+    if (!(part.last && header.fin)) return;
+
+    this.#message = null;
+    if (!message.binary && !this.#utf8.end()) throw invalidUtf8('text message');
+    events.push({ type: 'message', data: concat(message.chunks, message.size), binary: message.binary });
+  }
+
+  #onPing(data: Uint8Array, events: ConnectionEvent[]): void {
+    events.push({ type: 'ping', data });
+    // §5.5.2: "Upon receipt of a Ping frame, an endpoint MUST send a Pong frame in response, unless it
+    // already received a Close frame. ... A Pong frame sent in response to a Ping frame must have
+    // identical 'Application data' as found in the message body of the Ping frame being replied to."
+    if (this.#closeSent) return;
+    const pong = encodeFrame(Opcode.Pong, data, { maskKey: this.#maskKey() });
+    if (this.#unsentPongs >= MAX_UNSENT_PONGS && this.#lastPongIndex >= 0) {
+      // Answer only the most recent Ping (§5.5.3) instead of growing the queue.
+      const [old] = this.#outgoing.splice(this.#lastPongIndex, 1, concat(pong, byteLength(pong)));
+      this.#outgoingBytes += byteLength(pong) - (old?.length ?? 0);
+      return;
+    }
+    this.#queue([concat(pong, byteLength(pong))]);
+    this.#unsentPongs++;
+    this.#lastPongIndex = this.#outgoing.length - 1;
+  }
+
+  #onClose(payload: Uint8Array, events: ConnectionEvent[]): void {
+    // §5.5.1: "If there is a body, the first two bytes of the body MUST be a 2-byte unsigned integer
+    // ... representing a status code ... Following the 2-byte integer, the body MAY contain UTF-8-encoded data".
+    if (payload.length === 1) {
+      throw protocolError(ErrorCode.InvalidClosePayload, 'close frame with a 1-byte payload');
+    }
+    let code: number = CloseCode.NoStatusReceived; // §7.1.5: "If this Close control frame contains no status code, _The WebSocket Connection Close Code_ is considered to be 1005."
+    let reason = '';
+    if (payload.length >= 2) {
+      code = (payload[0]! << 8) | payload[1]!;
+      if (!isValidReceivedCloseCode(code)) {
+        throw protocolError(ErrorCode.InvalidCloseCode, `invalid close code ${code} received`);
+      }
+      try {
+        reason = textDecoder.decode(payload.subarray(2));
+      } catch {
+        throw invalidUtf8('close reason');
+      }
+    }
+    this.#closeReceived = true;
+    // §5.5.1: "If an endpoint receives a Close frame and did not previously send a Close frame, the
+    // endpoint MUST send a Close frame in response. (When sending a Close frame in response, the
+    // endpoint typically echos the status code it received.)"
+    if (!this.#closeSent) this.#sendClose(code === CloseCode.NoStatusReceived ? undefined : code, '');
+    this.#state = 'closed';
+    events.push({ type: 'close', code, reason });
+  }
+
+  /** §7.1.7 _Fail the WebSocket Connection_: send a Close frame with the error's code, then close. */
+  #fail(error: ProtocolError, events: ConnectionEvent[]): void {
+    this.#message = null;
+    this.#utf8.reset();
+    if (!this.#closeSent) this.#sendClose(error.closeCode, '');
+    this.#state = 'closed';
+    events.push({ type: 'fail', error });
+  }
+
+  #sendClose(code: number | undefined, reason: string): void {
+    let payload = EMPTY;
+    if (code !== undefined) {
+      const reasonBytes = textEncoder.encode(reason);
+      if (reasonBytes.length > MAX_CONTROL_PAYLOAD_LENGTH - 2) {
+        throw new InvalidStateError(
+          'a close reason must be at most 123 bytes of UTF-8 (RFC 6455 §5.5)',
+          ErrorCode.InvalidArgument,
+        );
+      }
+      payload = new Uint8Array(2 + reasonBytes.length);
+      payload[0] = code >>> 8;
+      payload[1] = code & 0xff;
+      payload.set(reasonBytes, 2);
+    }
+    // §5.5.1: "After sending a Close frame, the endpoint MUST NOT send any more data frames."
+    this.#closeSent = true;
+    this.#queue(encodeFrame(Opcode.Close, payload, { maskKey: this.#maskKey() }));
+  }
+
+  #assertCanSend(what: string): void {
+    if (this.#closeSent) {
+      throw new InvalidStateError(`cannot ${what}: the closing handshake has started (RFC 6455 §5.5.1)`);
+    }
+  }
+
+  #maskKey(): Uint8Array | undefined {
+    return this.#generateMaskKey?.();
+  }
+
+  #queue(chunks: Uint8Array[]): void {
+    for (const chunk of chunks) {
+      this.#outgoing.push(chunk);
+      this.#outgoingBytes += chunk.length;
+    }
+  }
+}
+
+function protocolError(code: (typeof ErrorCode)[keyof typeof ErrorCode], message: string): ProtocolError {
+  return new ProtocolError(code, CloseCode.ProtocolError, message);
+}
+
+function invalidUtf8(where: string): ProtocolError {
+  // §8.1 and §7.4.1: 1007 "data within a message that was not consistent with the type of the message".
+  return new ProtocolError(ErrorCode.InvalidUtf8, CloseCode.InvalidPayload, `invalid UTF-8 in ${where}`);
+}
+
+function assertControlPayload(data: Uint8Array, what: string): void {
+  if (data.length > MAX_CONTROL_PAYLOAD_LENGTH) {
+    throw new InvalidStateError(
+      `a ${what} payload must be at most 125 bytes (RFC 6455 §5.5)`,
+      ErrorCode.InvalidArgument,
+    );
+  }
+}
+
+function byteLength(chunks: readonly Uint8Array[]): number {
+  let total = 0;
+  for (const chunk of chunks) total += chunk.length;
+  return total;
+}
+
+/** Joins chunks; a single chunk is returned as is (no copy). */
+function concat(chunks: readonly Uint8Array[], total: number): Uint8Array {
+  if (chunks.length === 1) return chunks[0]!;
+  if (chunks.length === 0) return EMPTY;
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.length;
+  }
+  return out;
+}

@@ -1,0 +1,1 @@
+export { Connection, type ConnectionEvent, type ConnectionOptions, type ConnectionState, type Role } from './connection.ts';

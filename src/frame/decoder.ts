@@ -1,0 +1,210 @@
+/**
+ * Incremental frame decoder, RFC 6455 §5.2.
+ *
+ * Bytes go in with `push(chunk)` in whatever pieces TCP delivers; `next()` returns the next piece of
+ * a frame (a {@link FramePart}) or null when more bytes are needed. Everything the header tells is
+ * validated as soon as its bits are there, before any payload is buffered: a peer cannot make us
+ * allocate for a frame we are going to refuse.
+ *
+ * Data frame payloads are handed out as they arrive (unmasked, zero-copy views of the received
+ * chunks), so that a text message can be UTF-8-checked chunk by chunk and a large message is never
+ * copied by the decoder. Control frame payloads (at most 125 bytes) are handed out whole.
+ */
+import { ErrorCode, ProtocolError } from '../errors.ts';
+import { ByteQueue } from './byte-queue.ts';
+import { CloseCode } from './close-code.ts';
+import { type FrameHeader, MAX_CONTROL_PAYLOAD_LENGTH, RsvBit } from './frame.ts';
+import { applyMask } from './mask.ts';
+import { isControlOpcode, isKnownOpcode } from './opcode.ts';
+
+/** A piece of one frame's payload, in order. */
+export interface FramePart {
+  readonly header: FrameHeader;
+  /** Unmasked payload bytes (may be empty for an empty frame). */
+  readonly data: Uint8Array;
+  /** Position of `data[0]` within the frame's payload. */
+  readonly offset: number;
+  /** True for the part that ends the frame. */
+  readonly last: boolean;
+}
+
+export interface FrameDecoderOptions {
+  /**
+   * §5.1: a server "MUST close the connection upon receiving a frame that is not masked", and a
+   * client "MUST close a connection if it detects a masked frame". True on the server side.
+   */
+  readonly expectMasked: boolean;
+  /** Largest payload accepted in one frame; a larger announced length fails with 1009 at once. */
+  readonly maxPayload: number;
+}
+
+/** The decoder's states, by name: between frames, or inside a frame's payload. */
+type DecoderState =
+  | { readonly name: 'awaiting-header' }
+  | { readonly name: 'reading-payload'; readonly header: FrameHeader; received: number }
+  | { readonly name: 'failed' };
+
+const AWAITING_HEADER: DecoderState = { name: 'awaiting-header' };
+const FAILED: DecoderState = { name: 'failed' };
+const EMPTY = new Uint8Array(0);
+
+/** Decodes a stream of bytes into frames. Throws {@link ProtocolError} on the first violation. */
+export class FrameDecoder {
+  readonly #queue = new ByteQueue();
+  readonly #expectMasked: boolean;
+  #maxPayload: number;
+  /** RSV bits that negotiated extensions give a meaning to (§5.2); all others must be 0. */
+  #allowedRsv = 0;
+  #state: DecoderState = AWAITING_HEADER;
+
+  constructor(options: FrameDecoderOptions) {
+    this.#expectMasked = options.expectMasked;
+    this.#maxPayload = options.maxPayload;
+  }
+
+  /** Lets an extension claim RSV bits, as a mask of {@link RsvBit} values. */
+  set allowedRsv(bits: number) {
+    this.#allowedRsv = bits;
+  }
+
+  set maxPayload(value: number) {
+    this.#maxPayload = value;
+  }
+
+  /** Bytes received but not yet returned by `next()`. */
+  get bufferedLength(): number {
+    return this.#queue.length;
+  }
+
+  push(chunk: Uint8Array): void {
+    this.#queue.push(chunk);
+  }
+
+  /**
+   * The next piece of a frame, or null when more bytes are needed.
+   * @throws {ProtocolError} when the bytes violate RFC 6455; the decoder then stays failed.
+   */
+  next(): FramePart | null {
+    try {
+      return this.#next();
+    } catch (error) {
+      this.#state = FAILED;
+      throw error;
+    }
+  }
+
+  #next(): FramePart | null {
+    const state = this.#state;
+    if (state.name === 'reading-payload') return this.#readPayload(state);
+    if (state.name === 'failed') return null;
+    const header = this.#readHeader();
+    if (header === null) return null;
+    if (header.payloadLength === 0) return { header, data: EMPTY, offset: 0, last: true };
+    const reading: DecoderState = { name: 'reading-payload', header, received: 0 };
+    this.#state = reading;
+    return this.#readPayload(reading);
+  }
+
+  #readHeader(): FrameHeader | null {
+    const queue = this.#queue;
+    if (queue.length < 2) return null;
+    const byte0 = queue.peekByte(0);
+    const byte1 = queue.peekByte(1);
+    const fin = (byte0 & 0x80) !== 0;
+    const opcode = byte0 & 0x0f;
+    const masked = (byte1 & 0x80) !== 0;
+    const shortLength = byte1 & 0x7f;
+
+    // §5.2: "If a nonzero value is received and none of the negotiated extensions defines the
+    // meaning of such a nonzero value, the receiving endpoint MUST _Fail the WebSocket Connection_."
+    if ((byte0 & 0x70 & ~this.#allowedRsv) !== 0) {
+      throw protocolError(ErrorCode.UnexpectedRsvBit, 'RSV bits set without a negotiated extension');
+    }
+    // §5.2: "If an unknown opcode is received, the receiving endpoint MUST _Fail the WebSocket Connection_."
+    if (!isKnownOpcode(opcode)) {
+      throw protocolError(ErrorCode.InvalidOpcode, `reserved opcode 0x${opcode.toString(16)}`);
+    }
+    if (isControlOpcode(opcode)) {
+      // §5.5: "All control frames MUST have a payload length of 125 bytes or less and MUST NOT be fragmented."
+      if (!fin) throw protocolError(ErrorCode.FragmentedControlFrame, 'fragmented control frame');
+      if (shortLength > MAX_CONTROL_PAYLOAD_LENGTH) {
+        throw protocolError(ErrorCode.ControlFrameTooLong, 'control frame payload longer than 125 bytes');
+      }
+    }
+    // §5.1: clients mask every frame, servers mask none.
+    if (masked !== this.#expectMasked) {
+      throw this.#expectMasked
+        ? protocolError(ErrorCode.MaskExpected, 'a client frame was not masked')
+        : protocolError(ErrorCode.MaskUnexpected, 'a server frame was masked');
+    }
+
+    // §5.2 "Payload length: 7 bits, 7+16 bits, or 7+64 bits."
+    const lengthBytes = shortLength === 126 ? 2 : shortLength === 127 ? 8 : 0;
+    const headerLength = 2 + lengthBytes + (masked ? 4 : 0);
+    if (queue.length < headerLength) {
+      if (lengthBytes === 8 && queue.length >= 3 && (queue.peekByte(2) & 0x80) !== 0) {
+        throw msbError();
+      }
+      return null;
+    }
+    const headerBytes = queue.read(headerLength)!;
+    let payloadLength = shortLength;
+    if (lengthBytes === 2) {
+      payloadLength = (headerBytes[2]! << 8) | headerBytes[3]!;
+    } else if (lengthBytes === 8) {
+      const high = readUint32(headerBytes, 2);
+      // §5.2: "the most significant bit MUST be 0".
+      if (high >= 0x80000000) throw msbError();
+      // Lengths above 2^53 cannot be represented exactly; they are far over any maxPayload anyway.
+      payloadLength = high > 0x1fffff ? Number.POSITIVE_INFINITY : high * 0x100000000 + readUint32(headerBytes, 6);
+    }
+    if (payloadLength > this.#maxPayload) {
+      throw new ProtocolError(
+        ErrorCode.MessageTooBig,
+        CloseCode.MessageTooBig,
+        `frame payload of ${payloadLength} bytes exceeds maxPayload (${this.#maxPayload})`,
+      );
+    }
+    return {
+      fin,
+      rsv1: (byte0 & RsvBit.rsv1) !== 0,
+      rsv2: (byte0 & RsvBit.rsv2) !== 0,
+      rsv3: (byte0 & RsvBit.rsv3) !== 0,
+      opcode,
+      masked,
+      payloadLength,
+      // Copied: the header bytes may be a view into a chunk the application will keep.
+      maskKey: masked ? headerBytes.slice(headerLength - 4, headerLength) : undefined,
+    };
+  }
+
+  #readPayload(state: DecoderState & { name: 'reading-payload' }): FramePart | null {
+    const { header } = state;
+    const remaining = header.payloadLength - state.received;
+    let data: Uint8Array | null;
+    if (isControlOpcode(header.opcode)) {
+      data = this.#queue.read(remaining); // whole, at most 125 bytes
+    } else {
+      data = this.#queue.length === 0 ? null : this.#queue.readSome(remaining);
+    }
+    if (data === null) return null;
+    const offset = state.received;
+    if (header.maskKey !== undefined) applyMask(data, header.maskKey, offset);
+    state.received += data.length;
+    const last = state.received === header.payloadLength;
+    if (last) this.#state = AWAITING_HEADER;
+    return { header, data, offset, last };
+  }
+}
+
+function readUint32(bytes: Uint8Array, at: number): number {
+  return ((bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!) >>> 0;
+}
+
+function protocolError(code: (typeof ErrorCode)[keyof typeof ErrorCode], message: string): ProtocolError {
+  return new ProtocolError(code, CloseCode.ProtocolError, message);
+}
+
+function msbError(): ProtocolError {
+  return protocolError(ErrorCode.InvalidPayloadLength, 'the most significant bit of a 64-bit payload length is set');
+}

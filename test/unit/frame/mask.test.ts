@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { applyMask } from '../../../src/frame/mask.ts';
+import { seededRandom } from '../../helpers/bytes.ts';
+
+function referenceMask(data: Uint8Array, key: Uint8Array, offset: number): Uint8Array {
+  return data.map((byte, i) => byte ^ key[(offset + i) % 4]!);
+}
+
+describe('RFC 6455 §5.3 masking', () => {
+  it('masks the §5.7 "Hello" example', () => {
+    const data = Uint8Array.from(Buffer.from('Hello'));
+    applyMask(data, Uint8Array.of(0x37, 0xfa, 0x21, 0x3d));
+    expect(Buffer.from(data).toString('hex')).toBe('7f9f4d5158');
+  });
+
+  it('matches a byte-by-byte reference for every length, alignment and offset', () => {
+    const random = seededRandom(42);
+    const key = Uint8Array.of(0x12, 0x34, 0x56, 0x78);
+    const backing = new Uint8Array(300);
+    for (let length = 0; length < 200; length += 7) {
+      for (let alignment = 0; alignment < 4; alignment++) {
+        for (let offset = 0; offset < 4; offset++) {
+          const view = backing.subarray(alignment, alignment + length);
+          for (let i = 0; i < view.length; i++) view[i] = Math.floor(random() * 256);
+          const expected = referenceMask(view, key, offset);
+          applyMask(view, key, offset);
+          expect(Array.from(view)).toEqual(Array.from(expected));
+        }
+      }
+    }
+  });
+
+  it('unmasks a payload chunk by chunk with offsets', () => {
+    const random = seededRandom(7);
+    const key = Uint8Array.of(1, 2, 3, 4);
+    const original = Uint8Array.from({ length: 1000 }, () => Math.floor(random() * 256));
+    const masked = referenceMask(original, key, 0);
+    let at = 0;
+    for (const size of [1, 3, 64, 5, 300, 627]) {
+      applyMask(masked.subarray(at, at + size), key, at);
+      at += size;
+    }
+    expect(Array.from(masked)).toEqual(Array.from(original));
+  });
+});
