@@ -1,0 +1,64 @@
+/**
+ * Picks the WebSocket implementation the Autobahn agents run against.
+ *
+ * `AUTOBAHN_IMPL=sockwire` (default) loads this repository's library from `../src/index.ts`;
+ * `AUTOBAHN_IMPL=ws` loads the `ws` package (a devDependency) as a stand-in, so the harness
+ * can be developed and validated before sockwire exists, and compared against it afterwards.
+ * `AUTOBAHN_DEFLATE=1` turns on permessage-deflate (only the `ws` stand-in has it for now;
+ * it is used to measure how long sections 12.x and 13.x take).
+ *
+ * Only the ws-compatible subset of the API that the agents use is typed here, so this file
+ * type-checks whatever `src/index.ts` exports today.
+ */
+
+export interface AgentSocket {
+  on(event: 'open', listener: () => void): this;
+  on(event: 'message', listener: (data: Buffer, isBinary: boolean) => void): this;
+  on(event: 'close', listener: (code: number, reason: Buffer) => void): this;
+  on(event: 'error', listener: (err: Error) => void): this;
+  send(data: Buffer | string, options: { binary: boolean }): void;
+  close(): void;
+}
+
+export interface AgentServer {
+  on(event: 'listening', listener: () => void): this;
+  on(event: 'connection', listener: (ws: AgentSocket) => void): this;
+  on(event: 'error', listener: (err: Error) => void): this;
+  close(): void;
+}
+
+export interface Impl {
+  readonly name: string;
+  readonly WebSocket: new (url: string, options: Record<string, unknown>) => AgentSocket;
+  readonly WebSocketServer: new (options: Record<string, unknown>) => AgentServer;
+  /** Extra options for both constructors (e.g. permessage-deflate for the ws stand-in). */
+  readonly extraOptions: Record<string, unknown>;
+}
+
+/** 64 MiB: section 9.x sends messages of up to 16 MiB. */
+export const MAX_PAYLOAD = 64 * 1024 * 1024;
+
+export async function loadImpl(): Promise<Impl> {
+  const name = process.env.AUTOBAHN_IMPL ?? 'sockwire';
+  const deflate = process.env.AUTOBAHN_DEFLATE === '1';
+  let mod: unknown;
+  if (name === 'ws') {
+    mod = await import('ws');
+  } else if (name === 'sockwire') {
+    mod = await import('../src/index.ts');
+  } else {
+    throw new Error(`AUTOBAHN_IMPL must be "sockwire" or "ws", got "${name}"`);
+  }
+  const { WebSocket, WebSocketServer } = mod as Partial<Impl>;
+  if (typeof WebSocket !== 'function' || typeof WebSocketServer !== 'function') {
+    throw new Error(`${name} does not export WebSocket and WebSocketServer (yet)`);
+  }
+  let extraOptions: Record<string, unknown> = {};
+  if (name === 'ws') {
+    // ws's client offers permessage-deflate by default and its server does not: make both explicit.
+    extraOptions = { perMessageDeflate: deflate };
+  } else if (deflate) {
+    extraOptions = { perMessageDeflate: true };
+  }
+  return { name, WebSocket, WebSocketServer, extraOptions };
+}
