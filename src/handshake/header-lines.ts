@@ -1,0 +1,64 @@
+/**
+ * Writing header field lines safely: every name must be a token and no value may carry CR, LF or
+ * another control character, so that caller-supplied headers can never split the message
+ * (response splitting, RFC 7230 §9.4) or forge fields the handshake sets itself.
+ */
+
+import { isToken } from './headers.ts';
+
+/**
+ * Throws unless `name` is a valid field name (RFC 7230 §3.2: `field-name = token`).
+ *
+ * @param name - The field name.
+ * @throws {TypeError} When `name` is not a token.
+ */
+export function assertFieldName(name: string): void {
+  if (typeof name !== 'string' || !isToken(name)) {
+    throw new TypeError(`Invalid HTTP header name: ${JSON.stringify(name)}`);
+  }
+}
+
+/**
+ * Throws unless `value` is a valid field value: RFC 7230 §3.2 `field-value = *( field-content /
+ * obs-fold )` whose characters are VCHAR, obs-text, SP or HTAB — in particular no CR or LF.
+ *
+ * @param name - The field name, for the error message.
+ * @param value - The field value.
+ * @throws {TypeError} When `value` is not a string or contains a control character other than HTAB.
+ */
+export function assertFieldValue(name: string, value: string): void {
+  if (typeof value !== 'string') throw new TypeError(`Value of HTTP header ${name} must be a string`);
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if ((code < 0x20 && code !== 0x09) || code === 0x7f) {
+      throw new TypeError(
+        `Invalid character in the value of HTTP header ${name} (CR, LF and controls are refused)`,
+      );
+    }
+  }
+}
+
+/**
+ * Formats caller-supplied header fields as `Name: value\r\n` lines.
+ *
+ * @param headers - Extra fields, or `undefined`.
+ * @param reserved - Lowercase names the handshake writes itself; supplying one is an error.
+ * @returns The lines, each terminated by CRLF (empty string when there are none).
+ * @throws {TypeError} On an invalid name or value, or a reserved name.
+ */
+export function formatHeaderFields(
+  headers: Readonly<Record<string, string>> | undefined,
+  reserved: readonly string[],
+): string {
+  if (headers === undefined) return '';
+  let out = '';
+  for (const [name, value] of Object.entries(headers)) {
+    assertFieldName(name);
+    if (reserved.includes(name.toLowerCase())) {
+      throw new TypeError(`HTTP header ${name} is set by the handshake and cannot be overridden`);
+    }
+    assertFieldValue(name, value);
+    out += `${name}: ${value}\r\n`;
+  }
+  return out;
+}

@@ -1,0 +1,387 @@
+/**
+ * The server side of the opening handshake (RFC 6455 §4.2): validate the client's request, then
+ * answer 101 Switching Protocols or an HTTP error.
+ *
+ * ```
+ *   RequestHead ──▶ validateUpgradeRequest ──▶ UpgradeRequest ──▶ (choose subprotocol, extensions)
+ *                          │ HandshakeError(status)                        │
+ *                          ▼                                               ▼
+ *      buildRejectResponse(status, message, rejectionHeaders(error))   buildAcceptResponse
+ * ```
+ */
+
+import { ErrorCode, HandshakeError } from '../errors.ts';
+import { computeAcceptKey, isValidKey } from './accept-key.ts';
+import { assertFieldValue, formatHeaderFields } from './header-lines.ts';
+import {
+  asciiEqualsIgnoreCase,
+  containsToken,
+  type ExtensionOffer,
+  isToken,
+  isValidHostField,
+  parseExtensions,
+  parseSubprotocols,
+} from './headers.ts';
+import type { RequestHead } from './http.ts';
+
+/**
+ * Message prefix of the {@link HandshakeError} thrown when `Sec-WebSocket-Version` is missing or
+ * not 13; {@link rejectionHeaders} recognises it and adds `Sec-WebSocket-Version: 13`.
+ */
+export const UNSUPPORTED_VERSION_MESSAGE = 'Unsupported WebSocket version';
+
+/** The only protocol version this library speaks (RFC 6455 §4.1 item 9, §11.3.5). */
+const WEBSOCKET_VERSION = '13';
+
+/** A validated client handshake (RFC 6455 §4.2.1). */
+export interface UpgradeRequest {
+  /** `Sec-WebSocket-Key`, to be passed to {@link buildAcceptResponse}. */
+  readonly key: string;
+  /** `Host`. */
+  readonly host: string;
+  /** The request target, e.g. `/chat?room=1` (the /resource name/ of RFC 6455 §3). */
+  readonly path: string;
+  /** `Origin`, when sent (browsers always send it; RFC 6455 §4.2.1 item 7, §10.2). */
+  readonly origin: string | undefined;
+  /** Subprotocols offered in `Sec-WebSocket-Protocol`, in the client's order of preference. */
+  readonly protocols: readonly string[];
+  /** Extensions offered in `Sec-WebSocket-Extensions`, in order. */
+  readonly extensions: readonly ExtensionOffer[];
+  /** The whole request head, for anything else the application wants to look at. */
+  readonly head: RequestHead;
+}
+
+function reject(status: number, message: string): HandshakeError {
+  return new HandshakeError(ErrorCode.HandshakeFailed, status, message);
+}
+
+/** Whether `httpVersion` ("major.minor") is at least 1.1. */
+function isHttp11OrHigher(httpVersion: string): boolean {
+  const dot = httpVersion.indexOf('.');
+  const major = Number(httpVersion.slice(0, dot));
+  const minor = Number(httpVersion.slice(dot + 1));
+  return dot > 0 && (major > 1 || (major === 1 && minor >= 1));
+}
+
+/**
+ * Whether the request target has origin-form (`/path?query`) or absolute-form
+ * (`scheme://authority/path`), the two forms a GET may use (RFC 7230 §5.3.1, §5.3.2: "a server
+ * MUST accept the absolute-form in requests").
+ */
+function isValidTarget(target: string): boolean {
+  if (target.charCodeAt(0) === 0x2f) return true; // "/"
+  // absolute-form: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) (RFC 3986 §3.1), then "://".
+  let i = 0;
+  for (; i < target.length; i++) {
+    const c = target.charCodeAt(i) | 0x20;
+    const isAlpha = c >= 0x61 && c <= 0x7a;
+    const isOther = i > 0 && ((c >= 0x30 && c <= 0x39) || c === 0x2b || c === 0x2d || c === 0x2e);
+    if (!isAlpha && !isOther) break;
+  }
+  return i > 0 && target.startsWith('://', i);
+}
+
+/**
+ * Validates a client's opening handshake (RFC 6455 §4.2.1) and extracts what the server needs.
+ *
+ * Checks, in this order (the first failure wins):
+ * 1. method is `GET` → else 405;
+ * 2. HTTP version ≥ 1.1 → else 400;
+ * 3. a request with neither an `Upgrade` field nor `Connection: upgrade` is plain HTTP → 426;
+ * 4. exactly one valid `Host` → else 400; a valid request target → else 400;
+ * 5. `Upgrade` contains `websocket` → else 400; `Connection` contains `upgrade` → else 400;
+ * 6. `Sec-WebSocket-Version` is `13` → else 426, message starting with
+ *    {@link UNSUPPORTED_VERSION_MESSAGE} (checked before the key, so that a client of another
+ *    version, whose key may look different, learns which version to retry with);
+ * 7. `Sec-WebSocket-Key` decodes to 16 bytes → else 400;
+ * 8. `Sec-WebSocket-Protocol` and `Sec-WebSocket-Extensions` are well-formed → else 400.
+ *
+ * @param head - A request head from {@link HttpHeadParser.forRequests}.
+ * @returns The validated request.
+ * @throws {HandshakeError} `WS_ERR_HANDSHAKE_FAILED` with `status` 400, 405 or 426: answer with
+ * {@link buildRejectResponse}`(error.status, error.message, rejectionHeaders(error))`.
+ */
+export function validateUpgradeRequest(head: RequestHead): UpgradeRequest {
+  const { headers } = head;
+
+  // §4.2.1 item 1: "An HTTP/1.1 or higher GET request, including a "Request-URI" [RFC2616] that
+  // should be interpreted as a /resource name/ defined in Section 3 (or an absolute HTTP/HTTPS URI
+  // containing the /resource name/)." Methods are case-sensitive (RFC 7230 §3.1.1).
+  if (head.method !== 'GET') {
+    throw reject(405, 'Method Not Allowed: the WebSocket opening handshake must be a GET request');
+  }
+  if (!isHttp11OrHigher(head.httpVersion)) {
+    throw reject(400, 'Bad Request: the WebSocket opening handshake requires HTTP/1.1 or higher');
+  }
+
+  const upgrade = headers.get('upgrade');
+  const connection = headers.get('connection');
+  // Neither field: a plain HTTP request to a WebSocket-only endpoint. RFC 7231 §6.5.15: "The 426
+  // (Upgrade Required) status code indicates that the server refuses to perform the request using
+  // the current protocol but might be willing to do so after the client upgrades to a different
+  // protocol."
+  if (upgrade === undefined && !containsToken(connection, 'upgrade')) {
+    throw reject(426, 'Upgrade Required: this endpoint only accepts WebSocket connections');
+  }
+
+  // §4.2.1 item 2: "A |Host| header field containing the server's authority." RFC 7230 §5.4: "A
+  // server MUST respond with a 400 (Bad Request) status code to any HTTP/1.1 request message that
+  // lacks a Host header field and to any that contains more than one Host header field or a Host
+  // header field with an invalid field-value."
+  let hostCount = 0;
+  for (let i = 0; i < head.rawHeaders.length; i += 2) {
+    if (asciiEqualsIgnoreCase(head.rawHeaders[i]!, 'host')) hostCount++;
+  }
+  const host = headers.get('host');
+  if (host === undefined) throw reject(400, 'Bad Request: missing Host header');
+  if (hostCount > 1) throw reject(400, 'Bad Request: more than one Host header');
+  if (!isValidHostField(host)) throw reject(400, 'Bad Request: invalid Host header');
+  if (!isValidTarget(head.target)) throw reject(400, 'Bad Request: invalid request target');
+
+  // §4.2.1 item 3: "An |Upgrade| header field containing the value "websocket", treated as an ASCII
+  // case-insensitive value."
+  if (!containsToken(upgrade, 'websocket')) {
+    throw reject(400, 'Bad Request: the Upgrade header must contain "websocket"');
+  }
+  // §4.2.1 item 4: "A |Connection| header field that includes the token "Upgrade", treated as an
+  // ASCII case-insensitive value."
+  if (!containsToken(connection, 'upgrade')) {
+    throw reject(400, 'Bad Request: the Connection header must contain "Upgrade"');
+  }
+
+  // §4.2.1 item 6: "A |Sec-WebSocket-Version| header field, with a value of 13." §4.2.2: "If this
+  // version does not match a version understood by the server, the server MUST abort the WebSocket
+  // handshake described in this section and instead send an appropriate HTTP error code (such as
+  // 426 Upgrade Required) and a |Sec-WebSocket-Version| header field indicating the version(s) the
+  // server is capable of understanding."
+  const version = headers.get('sec-websocket-version');
+  if (version !== WEBSOCKET_VERSION) {
+    throw reject(
+      426,
+      `${UNSUPPORTED_VERSION_MESSAGE}: Sec-WebSocket-Version must be ${WEBSOCKET_VERSION}` +
+        (version === undefined ? ' (header missing)' : ''),
+    );
+  }
+
+  // §4.2.1 item 5: "A |Sec-WebSocket-Key| header field with a base64-encoded (see Section 4 of
+  // [RFC4648]) value that, when decoded, is 16 bytes in length."
+  const key = headers.get('sec-websocket-key');
+  if (key === undefined) throw reject(400, 'Bad Request: missing Sec-WebSocket-Key header');
+  if (!isValidKey(key)) {
+    throw reject(400, 'Bad Request: Sec-WebSocket-Key must be the base64 encoding of 16 bytes');
+  }
+
+  // §4.2.1 items 8–9 (optional fields); syntax errors are 400s thrown by the parsers.
+  const protocolField = headers.get('sec-websocket-protocol');
+  const protocols = protocolField === undefined ? [] : parseSubprotocols(protocolField);
+  const extensionField = headers.get('sec-websocket-extensions');
+  const extensions = extensionField === undefined ? [] : parseExtensions(extensionField);
+
+  return Object.freeze({
+    key,
+    host,
+    path: head.target,
+    // §4.2.1 item 7: "Optionally, an |Origin| header field. This header field is sent by all
+    // browser clients."
+    origin: headers.get('origin'),
+    protocols: Object.freeze(protocols),
+    extensions: Object.freeze(extensions),
+    head,
+  });
+}
+
+/**
+ * The extra header fields a rejection must carry, given the error {@link validateUpgradeRequest}
+ * threw:
+ * - 426 for an unsupported version: `Sec-WebSocket-Version: 13` (RFC 6455 §4.2.2) and
+ *   `Upgrade: websocket`;
+ * - any other 426: `Upgrade: websocket` (RFC 7231 §6.5.15: "The server MUST send an Upgrade header
+ *   field in a 426 response to indicate the required protocol(s)");
+ * - 405: `Allow: GET` (RFC 7231 §6.5.5: "The origin server MUST generate an Allow header field in
+ *   a 405 response containing a list of the target resource's currently supported methods").
+ *
+ * @param error - The error thrown by {@link validateUpgradeRequest} (or by the head parser).
+ * @returns Header fields to pass to {@link buildRejectResponse}; empty when none are needed.
+ * @throws Never.
+ */
+export function rejectionHeaders(error: HandshakeError): Record<string, string> {
+  if (error.status === 405) return { Allow: 'GET' };
+  if (error.status === 426) {
+    if (error.message.startsWith(UNSUPPORTED_VERSION_MESSAGE)) {
+      return { Upgrade: 'websocket', 'Sec-WebSocket-Version': WEBSOCKET_VERSION };
+    }
+    return { Upgrade: 'websocket' };
+  }
+  return {};
+}
+
+/** What the server answers a valid handshake with. */
+export interface AcceptOptions {
+  /** The client's `Sec-WebSocket-Key` ({@link UpgradeRequest.key}). */
+  readonly key: string;
+  /** The selected subprotocol, one of those the client offered; omitted when none. */
+  readonly protocol?: string | undefined;
+  /** The accepted extensions, already serialized (see {@link serializeExtensions}); omitted when none. */
+  readonly extensions?: string | undefined;
+  /** Extra header fields (e.g. `Set-Cookie`). */
+  readonly headers?: Readonly<Record<string, string>> | undefined;
+}
+
+/** Fields {@link buildAcceptResponse} writes itself. */
+const ACCEPT_RESERVED = [
+  'upgrade',
+  'connection',
+  'sec-websocket-accept',
+  'sec-websocket-protocol',
+  'sec-websocket-extensions',
+  'sec-websocket-version',
+];
+
+/**
+ * Builds the server's 101 response (RFC 6455 §4.2.2 step 5):
+ *
+ * ```
+ * HTTP/1.1 101 Switching Protocols
+ * Upgrade: websocket
+ * Connection: Upgrade
+ * Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=
+ * [Sec-WebSocket-Protocol: chat]
+ * [Sec-WebSocket-Extensions: permessage-deflate]
+ * [extra headers]
+ * ```
+ *
+ * §4.2.2 step 5.1: "A Status-Line with a 101 response code as per RFC 2616 [RFC2616]. Such a
+ * response could look like "HTTP/1.1 101 Switching Protocols"." Steps 5.2–5.3: "An |Upgrade| header
+ * field with value "websocket"", "A |Connection| header field with value "Upgrade"".
+ *
+ * @param options - Key, selected subprotocol and extensions, extra fields.
+ * @param sha1 - SHA-1 of a string, returning 20 bytes.
+ * @returns The response head, ending with the blank line, ready to write (ASCII unless the caller's
+ * extra header values are not).
+ * @throws {TypeError} When `protocol` is not a token, `extensions` or an extra value contains CR, LF
+ * or another control character, an extra name is not a token or is one the handshake sets, or
+ * `sha1` returns a digest that is not 20 bytes.
+ */
+export function buildAcceptResponse(options: AcceptOptions, sha1: (input: string) => Uint8Array): string {
+  let out =
+    'HTTP/1.1 101 Switching Protocols\r\n' +
+    'Upgrade: websocket\r\n' +
+    'Connection: Upgrade\r\n' +
+    `Sec-WebSocket-Accept: ${computeAcceptKey(options.key, sha1)}\r\n`;
+  if (options.protocol !== undefined) {
+    // §4.2.2 step 5.5: the server sends back "the selected subprotocol" — one token.
+    if (!isToken(options.protocol)) {
+      throw new TypeError(`Subprotocol ${JSON.stringify(options.protocol)} is not a token`);
+    }
+    out += `Sec-WebSocket-Protocol: ${options.protocol}\r\n`;
+  }
+  if (options.extensions !== undefined && options.extensions !== '') {
+    assertFieldValue('Sec-WebSocket-Extensions', options.extensions);
+    out += `Sec-WebSocket-Extensions: ${options.extensions}\r\n`;
+  }
+  out += formatHeaderFields(options.headers, ACCEPT_RESERVED);
+  return `${out}\r\n`;
+}
+
+/** Standard reason phrases (RFC 7231 §6.1, RFC 6585) for the statuses a handshake may answer. */
+const REASON_PHRASES: Readonly<Record<number, string>> = {
+  200: 'OK',
+  301: 'Moved Permanently',
+  302: 'Found',
+  303: 'See Other',
+  307: 'Temporary Redirect',
+  308: 'Permanent Redirect',
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  406: 'Not Acceptable',
+  408: 'Request Timeout',
+  409: 'Conflict',
+  410: 'Gone',
+  413: 'Payload Too Large',
+  414: 'URI Too Long',
+  426: 'Upgrade Required',
+  429: 'Too Many Requests',
+  431: 'Request Header Fields Too Large',
+  500: 'Internal Server Error',
+  501: 'Not Implemented',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+};
+
+/** Fields {@link buildRejectResponse} writes itself. */
+const REJECT_RESERVED = ['connection', 'content-type', 'content-length', 'transfer-encoding'];
+
+const utf8Encoder = new TextEncoder();
+
+/**
+ * Builds a complete HTTP error response refusing the handshake, closing the connection after it:
+ *
+ * ```
+ * HTTP/1.1 400 Bad Request
+ * Connection: close
+ * Content-Type: text/plain; charset=utf-8
+ * Content-Length: 37
+ * [extra headers]
+ *
+ * <reason>\n
+ * ```
+ *
+ * When `headers` carries an `Upgrade` field (426 responses), the connection option is
+ * `Upgrade, close` (RFC 7230 §6.7: "When Upgrade is sent, the sender MUST also send a Connection
+ * header field that contains an "upgrade" connection option").
+ *
+ * @param status - The status code, 200–599 (typically `error.status`).
+ * @param reason - A one-line explanation, sent as the body. Do not leak internal details.
+ * @param headers - Extra fields, e.g. {@link rejectionHeaders}`(error)`.
+ * @returns The whole response; write it as UTF-8 (the body may contain non-ASCII text).
+ * @throws {RangeError} When `status` is not an integer in 200–599.
+ * @throws {TypeError} When an extra name is not a token or is one this function sets, or a value
+ * contains CR, LF or another control character.
+ */
+export function buildRejectResponse(
+  status: number,
+  reason: string,
+  headers?: Readonly<Record<string, string>>,
+): string {
+  if (!Number.isInteger(status) || status < 200 || status > 599) {
+    throw new RangeError(`Invalid rejection status: ${status}`);
+  }
+  const extra = formatHeaderFields(headers, REJECT_RESERVED);
+  let hasUpgrade = false;
+  if (headers !== undefined) {
+    for (const name of Object.keys(headers)) if (asciiEqualsIgnoreCase(name, 'upgrade')) hasUpgrade = true;
+  }
+  const body = `${reason}\n`;
+  return (
+    `HTTP/1.1 ${status} ${REASON_PHRASES[status] ?? 'Error'}\r\n` +
+    `Connection: ${hasUpgrade ? 'Upgrade, close' : 'close'}\r\n` +
+    'Content-Type: text/plain; charset=utf-8\r\n' +
+    `Content-Length: ${utf8Encoder.encode(body).length}\r\n` +
+    `${extra}\r\n${body}`
+  );
+}
+
+/**
+ * Chooses the subprotocol to answer with: the first of the client's offers that the server
+ * supports (RFC 6455 §4.2.2 step 4: "The value chosen MUST be derived from the client's handshake,
+ * specifically by selecting one of the values from the |Sec-WebSocket-Protocol| field that the
+ * server is willing to use for this connection (if any)."). Names compare case-sensitively.
+ *
+ * @param offered - {@link UpgradeRequest.protocols}, in the client's order of preference.
+ * @param supported - The subprotocols the server implements.
+ * @returns The selected name, or `undefined` when there is no overlap (answer without the field).
+ * @throws Never.
+ */
+export function selectSubprotocol(
+  offered: readonly string[],
+  supported: readonly string[],
+): string | undefined {
+  for (const name of offered) {
+    if (supported.includes(name)) return name;
+  }
+  return undefined;
+}
