@@ -1,0 +1,43 @@
+/** Micro-benchmark harness: run `fn` repeatedly for ~`ms` and report MB/s (1 MB = 10^6 bytes). */
+import { performance } from 'node:perf_hooks';
+
+export interface MicroResult {
+  group: string;
+  impl: string;
+  size: number;
+  MBps: number;
+}
+
+export function measure(fn: () => void, bytesPerCall: number, ms: number): number {
+  // Calibrate a batch of roughly 2 ms so the clock is read rarely.
+  let batch = 1;
+  for (;;) {
+    const t0 = performance.now();
+    for (let i = 0; i < batch; i++) fn();
+    const dt = performance.now() - t0;
+    if (dt >= 2 || batch >= 1 << 24) break;
+    batch *= 2;
+  }
+  // Warm up, then measure.
+  for (let i = 0; i < batch; i++) fn();
+  let calls = 0;
+  const t0 = performance.now();
+  let t = t0;
+  while (t - t0 < ms) {
+    for (let i = 0; i < batch; i++) fn();
+    calls += batch;
+    t = performance.now();
+  }
+  return (calls * bytesPerCall) / ((t - t0) * 1000);
+}
+
+export const SIZES = [16, 1024, 64 * 1024, 1024 * 1024];
+
+/** Import an ES module from dist/, or return the error message. */
+export async function importDist<T>(rel: string): Promise<T | string> {
+  try {
+    return (await import(new URL(`../../dist/${rel}`, import.meta.url).href)) as T;
+  } catch (err) {
+    return `dist/${rel} not importable (${(err as Error).message.split('\n')[0]})`;
+  }
+}

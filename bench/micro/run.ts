@@ -1,0 +1,27 @@
+/**
+ * Micro-benchmarks (single process): mask, UTF-8 validation, codec (TODO).
+ *   npx tsx bench/micro/run.ts [--quick] [--json]
+ */
+import { runCodec } from './codec.ts';
+import type { MicroResult } from './harness.ts';
+import { runMask } from './mask.ts';
+import { runUtf8 } from './utf8.ts';
+
+const json = process.argv.includes('--json');
+const ms = process.argv.includes('--quick') ? 60 : 250;
+const notes: string[] = [];
+const note = (m: string): void => {
+  notes.push(m);
+  if (json) process.stdout.write(`${JSON.stringify({ type: 'note', message: m })}\n`);
+};
+
+const all: MicroResult[] = [];
+for (const part of [runMask, runUtf8, runCodec]) {
+  const rows = await part(ms, note);
+  all.push(...rows);
+  if (json) for (const r of rows) process.stdout.write(`${JSON.stringify({ type: 'micro', ...r })}\n`);
+}
+if (!json) {
+  console.table(all.map((r) => ({ group: r.group, impl: r.impl, size: r.size, 'MB/s': Math.round(r.MBps) })));
+  for (const n of notes) console.log(`NOTE: ${n}`);
+}

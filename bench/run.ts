@@ -1,0 +1,801 @@
+/**
+ * sockwire benchmark runner.
+ *
+ *   npm run bench                      # full suite (< 10 min), writes results/latest.{json,md}
+ *   npx tsx bench/run.ts --quick       # CI smoke (< 2 min): fails only on crashes, never on speed
+ *   npx tsx bench/run.ts --only echo-16B,latency-16B --peers ws,bun --rounds 5
+ *
+ * Every scenario starts the server peer and the load generator as separate
+ * processes on loopback (pinned to cores 0 and 1 with taskset when present),
+ * alternates peers A B C A B C … per round and reports median and min–max.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseFlags, sleep } from './lib/args.ts';
+import { cpuSeconds, HAS_TASKSET, lastLines, Proc } from './lib/proc.ts';
+import { type Summary, summarize } from './lib/stats.ts';
+
+const BENCH = dirname(fileURLToPath(import.meta.url));
+const ROOT = dirname(BENCH);
+const RESULTS = join(BENCH, 'results');
+const NODE = process.execPath;
+const BUN = join(ROOT, 'node_modules', '.bin', 'bun');
+const SERVER_CORE = 0;
+const CLIENT_CORE = 1;
+
+type PeerId = 'sockwire' | 'ws' | 'ws-nobu' | 'bun' | 'raw';
+type GenId = 'light' | 'ws' | 'sockwire';
+type ServerMode = 'echo' | 'sink' | 'broadcast' | 'deflate';
+
+interface Peer {
+  id: PeerId;
+  label: string;
+  cmd: string;
+  args: string[];
+  env?: Record<string, string>;
+}
+
+const node = (script: string): string[] => [
+  '--expose-gc',
+  '--import',
+  'tsx',
+  join('bench', 'servers', script),
+];
+const PEERS: Peer[] = [
+  { id: 'sockwire', label: 'sockwire', cmd: NODE, args: node('sockwire-server.ts') },
+  { id: 'ws', label: 'ws (bufferutil)', cmd: NODE, args: node('ws-server.ts') },
+  {
+    id: 'ws-nobu',
+    label: 'ws (pure JS)',
+    cmd: NODE,
+    args: node('ws-server.ts'),
+    env: { WS_NO_BUFFER_UTIL: '1', WS_NO_UTF_8_VALIDATE: '1' },
+  },
+  { id: 'bun', label: 'Bun.serve', cmd: BUN, args: [join('bench', 'servers', 'bun-server.ts')] },
+  { id: 'raw', label: 'raw node:net', cmd: NODE, args: node('raw-server.ts') },
+];
+const BASELINE: PeerId = 'ws';
+
+interface Scenario {
+  id: string;
+  title: string;
+  unit: string;
+  better: 'higher' | 'lower';
+  mode: ServerMode;
+  client: string[];
+  generators: GenId[];
+  /** Server peers this scenario runs against; others are listed as n/a. */
+  peers?: PeerId[];
+  naNote?: string;
+  idle?: boolean;
+  connects?: number;
+  full: boolean;
+  quick: boolean;
+}
+
+const SCENARIOS: Scenario[] = [
+  {
+    id: 'echo-16B',
+    title: 'Echo 16 B text, 64 in flight',
+    unit: 'msgs/s',
+    better: 'higher',
+    mode: 'echo',
+    client: ['--scenario', 'echo', '--size', '16', '--pipeline', '64'],
+    generators: ['light'],
+    full: true,
+    quick: true,
+  },
+  {
+    id: 'echo-1KiB',
+    title: 'Echo 1 KiB binary, 64 in flight',
+    unit: 'msgs/s',
+    better: 'higher',
+    mode: 'echo',
+    client: ['--scenario', 'echo', '--size', '1024', '--binary', 'true', '--pipeline', '64'],
+    generators: ['light'],
+    full: true,
+    quick: false,
+  },
+  ...(
+    [
+      ['64KiB', 65536, false],
+      ['1MiB', 1048576, true],
+      ['16MiB', 16777216, false],
+    ] as const
+  ).map(
+    ([name, size, quick]): Scenario => ({
+      id: `oneway-${name}`,
+      title: `One-way ${name.replace('KiB', ' KiB').replace('MiB', ' MiB')} binary, client→server`,
+      unit: 'MB/s',
+      better: 'higher',
+      mode: 'sink',
+      client: ['--scenario', 'sink', '--size', String(size)],
+      generators: ['light'],
+      full: true,
+      quick,
+    }),
+  ),
+  {
+    id: 'latency-16B',
+    title: 'Round-trip latency 16 B, 1 in flight (p50; p99, p99.9 in extras)',
+    unit: 'µs',
+    better: 'lower',
+    mode: 'echo',
+    client: ['--scenario', 'latency', '--size', '16'],
+    generators: ['light'],
+    full: true,
+    quick: true,
+  },
+  {
+    id: 'broadcast-1k',
+    title: 'Broadcast 64 B to 1,000 clients',
+    unit: 'deliveries/s',
+    better: 'higher',
+    mode: 'broadcast',
+    client: ['--scenario', 'broadcast', '--conns', '1000'],
+    generators: ['light'],
+    connects: 1000,
+    full: true,
+    quick: true,
+  },
+  {
+    id: 'broadcast-10k',
+    title: 'Broadcast 64 B to 10,000 clients',
+    unit: 'deliveries/s',
+    better: 'higher',
+    mode: 'broadcast',
+    client: ['--scenario', 'broadcast', '--conns', '10000'],
+    generators: ['light'],
+    connects: 10000,
+    full: true,
+    quick: false,
+  },
+  {
+    id: 'idle-10k',
+    title: '10,000 idle connections: server RSS per connection (heap/conn in extras)',
+    unit: 'B/conn',
+    better: 'lower',
+    mode: 'echo',
+    client: ['--scenario', 'idle', '--conns', '10000'],
+    generators: ['light'],
+    idle: true,
+    connects: 10000,
+    full: true,
+    quick: false,
+  },
+  {
+    id: 'idle-1k',
+    title: '1,000 idle connections: server RSS per connection (heap/conn in extras)',
+    unit: 'B/conn',
+    better: 'lower',
+    mode: 'echo',
+    client: ['--scenario', 'idle', '--conns', '1000'],
+    generators: ['light'],
+    idle: true,
+    connects: 1000,
+    full: false,
+    quick: true,
+  },
+  {
+    id: 'handshake',
+    title: 'Handshakes (upgrade + close), 200 concurrent',
+    unit: 'handshakes/s',
+    better: 'higher',
+    mode: 'echo',
+    client: ['--scenario', 'handshake', '--concurrency', '200'],
+    generators: ['light'],
+    full: true,
+    quick: true,
+  },
+  {
+    id: 'deflate-16KiB',
+    title: 'permessage-deflate echo, 16 KiB JSON-like text, 64 in flight (ws client)',
+    unit: 'msgs/s',
+    better: 'higher',
+    mode: 'deflate',
+    client: ['--scenario', 'deflate', '--size', '16384', '--pipeline', '64'],
+    generators: ['ws'],
+    peers: ['sockwire', 'ws', 'ws-nobu', 'bun'],
+    naNote: 'no permessage-deflate',
+    full: true,
+    quick: true,
+  },
+  {
+    id: 'clients-echo-16B',
+    title: 'Echo 16 B text, 64 in flight, by load generator (is the client the bottleneck?)',
+    unit: 'msgs/s',
+    better: 'higher',
+    mode: 'echo',
+    client: ['--scenario', 'echo', '--size', '16', '--pipeline', '64'],
+    generators: ['light', 'ws', 'sockwire'],
+    peers: ['sockwire', 'ws'],
+    naNote: 'not run',
+    full: true,
+    quick: false,
+  },
+];
+
+// ---------------------------------------------------------------- options
+
+const flags = parseFlags(process.argv.slice(2));
+const quick = flags.has('quick');
+const onlyFlag = flags.get('only');
+const peersFlag = flags.get('peers');
+const roundsFlag = flags.get('rounds');
+const rounds = roundsFlag !== undefined ? Math.max(1, Number(roundsFlag)) : quick ? 1 : 3;
+const warmupS = Number(flags.get('warmup') ?? (quick ? 0.2 : 0.4));
+const durationS = Number(flags.get('duration') ?? (quick ? 0.5 : 1.5));
+const budgetS = Number(flags.get('budget') ?? (quick ? 105 : 560));
+const withMicro = onlyFlag === undefined ? !flags.has('no-micro') : onlyFlag.split(',').includes('micro');
+
+const allIds = new Set(SCENARIOS.map((s) => s.id));
+let selected = SCENARIOS.filter((s) => (quick ? s.quick : s.full));
+if (onlyFlag !== undefined) {
+  const want = onlyFlag.split(',').filter((x) => x !== '' && x !== 'micro');
+  for (const w of want)
+    if (!allIds.has(w)) die(`unknown scenario ${w}; known: ${[...allIds, 'micro'].join(', ')}`);
+  selected = SCENARIOS.filter((s) => want.includes(s.id));
+}
+let peers = PEERS;
+if (peersFlag !== undefined) {
+  const want = peersFlag.split(',');
+  for (const w of want) if (!PEERS.some((p) => p.id === w)) die(`unknown peer ${w}`);
+  peers = PEERS.filter((p) => want.includes(p.id));
+}
+const isDefaultRun =
+  !quick &&
+  onlyFlag === undefined &&
+  peersFlag === undefined &&
+  roundsFlag === undefined &&
+  !flags.has('warmup') &&
+  !flags.has('duration') &&
+  !flags.has('no-micro');
+const outName = flags.get('out') ?? (isDefaultRun ? 'latest' : quick ? 'quick' : 'partial');
+
+function die(msg: string): never {
+  console.error(msg);
+  process.exit(2);
+}
+
+// ---------------------------------------------------------------- environment
+
+const notes: string[] = [];
+const cpuModel =
+  /model name\s*:\s*(.*)/.exec(
+    existsSync('/proc/cpuinfo') ? readFileSync('/proc/cpuinfo', 'utf8') : '',
+  )?.[1] ??
+  cpus()[0]?.model ??
+  'unknown';
+const nproc = Number(spawnSync('nproc', [], { encoding: 'utf8' }).stdout.trim()) || cpus().length;
+const bunVersion = spawnSync(BUN, ['--version'], { encoding: 'utf8' }).stdout?.trim() || 'unavailable';
+const gitRev =
+  spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).stdout?.trim() ?? '';
+
+const distUrl = pathToFileURL(join(ROOT, 'dist', 'index.js')).href;
+let sockwireServer = false;
+let sockwireClient = false;
+try {
+  const mod = (await import(distUrl)) as Record<string, unknown>;
+  sockwireServer = typeof mod.WebSocketServer === 'function';
+  sockwireClient = typeof mod.WebSocket === 'function';
+  if (!sockwireServer)
+    notes.push('sockwire server peer skipped: dist/index.js has no WebSocketServer export.');
+  if (!sockwireClient)
+    notes.push('sockwire client generator skipped: dist/index.js has no WebSocket export.');
+} catch (err) {
+  notes.push(
+    `sockwire skipped: dist/index.js is not importable (${(err as Error).message.split('\n')[0]}). Run \`npm run build\`.`,
+  );
+}
+if (!sockwireServer) peers = peers.filter((p) => p.id !== 'sockwire');
+if (bunVersion === 'unavailable') {
+  notes.push('Bun peer skipped: node_modules/.bin/bun does not run.');
+  peers = peers.filter((p) => p.id !== 'bun');
+}
+const loadavg = (): number => Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
+const loadStart = existsSync('/proc/loadavg') ? loadavg() : 0;
+if (loadStart > 0.5) {
+  notes.push(
+    `The machine was busy when the run started (1-min load average ${loadStart}): figures are noisy.`,
+  );
+}
+if (!HAS_TASKSET) notes.push('taskset not found: processes are not pinned to cores.');
+if (nproc < 2) notes.push('Fewer than 2 cores: server and load generator share a core.');
+
+// ---------------------------------------------------------------- running
+
+interface RunOutcome {
+  status: 'ok' | 'n/a' | 'error';
+  value?: number;
+  extras?: Record<string, number>;
+  cpuServer?: number;
+  cpuClient?: number;
+  note?: string;
+}
+
+interface Row {
+  peer: PeerId;
+  gen: GenId;
+  values: number[];
+  extras: Map<string, number[]>;
+  cpuServer: number[];
+  cpuClient: number[];
+  errors: string[];
+  na: string | undefined;
+  skipped: number;
+}
+
+function generatorCmd(gen: GenId, port: number, sc: Scenario): string[] {
+  const common = ['--port', String(port), '--warmup', String(warmupS), '--duration', String(durationS)];
+  const timeout = ['--timeout', String(Math.ceil(warmupS + durationS + 60 + (sc.connects ?? 0) / 200))];
+  if (gen === 'light')
+    return ['--import', 'tsx', join('bench', 'clients', 'light.ts'), ...sc.client, ...common, ...timeout];
+  return [
+    '--import',
+    'tsx',
+    join('bench', 'clients', 'wslike.ts'),
+    '--impl',
+    gen,
+    ...sc.client,
+    ...common,
+    ...timeout,
+  ];
+}
+
+async function serverStats(server: Proc): Promise<Record<string, number>> {
+  server.send('stats');
+  const line = await server.waitLine((l) => l.startsWith('{"type":"stats"'), 15000, 'server stats');
+  return JSON.parse(line) as Record<string, number>;
+}
+
+async function runOne(sc: Scenario, peer: Peer, gen: GenId): Promise<RunOutcome> {
+  const server = new Proc({
+    cmd: peer.cmd,
+    args: [...peer.args, '--mode', sc.mode],
+    core: SERVER_CORE,
+    cwd: ROOT,
+    ...(peer.env !== undefined ? { env: peer.env } : {}),
+  });
+  let client: Proc | undefined;
+  try {
+    const ready = await server.waitLine((l) => /^(READY|UNAVAILABLE) /.test(l), 20000, `${peer.id} start`);
+    if (ready.startsWith('UNAVAILABLE')) return { status: 'n/a', note: ready.slice(12) };
+    const port = Number(ready.slice(6));
+    const before = sc.idle === true ? await serverStats(server) : undefined;
+    client = new Proc({ cmd: NODE, args: generatorCmd(gen, port, sc), core: CLIENT_CORE, cwd: ROOT });
+    const runTimeout = (warmupS + durationS + 60 + (sc.connects ?? 0) / 200) * 1000;
+    let c0: { t: number; s: number | undefined; c: number | undefined } | undefined;
+    let cpuServer: number | undefined;
+    let cpuClient: number | undefined;
+    let idleResult: RunOutcome | undefined;
+    for (;;) {
+      const line = await client.waitLine((l) => l.startsWith('{'), runTimeout, `${gen} generator`);
+      const ev = JSON.parse(line) as {
+        event: string;
+        value?: number;
+        message?: string;
+        extras?: Record<string, number>;
+        n?: number;
+      };
+      if (ev.event === 'start') {
+        c0 = { t: performance.now(), s: cpuSeconds(server.pid), c: cpuSeconds(client.pid) };
+      } else if (ev.event === 'end' && c0 !== undefined) {
+        const dt = (performance.now() - c0.t) / 1000;
+        const s1 = cpuSeconds(server.pid);
+        const c1 = cpuSeconds(client.pid);
+        if (s1 !== undefined && c0.s !== undefined) cpuServer = (s1 - c0.s) / dt;
+        if (c1 !== undefined && c0.c !== undefined) cpuClient = (c1 - c0.c) / dt;
+      } else if (ev.event === 'connected' && sc.idle === true && before !== undefined) {
+        await sleep(500);
+        const after = await serverStats(server);
+        const n = ev.n ?? 1;
+        const perConn = (k: string): number => ((after[k] ?? 0) - (before[k] ?? 0)) / n;
+        if (after.connections !== n) {
+          return { status: 'error', note: `server sees ${after.connections} connections, expected ${n}` };
+        }
+        idleResult = {
+          status: 'ok',
+          value: perConn('rss'),
+          extras: {
+            'heap B/conn': perConn('heapUsed'),
+            'external B/conn': perConn('external'),
+            connectMs: Math.round(Number((ev as { ms?: number }).ms ?? 0)),
+          },
+        };
+        client.send('close');
+      } else if (ev.event === 'result') {
+        if (idleResult !== undefined) return idleResult;
+        if (server.exitCode !== undefined)
+          return { status: 'error', note: `server exited (${server.exitCode})` };
+        return {
+          status: 'ok',
+          ...(ev.value !== undefined ? { value: ev.value } : {}),
+          ...(ev.extras !== undefined ? { extras: ev.extras } : {}),
+          ...(cpuServer !== undefined ? { cpuServer } : {}),
+          ...(cpuClient !== undefined ? { cpuClient } : {}),
+        };
+      } else if (ev.event === 'unavailable') {
+        return { status: 'n/a', note: ev.message ?? 'unavailable' };
+      } else if (ev.event === 'error') {
+        const crashed =
+          server.exitCode !== undefined
+            ? ` (server exited ${server.exitCode} ${lastLines(server.stderr)})`
+            : '';
+        return { status: 'error', note: `${ev.message ?? 'generator error'}${crashed}` };
+      }
+    }
+  } catch (err) {
+    const srv =
+      server.exitCode !== undefined ? ` [server exited ${server.exitCode} ${lastLines(server.stderr)}]` : '';
+    return { status: 'error', note: `${(err as Error).message}${srv}` };
+  } finally {
+    if (client !== undefined) {
+      client.child.stdin.end();
+      const t = setTimeout(() => client?.child.kill('SIGKILL'), 5000);
+      await client.exited;
+      clearTimeout(t);
+    }
+    await server.stop();
+  }
+}
+
+function estimateS(sc: Scenario): number {
+  return warmupS + durationS + 1.2 + (sc.connects ?? 0) / 2500;
+}
+
+const t0 = performance.now();
+const elapsedS = (): number => (performance.now() - t0) / 1000;
+const results = new Map<string, Map<string, Row>>();
+let anyError = false;
+let skippedForTime = 0;
+
+const genAvailable = (g: GenId): boolean => g !== 'sockwire' || sockwireClient;
+const totalRuns = selected.reduce((n, sc) => {
+  const ps = peers.filter((p) => sc.peers === undefined || sc.peers.includes(p.id));
+  return n + ps.length * sc.generators.filter(genAvailable).length * rounds;
+}, 0);
+let runIndex = 0;
+
+console.log(
+  `sockwire bench: ${quick ? 'quick' : 'full'}; ${selected.length} scenarios × ${peers.length} peers × ${rounds} rounds ` +
+    `(${totalRuns} runs), warmup ${warmupS}s, measure ${durationS}s, budget ${budgetS}s`,
+);
+for (const n of notes) console.log(`NOTE: ${n}`);
+
+for (const sc of selected) {
+  const rows = new Map<string, Row>();
+  results.set(sc.id, rows);
+  const scPeers = peers.filter((p) => sc.peers === undefined || sc.peers.includes(p.id));
+  for (const p of peers) {
+    for (const g of sc.generators) {
+      const row: Row = {
+        peer: p.id,
+        gen: g,
+        values: [],
+        extras: new Map(),
+        cpuServer: [],
+        cpuClient: [],
+        errors: [],
+        na: undefined,
+        skipped: 0,
+      };
+      if (!scPeers.includes(p)) row.na = sc.naNote ?? 'n/a';
+      else if (!genAvailable(g)) row.na = 'sockwire client not importable';
+      rows.set(`${p.id}|${g}`, row);
+    }
+  }
+  for (let r = 0; r < rounds; r++) {
+    for (const p of scPeers) {
+      for (const g of sc.generators) {
+        const row = rows.get(`${p.id}|${g}`) as Row;
+        if (row.na !== undefined) continue;
+        runIndex++;
+        if (elapsedS() + estimateS(sc) > budgetS) {
+          row.skipped++;
+          skippedForTime++;
+          continue;
+        }
+        const out = await runOne(sc, p, g);
+        const tag = `[${runIndex}/${totalRuns} ${elapsedS().toFixed(0)}s] ${sc.id} r${r + 1} ${p.id}${g !== 'light' ? ` ← ${g} client` : ''}`;
+        if (out.status === 'n/a') {
+          row.na = out.note ?? 'n/a';
+          console.log(`${tag}: n/a (${row.na})`);
+          continue;
+        }
+        if (out.status === 'error') {
+          anyError = true;
+          row.errors.push(out.note ?? 'error');
+          console.log(`${tag}: ERROR ${out.note ?? ''}`);
+          continue;
+        }
+        if (out.value !== undefined) row.values.push(out.value);
+        for (const [k, v] of Object.entries(out.extras ?? {})) {
+          const list = row.extras.get(k) ?? [];
+          list.push(v);
+          row.extras.set(k, list);
+        }
+        if (out.cpuServer !== undefined) row.cpuServer.push(out.cpuServer);
+        if (out.cpuClient !== undefined) row.cpuClient.push(out.cpuClient);
+        const cpu =
+          out.cpuServer !== undefined
+            ? ` (cpu srv ${pct(out.cpuServer)} cli ${pct(out.cpuClient ?? Number.NaN)})`
+            : '';
+        console.log(`${tag}: ${fmt(sc.unit, out.value ?? Number.NaN)} ${sc.unit}${cpu}`);
+      }
+    }
+  }
+}
+if (skippedForTime > 0) notes.push(`${skippedForTime} runs skipped to stay within the ${budgetS}s budget.`);
+
+// ---------------------------------------------------------------- micro-benchmarks
+
+interface MicroRow {
+  group: string;
+  impl: string;
+  size: number;
+  MBps: number;
+}
+const micro: MicroRow[] = [];
+if (withMicro) {
+  console.log('micro-benchmarks…');
+  const p = new Proc({
+    cmd: NODE,
+    args: ['--import', 'tsx', join('bench', 'micro', 'run.ts'), '--json', ...(quick ? ['--quick'] : [])],
+    core: SERVER_CORE,
+    cwd: ROOT,
+  });
+  const kill = setTimeout(() => p.child.kill('SIGKILL'), 90000);
+  await p.exited;
+  clearTimeout(kill);
+  for (const l of p.lines) {
+    if (!l.startsWith('{')) continue;
+    const ev = JSON.parse(l) as { type: string; message?: string } & MicroRow;
+    if (ev.type === 'micro') micro.push({ group: ev.group, impl: ev.impl, size: ev.size, MBps: ev.MBps });
+    else if (ev.type === 'note' && ev.message !== undefined) notes.push(`micro: ${ev.message}`);
+  }
+  if (p.exitCode !== 0) {
+    anyError = true;
+    notes.push(`micro-benchmarks exited with ${p.exitCode} ${lastLines(p.stderr)}`);
+  }
+}
+
+// ---------------------------------------------------------------- reporting
+
+function pct(x: number): string {
+  return Number.isFinite(x) ? `${Math.round(x * 100)}%` : '–';
+}
+
+function fmt(unit: string, v: number): string {
+  if (!Number.isFinite(v)) return '–';
+  if (unit === 'B/conn') return `${(v / 1024).toFixed(2)} KiB`;
+  if (unit === 'µs') return v.toFixed(1);
+  if (unit === 'MB/s') return v.toFixed(0);
+  if (v >= 1e6) return `${(v / 1e6).toFixed(2)}M`;
+  if (v >= 1e3) return `${(v / 1e3).toFixed(1)}k`;
+  return v.toFixed(0);
+}
+
+function fmtExtra(k: string, v: number): string {
+  if (k.includes('B/conn')) return `${k.replace('B/conn', '')}${(v / 1024).toFixed(2)} KiB/conn`;
+  if (k === 'p99' || k === 'p99.9') return `${k} ${v.toFixed(1)} µs`;
+  if (k === 'MBps') return `${v.toFixed(0)} MB/s`;
+  if (k === 'connectMs') return `connect ${(v / 1000).toFixed(1)} s`;
+  return `${k} ${v.toFixed(1)}`;
+}
+
+const peerLabel = (id: PeerId): string => PEERS.find((p) => p.id === id)?.label ?? id;
+
+interface OutRow {
+  scenario: string;
+  title: string;
+  unit: string;
+  better: string;
+  peer: PeerId;
+  peerLabel: string;
+  generator: GenId;
+  status: 'ok' | 'n/a' | 'error' | 'skipped';
+  note?: string;
+  values: number[];
+  summary?: Summary;
+  ratioVsWs?: number;
+  extras: Record<string, Summary>;
+  cpuServer?: number;
+  cpuClient?: number;
+  saturated: string;
+}
+
+const outRows: OutRow[] = [];
+for (const sc of selected) {
+  const rows = results.get(sc.id) as Map<string, Row>;
+  for (const row of rows.values()) {
+    const summary = summarize(row.values);
+    const base = summarize(
+      rows.get(`${BASELINE}|${row.gen}`)?.values ?? rows.get(`${BASELINE}|light`)?.values ?? [],
+    );
+    const cpuS = summarize(row.cpuServer)?.median;
+    const cpuC = summarize(row.cpuClient)?.median;
+    const extras: Record<string, Summary> = {};
+    for (const [k, v] of row.extras) {
+      const s = summarize(v);
+      if (s !== undefined) extras[k] = s;
+    }
+    const sat = [
+      cpuS !== undefined && cpuS >= 0.9 ? 'server' : '',
+      cpuC !== undefined && cpuC >= 0.9 ? 'client' : '',
+    ]
+      .filter((x) => x !== '')
+      .join('+');
+    const status: OutRow['status'] =
+      row.errors.length > 0
+        ? 'error'
+        : summary !== undefined
+          ? 'ok'
+          : row.na !== undefined
+            ? 'n/a'
+            : 'skipped';
+    const note = [...row.errors, ...(row.na !== undefined ? [row.na] : [])].join('; ');
+    outRows.push({
+      scenario: sc.id,
+      title: sc.title,
+      unit: sc.unit,
+      better: sc.better,
+      peer: row.peer,
+      peerLabel: peerLabel(row.peer),
+      generator: row.gen,
+      status,
+      ...(note !== '' ? { note } : {}),
+      values: row.values,
+      ...(summary !== undefined ? { summary } : {}),
+      ...(summary !== undefined && base !== undefined ? { ratioVsWs: summary.median / base.median } : {}),
+      extras,
+      ...(cpuS !== undefined ? { cpuServer: cpuS } : {}),
+      ...(cpuC !== undefined ? { cpuClient: cpuC } : {}),
+      saturated: sat === '' ? '-' : sat,
+    });
+  }
+}
+
+const complete = isDefaultRun && !anyError && skippedForTime === 0;
+const meta = {
+  date: new Date().toISOString(),
+  gitRev,
+  mode: quick ? 'quick' : 'full',
+  complete,
+  rounds,
+  warmupS,
+  durationS,
+  elapsedS: Math.round(elapsedS()),
+  node: process.version,
+  bun: bunVersion,
+  nproc,
+  cpuModel,
+  pinned: HAS_TASKSET ? `server taskset -c ${SERVER_CORE}, generator taskset -c ${CLIENT_CORE}` : 'no',
+  argv: process.argv.slice(2),
+  notes,
+};
+
+function cell(r: OutRow): string[] {
+  const sum = r.summary;
+  const arrow = r.better === 'higher' ? '↑' : '↓';
+  const gen = r.generator === 'light' ? '' : ` ← ${r.generator} client`;
+  const extras = Object.entries(r.extras)
+    .map(([k, s]) => fmtExtra(k, s.median))
+    .join(', ');
+  const statusNote =
+    r.status === 'ok'
+      ? ''
+      : r.status === 'error'
+        ? `ERROR: ${r.note ?? ''}`
+        : `${r.status}${r.note !== undefined ? ` (${r.note})` : ''}`;
+  return [
+    r.scenario,
+    `${r.unit} ${arrow}`,
+    `${r.peerLabel}${gen}`,
+    sum !== undefined ? fmt(r.unit, sum.median) : r.status === 'error' ? 'ERROR' : r.status,
+    sum !== undefined ? `${fmt(r.unit, sum.min)}–${fmt(r.unit, sum.max)}` : '',
+    r.ratioVsWs !== undefined ? `${r.ratioVsWs.toFixed(2)}×` : '',
+    [extras, statusNote].filter((x) => x !== '').join('; '),
+    r.cpuServer !== undefined ? `${pct(r.cpuServer)} / ${pct(r.cpuClient ?? Number.NaN)}` : '',
+    r.saturated,
+  ];
+}
+const HEAD = [
+  'Scenario',
+  'Unit',
+  'Server peer',
+  'Median',
+  'Min–max',
+  'vs ws',
+  'Extras',
+  'CPU srv / gen',
+  'Saturated',
+];
+
+function markdown(): string {
+  const lines: string[] = [];
+  lines.push(`# sockwire benchmark results (${meta.mode}${complete ? '' : ', incomplete'})`, '');
+  lines.push(`- Date: ${meta.date}${gitRev !== '' ? ` (commit ${gitRev})` : ''}`);
+  lines.push(`- Machine: ${nproc} cores, ${cpuModel}`);
+  lines.push(`- Node ${meta.node}, Bun ${bunVersion}`);
+  lines.push(
+    `- ${rounds} rounds per peer, alternating peers; warmup ${warmupS}s, measurement ${durationS}s; pinning: ${meta.pinned}; total ${meta.elapsedS}s`,
+  );
+  for (const n of notes) lines.push(`- Note: ${n}`);
+  lines.push('');
+  lines.push(
+    '"vs ws" is median ÷ median of `ws` with bufferutil (↑ higher is better, ↓ lower is better). ' +
+      'CPU is the share of one core used by the server and the load generator during the measured window; ' +
+      '"Saturated" marks ≥ 90 %.',
+    '',
+  );
+  lines.push(`| ${HEAD.join(' | ')} |`, `|${HEAD.map(() => '---').join('|')}|`);
+  for (const r of outRows) lines.push(`| ${cell(r).join(' | ')} |`);
+  if (micro.length > 0) {
+    lines.push('', '## Micro-benchmarks (MB/s, single process, higher is better)', '');
+    const groups = [...new Set(micro.map((m) => m.group))];
+    for (const g of groups) {
+      const rowsG = micro.filter((m) => m.group === g);
+      const impls = [...new Set(rowsG.map((m) => m.impl))];
+      const sizes = [...new Set(rowsG.map((m) => m.size))];
+      lines.push(`| ${g} | ${impls.join(' | ')} |`, `|---|${impls.map(() => '---').join('|')}|`);
+      for (const s of sizes) {
+        const cells = impls.map((i) => {
+          const m = rowsG.find((x) => x.impl === i && x.size === s);
+          return m === undefined ? 'n/a' : m.MBps.toFixed(0);
+        });
+        lines.push(`| ${sizeLabel(s)} | ${cells.join(' | ')} |`);
+      }
+      lines.push('');
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function sizeLabel(n: number): string {
+  if (n >= 1048576) return `${n / 1048576} MiB`;
+  if (n >= 1024) return `${n / 1024} KiB`;
+  return `${n} B`;
+}
+
+function consoleTable(): string {
+  const rows = [HEAD, ...outRows.map(cell)];
+  const widths = HEAD.map((_, i) => Math.min(60, Math.max(...rows.map((r) => (r[i] ?? '').length))));
+  return rows
+    .map((r) =>
+      r.map((c, i) => (c.length > 60 ? `${c.slice(0, 57)}...` : c).padEnd(widths[i] ?? 0)).join('  '),
+    )
+    .join('\n');
+}
+
+mkdirSync(RESULTS, { recursive: true });
+const md = markdown();
+writeFileSync(
+  join(RESULTS, `${outName}.json`),
+  `${JSON.stringify({ meta, rows: outRows, micro }, null, 2)}\n`,
+);
+writeFileSync(join(RESULTS, `${outName}.md`), md);
+console.log('');
+console.log(consoleTable());
+if (micro.length > 0) console.log(`\n${md.slice(md.indexOf('## Micro'))}`);
+for (const n of notes) console.log(`NOTE: ${n}`);
+
+// A complete default run also refreshes the table embedded in bench/README.md.
+const readme = join(BENCH, 'README.md');
+if (complete && existsSync(readme)) {
+  const text = readFileSync(readme, 'utf8');
+  const a = '<!-- latest:start -->';
+  const b = '<!-- latest:end -->';
+  const i = text.indexOf(a);
+  const j = text.indexOf(b);
+  if (i >= 0 && j > i) {
+    const body = md.replace(/^# .*\n/, '');
+    writeFileSync(readme, `${text.slice(0, i + a.length)}\n${body}\n${text.slice(j)}`);
+  }
+}
+console.log(
+  `\nwrote ${relative(ROOT, join(RESULTS, `${outName}.json`))} and .md in ${elapsedS().toFixed(0)}s${complete ? '' : ' (not a complete default run)'}`,
+);
+process.exit(anyError ? 1 : 0);

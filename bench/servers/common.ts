@@ -1,0 +1,82 @@
+/**
+ * Shared plumbing for benchmark server peers (Node and Bun).
+ * Protocol with the runner: the server prints `READY <port>` on stdout when
+ * listening; it reads line commands on stdin (`stats`, `exit`) and exits when
+ * stdin closes, so a dead runner never leaves a server behind.
+ */
+import { createInterface } from 'node:readline';
+
+export type ServerMode = 'echo' | 'sink' | 'broadcast' | 'deflate';
+
+export interface ServerOptions {
+  mode: ServerMode;
+  maxPayload: number;
+}
+
+export const BROADCAST_PAYLOAD = Buffer.alloc(64, 0x61);
+
+export function parseServerArgs(argv: readonly string[]): ServerOptions {
+  let mode: ServerMode = 'echo';
+  let maxPayload = 64 * 1024 * 1024;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const v = argv[i + 1];
+    if (a === '--mode' && v !== undefined) {
+      if (v !== 'echo' && v !== 'sink' && v !== 'broadcast' && v !== 'deflate')
+        throw new Error(`bad mode ${v}`);
+      mode = v;
+      i++;
+    } else if (a === '--max-payload' && v !== undefined) {
+      maxPayload = Number(v);
+      i++;
+    }
+  }
+  return { mode, maxPayload };
+}
+
+export interface StatsSource {
+  connections(): number;
+  gc(): void;
+}
+
+export function announceReady(port: number): void {
+  process.stdout.write(`READY ${port}\n`);
+}
+
+export function serveControl(src: StatsSource, shutdown: () => void): void {
+  const rl = createInterface({ input: process.stdin });
+  rl.on('line', (line) => {
+    const cmd = line.trim();
+    if (cmd === 'stats') {
+      for (let i = 0; i < 3; i++) src.gc();
+      const m = process.memoryUsage();
+      const cpu = process.cpuUsage();
+      process.stdout.write(
+        `${JSON.stringify({
+          type: 'stats',
+          rss: m.rss,
+          heapUsed: m.heapUsed,
+          heapTotal: m.heapTotal,
+          external: m.external,
+          arrayBuffers: m.arrayBuffers,
+          connections: src.connections(),
+          cpuUserUs: cpu.user,
+          cpuSystemUs: cpu.system,
+        })}\n`,
+      );
+    } else if (cmd === 'exit') {
+      shutdown();
+      process.exit(0);
+    }
+  });
+  rl.on('close', () => process.exit(0));
+}
+
+/** Parse a `bcast <n>` control message; returns 0 when it is not one. */
+export function parseBroadcast(text: string): number {
+  if (!text.startsWith('bcast ')) return 0;
+  const n = Number(text.slice(6));
+  return Number.isFinite(n) && n > 0 ? Math.min(n, 100000) : 0;
+}
+
+export const yieldTick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));

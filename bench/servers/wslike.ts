@@ -1,0 +1,105 @@
+/**
+ * Server peer for ws-compatible implementations (`ws` and `sockwire`).
+ * Only the ws-compatible surface is used, so both run the same code.
+ */
+import {
+  announceReady,
+  BROADCAST_PAYLOAD,
+  parseBroadcast,
+  parseServerArgs,
+  serveControl,
+  yieldTick,
+} from './common.ts';
+
+type Data = Buffer | ArrayBuffer | Buffer[];
+
+export interface PeerSocket {
+  on(event: 'message', cb: (data: Data, isBinary: boolean) => void): unknown;
+  on(event: 'error', cb: (err: Error) => void): unknown;
+  on(event: 'close', cb: () => void): unknown;
+  send(data: Data | string, opts?: { binary: boolean }): void;
+  close(): void;
+  readonly extensions?: unknown;
+}
+
+export interface PeerServer {
+  on(event: 'listening', cb: () => void): unknown;
+  on(event: 'connection', cb: (ws: PeerSocket) => void): unknown;
+  on(event: 'error', cb: (err: Error) => void): unknown;
+  address(): unknown;
+  readonly clients: Set<PeerSocket>;
+  close(): void;
+}
+
+export interface PeerModule {
+  WebSocketServer: new (opts: Record<string, unknown>) => PeerServer;
+}
+
+function byteLength(data: Data): number {
+  if (Array.isArray(data)) return data.reduce((s, b) => s + b.length, 0);
+  return data.byteLength;
+}
+
+function asText(data: Data): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  return Buffer.from(data as ArrayBuffer).toString('utf8');
+}
+
+export function runWsLikeServer(mod: PeerModule): void {
+  const opts = parseServerArgs(process.argv.slice(2));
+  const serverOpts: Record<string, unknown> = { port: 0, host: '127.0.0.1', maxPayload: opts.maxPayload };
+  if (opts.mode === 'deflate') serverOpts.perMessageDeflate = true;
+  const wss = new mod.WebSocketServer(serverOpts);
+  let connections = 0;
+  wss.on('error', (err) => {
+    process.stderr.write(`server error: ${err.stack ?? String(err)}\n`);
+    process.exit(2);
+  });
+  wss.on('listening', () => {
+    const addr = wss.address() as { port: number };
+    announceReady(addr.port);
+  });
+  wss.on('connection', (ws) => {
+    connections++;
+    ws.on('error', () => {});
+    ws.on('close', () => {
+      connections--;
+    });
+    if (opts.mode === 'echo' || opts.mode === 'deflate') {
+      ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
+    } else if (opts.mode === 'sink') {
+      let bytes = 0;
+      let msgs = 0;
+      ws.on('message', (data, isBinary) => {
+        if (isBinary) {
+          bytes += byteLength(data);
+          msgs++;
+        } else {
+          ws.send(JSON.stringify({ bytes, msgs }));
+          bytes = 0;
+          msgs = 0;
+        }
+      });
+    } else {
+      ws.on('message', (data, isBinary) => {
+        if (isBinary) return;
+        const n = parseBroadcast(asText(data));
+        if (n === 0) return;
+        void (async () => {
+          for (let k = 0; k < n; k++) {
+            for (const c of wss.clients) c.send(BROADCAST_PAYLOAD, { binary: true });
+            await yieldTick();
+          }
+        })();
+      });
+    }
+  });
+  const g = globalThis as { gc?: () => void };
+  serveControl(
+    {
+      connections: () => connections,
+      gc: () => g.gc?.(),
+    },
+    () => wss.close(),
+  );
+}
