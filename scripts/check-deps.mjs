@@ -5,7 +5,9 @@ const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url),
 const fields = ['dependencies', 'peerDependencies', 'optionalDependencies', 'bundleDependencies'];
 const offending = fields.filter((field) => pkg[field] && Object.keys(pkg[field]).length > 0);
 if (offending.length > 0 || !pkg.dependencies) {
-  console.error(`check-deps: package.json must have an empty "dependencies" object and no ${fields.slice(1).join('/')}; found: ${offending.join(', ') || 'no dependencies field'}`);
+  console.error(
+    `check-deps: package.json must have an empty "dependencies" object and no ${fields.slice(1).join('/')}; found: ${offending.join(', ') || 'no dependencies field'}`,
+  );
   process.exit(1);
 }
 console.log('check-deps: dependencies is empty (zero runtime dependencies)');

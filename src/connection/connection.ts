@@ -98,7 +98,10 @@ export class Connection {
     if (this.role === 'client' && this.#generateMaskKey === undefined) {
       throw new TypeError('a client Connection needs generateMaskKey (RFC 6455 §5.3)');
     }
-    this.#decoder = new FrameDecoder({ expectMasked: this.role === 'server', maxPayload: options.maxPayload });
+    this.#decoder = new FrameDecoder({
+      expectMasked: this.role === 'server',
+      maxPayload: options.maxPayload,
+    });
   }
 
   get state(): ConnectionState {
@@ -259,7 +262,10 @@ export class Connection {
       if (header.opcode === Opcode.Continuation) {
         // §5.4: a Continuation frame only continues a message that was started.
         if (message === null) {
-          throw protocolError(ErrorCode.UnexpectedContinuation, 'continuation frame without a message to continue');
+          throw protocolError(
+            ErrorCode.UnexpectedContinuation,
+            'continuation frame without a message to continue',
+          );
         }
       } else {
         // §5.4: "The fragments of one message MUST NOT be interleaved between the fragments of another".

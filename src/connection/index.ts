@@ -1,1 +1,7 @@
-export { Connection, type ConnectionEvent, type ConnectionOptions, type ConnectionState, type Role } from './connection.ts';
+export {
+  Connection,
+  type ConnectionEvent,
+  type ConnectionOptions,
+  type ConnectionState,
+  type Role,
+} from './connection.ts';

@@ -156,7 +156,8 @@ export class FrameDecoder {
       // §5.2: "the most significant bit MUST be 0".
       if (high >= 0x80000000) throw msbError();
       // Lengths above 2^53 cannot be represented exactly; they are far over any maxPayload anyway.
-      payloadLength = high > 0x1fffff ? Number.POSITIVE_INFINITY : high * 0x100000000 + readUint32(headerBytes, 6);
+      payloadLength =
+        high > 0x1fffff ? Number.POSITIVE_INFINITY : high * 0x100000000 + readUint32(headerBytes, 6);
     }
     if (payloadLength > this.#maxPayload) {
       throw new ProtocolError(
@@ -206,5 +207,8 @@ function protocolError(code: (typeof ErrorCode)[keyof typeof ErrorCode], message
 }
 
 function msbError(): ProtocolError {
-  return protocolError(ErrorCode.InvalidPayloadLength, 'the most significant bit of a 64-bit payload length is set');
+  return protocolError(
+    ErrorCode.InvalidPayloadLength,
+    'the most significant bit of a 64-bit payload length is set',
+  );
 }

@@ -71,7 +71,11 @@ export function writeFrameHeader(
 }
 
 /** Encodes just the header of a frame. */
-export function encodeFrameHeader(opcode: Opcode, payloadLength: number, options: EncodeOptions = {}): Uint8Array {
+export function encodeFrameHeader(
+  opcode: Opcode,
+  payloadLength: number,
+  options: EncodeOptions = {},
+): Uint8Array {
   const header = Buffer.allocUnsafe(frameHeaderLength(payloadLength, options.maskKey !== undefined));
   writeFrameHeader(header, 0, opcode, payloadLength, options);
   return header;

@@ -11,7 +11,8 @@ const client = () => new Connection({ role: 'client', maxPayload: 1 << 20, gener
 /** A frame as a client would send it (masked). */
 const fromClient = (opcode: Opcode, payload: Uint8Array, fin = true) =>
   Buffer.concat(encodeFrame(opcode, payload, { fin, maskKey: hex('01020304') }));
-const closePayload = (code: number, reason = '') => Buffer.concat([Buffer.of(code >> 8, code & 0xff), text(reason)]);
+const closePayload = (code: number, reason = '') =>
+  Buffer.concat([Buffer.of(code >> 8, code & 0xff), text(reason)]);
 
 function failure(events: ConnectionEvent[]) {
   const fail = events.find((e) => e.type === 'fail');
@@ -78,7 +79,10 @@ describe('RFC 6455 §8.1 UTF-8 in text messages', () => {
   it('accepts a character split across fragments', () => {
     const conn = server();
     const events = conn.receive(
-      Buffer.concat([fromClient(Opcode.Text, hex('e2'), false), fromClient(Opcode.Continuation, hex('82ac'))]),
+      Buffer.concat([
+        fromClient(Opcode.Text, hex('e2'), false),
+        fromClient(Opcode.Continuation, hex('82ac')),
+      ]),
     );
     expect(events[0]?.type === 'message' && Buffer.from(events[0].data).toString()).toBe('€');
   });
@@ -119,7 +123,9 @@ describe('RFC 6455 §5.5.1 and §7 the closing handshake', () => {
   }
 
   it('fails with 1002 on a 1-byte Close payload', () => {
-    expect(failure(server().receive(fromClient(Opcode.Close, hex('03'))))?.code).toBe(ErrorCode.InvalidClosePayload);
+    expect(failure(server().receive(fromClient(Opcode.Close, hex('03'))))?.code).toBe(
+      ErrorCode.InvalidClosePayload,
+    );
   });
 
   it('fails with 1007 on a close reason that is not UTF-8', () => {
@@ -139,7 +145,9 @@ describe('RFC 6455 §5.5.1 and §7 the closing handshake', () => {
 describe('API misuse is a typed error, thrown synchronously', () => {
   it('rejects an invalid close code, a reason without code, and a reason over 123 bytes', () => {
     expect(() => server().close(1005)).toThrow(expect.objectContaining({ code: ErrorCode.InvalidArgument }));
-    expect(() => server().close(undefined, 'why')).toThrow(expect.objectContaining({ code: ErrorCode.InvalidArgument }));
+    expect(() => server().close(undefined, 'why')).toThrow(
+      expect.objectContaining({ code: ErrorCode.InvalidArgument }),
+    );
     expect(() => server().close(1000, 'x'.repeat(124))).toThrow(/123 bytes/);
     expect(() => server().ping(new Uint8Array(126))).toThrow(/125 bytes/);
   });
@@ -147,7 +155,9 @@ describe('API misuse is a typed error, thrown synchronously', () => {
   it('refuses to send after the closing handshake started', () => {
     const conn = server();
     conn.close(1000);
-    expect(() => conn.send(text('x'), false)).toThrow(expect.objectContaining({ code: ErrorCode.InvalidState }));
+    expect(() => conn.send(text('x'), false)).toThrow(
+      expect.objectContaining({ code: ErrorCode.InvalidState }),
+    );
   });
 });
 
@@ -161,7 +171,9 @@ describe('sending', () => {
 
   it('caps unanswered pongs under a ping flood (§5.5.3)', () => {
     const conn = server();
-    const flood = Buffer.concat(Array.from({ length: 1000 }, (_, i) => fromClient(Opcode.Ping, text(String(i)))));
+    const flood = Buffer.concat(
+      Array.from({ length: 1000 }, (_, i) => fromClient(Opcode.Ping, text(String(i)))),
+    );
     expect(conn.receive(flood)).toHaveLength(1000);
     const out = conn.takeOutgoing();
     expect(out.length).toBeLessThanOrEqual(16);

@@ -111,7 +111,9 @@ describe('seeded random round trips under random chunking', () => {
       const count = 1 + Math.floor(random() * 5);
       for (let i = 0; i < count; i++) {
         const control = random() < 0.3;
-        const size = control ? Math.floor(random() * 126) : Math.floor(random() * (random() < 0.1 ? 70000 : 300));
+        const size = control
+          ? Math.floor(random() * 126)
+          : Math.floor(random() * (random() < 0.1 ? 70000 : 300));
         frames.push({
           opcode: control ? Opcode.Ping : Opcode.Binary,
           payload: Uint8Array.from({ length: size }, () => Math.floor(random() * 256)),
@@ -148,7 +150,13 @@ describe('RFC 6455 §5 violations fail the connection with the right close code'
     ['126-byte ping', '89 7e 00 7e', false, 1002, ErrorCode.ControlFrameTooLong],
     ['unmasked frame at the server', '81 00', true, 1002, ErrorCode.MaskExpected],
     ['masked frame at the client', '81 80 00 00 00 00', false, 1002, ErrorCode.MaskUnexpected],
-    ['64-bit length with the MSB set', '82 7f 80 00 00 00 00 00 00 00', false, 1002, ErrorCode.InvalidPayloadLength],
+    [
+      '64-bit length with the MSB set',
+      '82 7f 80 00 00 00 00 00 00 00',
+      false,
+      1002,
+      ErrorCode.InvalidPayloadLength,
+    ],
     ['frame over maxPayload', '82 7e 04 01', false, 1009, ErrorCode.MessageTooBig],
   ];
   for (const [name, bytes, expectMasked, closeCode, code] of cases) {

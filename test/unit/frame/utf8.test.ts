@@ -2,12 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Utf8Validator } from '../../../src/frame/utf8.ts';
 import { hex } from '../../helpers/bytes.ts';
 
-const valid = [
-  'Hello-µ@ßöäüàá-UTF-8!!',
-  'κόσμε',
-  '\u{10FFFF}\u{10000}\uD7FF\uE000\uFFFD',
-  '',
-];
+const valid = ['Hello-µ@ßöäüàá-UTF-8!!', 'κόσμε', '\u{10FFFF}\u{10000}\uD7FF\uE000\uFFFD', ''];
 // Bytes that no valid UTF-8 stream may contain at that point (RFC 3629 §4), with the index where a
 // fail-fast validator knows it.
 const invalid: [string, number][] = [

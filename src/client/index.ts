@@ -1,0 +1,1 @@
+export { type ClientOptions, connectClient } from './connect.ts';

@@ -1,0 +1,33 @@
+/**
+ * The randomness and hashing the pure core needs, bound to node:crypto. The core takes them as
+ * parameters so that tests can inject fixed values.
+ */
+import { createHash, randomFillSync } from 'node:crypto';
+
+export function sha1(input: string): Uint8Array {
+  return createHash('sha1').update(input).digest();
+}
+
+export function randomBytes(n: number): Uint8Array {
+  return randomFillSync(Buffer.allocUnsafe(n));
+}
+
+/**
+ * Masking keys for client frames. §5.3: "The masking key needs to be unpredictable; thus, the
+ * masking key MUST be derived from a strong source of entropy". Drawing 4 bytes at a time from the
+ * system is slow, so keys come from a pool refilled by one system call per 2,048 frames.
+ */
+const POOL_SIZE = 8192;
+let pool = Buffer.allocUnsafe(0);
+let poolOffset = POOL_SIZE;
+
+export function generateMaskKey(): Uint8Array {
+  if (poolOffset + 4 > pool.length) {
+    pool = randomFillSync(Buffer.allocUnsafe(POOL_SIZE));
+    poolOffset = 0;
+  }
+  // A view: the encoder copies the key into the frame header before the pool is ever refilled.
+  const key = pool.subarray(poolOffset, poolOffset + 4);
+  poolOffset += 4;
+  return key;
+}

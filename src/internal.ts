@@ -1,0 +1,9 @@
+/**
+ * Symbols for the methods that the server and the client call on a WebSocket. They are not part of
+ * the public API: symbol keys keep them out of autocompletion and out of reach of accidental use.
+ */
+
+/** Binds a socket whose opening handshake succeeded. */
+export const attachSocket: unique symbol = Symbol('sockwire.attachSocket');
+/** Fails a CONNECTING client whose opening handshake failed. */
+export const failHandshake: unique symbol = Symbol('sockwire.failHandshake');

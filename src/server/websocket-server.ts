@@ -1,0 +1,459 @@
+/**
+ * WebSocketServer: accepts WebSocket connections standalone (its own `net`/`tls` listener and our own
+ * HTTP head parser, no `node:http`), attached to an existing `http`/`https` server, or with
+ * `noServer` through `handleUpgrade(req, socket, head, cb)`, the shape `ws` made familiar.
+ *
+ *   TCP/TLS socket ─▶ HttpHeadParser (limits, timeout) ─┐
+ *   http.Server 'upgrade' (req, socket, head) ──────────┼─▶ validateUpgradeRequest (§4.2.1)
+ *                                                      │     ─▶ path, verifyClient, subprotocol
+ *                                                      │     ─▶ 101 (§4.2.2) ─▶ WebSocket ─▶ 'connection'
+ *                                                      └─▶ on any failure: an HTTP error status and a reason
+ */
+import { EventEmitter } from 'node:events';
+import type { Server as HttpServer, IncomingMessage } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
+import {
+  type AddressInfo,
+  createServer as createNetServer,
+  type Server as NetServer,
+  type Socket,
+} from 'node:net';
+import type { Duplex } from 'node:stream';
+import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
+import { sha1 } from '../crypto.ts';
+import { ErrorCode, HandshakeError } from '../errors.ts';
+import { CloseCode } from '../frame/close-code.ts';
+import { HeaderMap, type HttpHeadLimits, HttpHeadParser, type RequestHead } from '../handshake/http.ts';
+import {
+  buildAcceptResponse,
+  buildRejectResponse,
+  rejectionHeaders,
+  type UpgradeRequest,
+  validateUpgradeRequest,
+} from '../handshake/server.ts';
+import { attachSocket } from '../internal.ts';
+import { ReadyState } from '../ready-state.ts';
+import {
+  type ConnectionSettings,
+  DEFAULT_CLOSE_TIMEOUT,
+  DEFAULT_MAX_PAYLOAD,
+  WebSocket,
+} from '../websocket.ts';
+
+/** What the server knows of an upgrade request; an `http.IncomingMessage` when attached to node:http. */
+export interface UpgradeRequestInfo {
+  readonly method: string;
+  /** The request target, e.g. `/chat?room=1`. */
+  readonly url: string;
+  readonly httpVersion: string;
+  /** Header values by lowercase name (repeated fields joined with ", "). */
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  readonly rawHeaders: readonly string[];
+  readonly socket: Duplex;
+}
+
+/** The decision of `verifyClient`: accept, or reject with a status, reason and headers. */
+export type VerifyResult =
+  | boolean
+  | {
+      readonly accept: false;
+      readonly status?: number;
+      readonly reason?: string;
+      readonly headers?: Record<string, string>;
+    };
+
+export interface VerifyClientInfo {
+  readonly origin: string | undefined;
+  readonly secure: boolean;
+  readonly req: UpgradeRequestInfo | IncomingMessage;
+}
+
+export interface ServerOptions extends ConnectionSettings {
+  /** Port to listen on (standalone mode). 0 picks a free port. */
+  readonly port?: number;
+  /** Address to listen on. Default: all interfaces, as `net.Server`. */
+  readonly host?: string;
+  readonly backlog?: number;
+  /** TLS options (`key`, `cert`, …) for a standalone `wss://` server. */
+  readonly tls?: TlsOptions;
+  /** An existing `http`/`https` server to take upgrade requests from. */
+  readonly server?: HttpServer | HttpsServer;
+  /** No listener at all: call `handleUpgrade()` yourself. */
+  readonly noServer?: boolean;
+  /** Accept only this path (the request target without its query). Default: any path. */
+  readonly path?: string;
+  /**
+   * Picks the subprotocol from those offered (RFC 6455 §4.2.2 item 4), or `false` for none.
+   * Default: the client's first choice. Without an offer, no subprotocol is selected.
+   */
+  readonly handleProtocols?: (
+    protocols: Set<string>,
+    request: UpgradeRequestInfo | IncomingMessage,
+  ) => string | false;
+  /**
+   * Decides whether to accept a client before the upgrade (authentication, origin checks, §10.2).
+   * May be async. `false` answers 401; an object can choose the status, reason and headers.
+   * A callback-style `(info, cb)` function, as in `ws`, is also accepted.
+   */
+  readonly verifyClient?:
+    | ((info: VerifyClientInfo) => VerifyResult | Promise<VerifyResult>)
+    | ((
+        info: VerifyClientInfo,
+        callback: (
+          result: boolean,
+          code?: number,
+          message?: string,
+          headers?: Record<string, string>,
+        ) => void,
+      ) => void);
+  /** Keep the set of open clients in `server.clients`. Default true. */
+  readonly clientTracking?: boolean;
+  /**
+   * Standalone mode: how long a new socket may take to send its complete request head, in ms.
+   * Default 10 s: long enough for any real client, short enough to shed slowloris sockets.
+   */
+  readonly handshakeTimeout?: number;
+  /** Standalone mode: request head limits (RFC 6585 §5: over them the answer is 431). */
+  readonly maxHeadSize?: number;
+  readonly maxHeaderCount?: number;
+}
+
+export interface CloseOptions {
+  /** Close code sent to every client. Default 1001 "going away" (§7.4.1). */
+  readonly code?: number;
+  readonly reason?: string;
+  /** How long to wait for clients to finish the closing handshake before terminating them. Default: closeTimeout. */
+  readonly timeout?: number;
+}
+
+const DEFAULT_HANDSHAKE_TIMEOUT = 10_000;
+
+export class WebSocketServer extends EventEmitter {
+  /** The open clients, when `clientTracking` is on. */
+  readonly clients: Set<WebSocket> = new Set();
+  readonly options: Readonly<ServerOptions>;
+  readonly #maxPayload: number;
+  readonly #closeTimeout: number;
+  readonly #tracking: boolean;
+  #listener: NetServer | null = null;
+  #attachedTo: HttpServer | HttpsServer | null = null;
+  #onUpgrade: ((req: IncomingMessage, socket: Duplex, head: Buffer) => void) | null = null;
+  /** Standalone sockets still in their opening handshake, destroyed when the server closes. */
+  readonly #handshaking = new Set<Duplex>();
+  #state: 'running' | 'closing' | 'closed' = 'running';
+  #closed: Promise<void> | null = null;
+
+  /**
+   * @throws {TypeError} unless exactly one of `port`, `server` or `noServer` is given.
+   */
+  constructor(options: ServerOptions = {}, callback?: () => void) {
+    super();
+    const modes = [options.port !== undefined, options.server !== undefined, options.noServer === true];
+    if (modes.filter(Boolean).length !== 1) {
+      throw new TypeError('WebSocketServer needs exactly one of the options "port", "server" or "noServer"');
+    }
+    this.options = options;
+    this.#maxPayload = options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
+    this.#closeTimeout = options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT;
+    this.#tracking = options.clientTracking ?? true;
+    if (options.server !== undefined) {
+      this.#attach(options.server);
+    } else if (options.port !== undefined) {
+      this.#listen(options, callback);
+    }
+  }
+
+  /** The listening address (standalone or attached mode); null with `noServer`. */
+  address(): AddressInfo | string | null {
+    return (this.#listener ?? this.#attachedTo)?.address() ?? null;
+  }
+
+  /** Whether a request is for this server (its `path` option). */
+  shouldHandle(req: { readonly url?: string | undefined }): boolean {
+    if (this.options.path === undefined) return true;
+    const url = req.url ?? '';
+    const queryAt = url.indexOf('?');
+    return (queryAt === -1 ? url : url.slice(0, queryAt)) === this.options.path;
+  }
+
+  /**
+   * Completes the opening handshake for an `upgrade` request from any HTTP server (RFC 6455 §4.2).
+   * On success `callback(ws, req)` is called; on failure an HTTP error is written and the socket closed.
+   */
+  handleUpgrade(
+    req: IncomingMessage | UpgradeRequestInfo,
+    socket: Duplex,
+    head: Uint8Array,
+    callback: (ws: WebSocket, req: IncomingMessage | UpgradeRequestInfo) => void,
+  ): void {
+    socket.on('error', onHandshakeSocketError);
+    let request: UpgradeRequest;
+    try {
+      request = validateUpgradeRequest(toRequestHead(req));
+      if (!this.shouldHandle(req)) {
+        throw new HandshakeError(ErrorCode.HandshakeFailed, 400, `no WebSocket endpoint at ${req.url}`);
+      }
+      if (this.#state !== 'running') {
+        throw new HandshakeError(ErrorCode.HandshakeFailed, 503, 'the server is shutting down');
+      }
+    } catch (error) {
+      this.#reject(socket, error);
+      return;
+    }
+    this.#verify(req, request, socket).then(
+      (accepted) => {
+        if (accepted) this.#accept(req, request, socket, head, callback);
+      },
+      (error: unknown) => this.#reject(socket, error),
+    );
+  }
+
+  /**
+   * Closes the server: stops accepting, sends a Close frame (default 1001) to every client, waits up
+   * to `timeout` for the closing handshakes, then terminates the rest. Resolves when all are closed.
+   * An attached `http` server is left running: it belongs to the application.
+   */
+  close(
+    options?: CloseOptions | ((error?: Error) => void),
+    callback?: (error?: Error) => void,
+  ): Promise<void> {
+    if (typeof options === 'function') {
+      callback = options;
+      options = undefined;
+    }
+    if (this.#closed === null) this.#closed = this.#shutDown(options ?? {});
+    if (callback) this.#closed.then(() => callback(), callback);
+    return this.#closed;
+  }
+
+  async #shutDown(options: CloseOptions): Promise<void> {
+    this.#state = 'closing';
+    const listenerClosed =
+      this.#listener === null
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => this.#listener!.close(() => resolve()));
+    if (this.#attachedTo !== null && this.#onUpgrade !== null) {
+      this.#attachedTo.off('upgrade', this.#onUpgrade);
+      this.#attachedTo.off('listening', this.#emitListening);
+      this.#attachedTo.off('error', this.#emitError);
+    }
+    for (const socket of this.#handshaking) socket.destroy();
+    const clients = [...this.clients];
+    const allClosed = Promise.all(
+      clients.map((client) =>
+        client.readyState === ReadyState.CLOSED
+          ? undefined
+          : new Promise((resolve) => client.once('close', resolve)),
+      ),
+    );
+    for (const client of clients) {
+      if (client.readyState === ReadyState.OPEN)
+        client.close(options.code ?? CloseCode.GoingAway, options.reason);
+    }
+    const timer = setTimeout(() => {
+      for (const client of clients) client.terminate();
+    }, options.timeout ?? this.#closeTimeout);
+    await allClosed;
+    clearTimeout(timer);
+    await listenerClosed;
+    this.#state = 'closed';
+    this.emit('close');
+  }
+
+  #listen(options: ServerOptions, callback: (() => void) | undefined): void {
+    const onSocket = (socket: Socket) => this.#onRawSocket(socket);
+    const listener =
+      options.tls === undefined
+        ? createNetServer({ noDelay: true }, onSocket)
+        : createTlsServer({ ...options.tls }, onSocket);
+    this.#listener = listener;
+    listener.on('listening', this.#emitListening);
+    listener.on('error', this.#emitError);
+    if (options.tls !== undefined) listener.on('tlsClientError', (_error, socket) => socket.destroy());
+    if (callback) this.once('listening', callback);
+    listener.listen(options.port, options.host, options.backlog);
+  }
+
+  #attach(server: HttpServer | HttpsServer): void {
+    this.#attachedTo = server;
+    this.#onUpgrade = (req, socket, head) => {
+      // Several WebSocketServers may share one HTTP server, each for its own path: leave a request
+      // for another path to them, and answer 400 only when nobody else is listening.
+      if (!this.shouldHandle(req) && server.listenerCount('upgrade') > 1) return;
+      this.handleUpgrade(req, socket, head, (ws, request) => this.emit('connection', ws, request));
+    };
+    server.on('upgrade', this.#onUpgrade);
+    server.on('listening', this.#emitListening);
+    server.on('error', this.#emitError);
+  }
+
+  readonly #emitListening = () => this.emit('listening');
+  readonly #emitError = (error: Error) => this.emit('error', error);
+
+  /** Standalone mode: read the request head with our own parser, bounded in size and time. */
+  #onRawSocket(socket: Socket): void {
+    if (this.#state !== 'running') {
+      socket.destroy();
+      return;
+    }
+    this.#handshaking.add(socket);
+    const parser = HttpHeadParser.forRequests(this.#headLimits());
+    const finish = () => {
+      this.#handshaking.delete(socket);
+      socket.off('data', onData);
+      socket.setTimeout(0);
+    };
+    const onData = (chunk: Buffer) => {
+      let result: ReturnType<typeof parser.push>;
+      try {
+        result = parser.push(chunk);
+      } catch (error) {
+        finish();
+        this.#reject(socket, error);
+        return;
+      }
+      if (!result.done) return;
+      finish();
+      const request = toRequestInfo(result.head, socket);
+      this.handleUpgrade(request, socket, result.rest, (ws, req) => this.emit('connection', ws, req));
+    };
+    socket.on('data', onData);
+    socket.on('error', onHandshakeSocketError);
+    socket.once('close', () => this.#handshaking.delete(socket));
+    // A socket that does not complete its request head in time is dropped (slowloris).
+    socket.setTimeout(this.options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT, () => socket.destroy());
+  }
+
+  #headLimits(): Partial<HttpHeadLimits> {
+    const limits: { maxHeadSize?: number; maxHeaderCount?: number } = {};
+    if (this.options.maxHeadSize !== undefined) limits.maxHeadSize = this.options.maxHeadSize;
+    if (this.options.maxHeaderCount !== undefined) limits.maxHeaderCount = this.options.maxHeaderCount;
+    return limits;
+  }
+
+  async #verify(
+    req: IncomingMessage | UpgradeRequestInfo,
+    request: UpgradeRequest,
+    socket: Duplex,
+  ): Promise<boolean> {
+    const verifyClient = this.options.verifyClient;
+    if (verifyClient === undefined) return true;
+    const info: VerifyClientInfo = {
+      origin: request.origin,
+      secure: 'encrypted' in socket && socket.encrypted === true,
+      req,
+    };
+    let result: VerifyResult;
+    if (verifyClient.length >= 2) {
+      result = await new Promise<VerifyResult>((resolve) => {
+        (
+          verifyClient as (
+            info: VerifyClientInfo,
+            cb: (ok: boolean, code?: number, message?: string, headers?: Record<string, string>) => void,
+          ) => void
+        )(info, (ok, code, message, headers) =>
+          resolve(
+            ok
+              ? true
+              : {
+                  accept: false,
+                  status: code ?? 401,
+                  reason: message ?? 'Unauthorized',
+                  ...(headers ? { headers } : {}),
+                },
+          ),
+        );
+      });
+    } else {
+      result = await (verifyClient as (info: VerifyClientInfo) => VerifyResult | Promise<VerifyResult>)(info);
+    }
+    if (result === true) return true;
+    const rejection = result === false ? { accept: false as const } : result;
+    if (!socket.destroyed) {
+      socket.end(
+        buildRejectResponse(rejection.status ?? 401, rejection.reason ?? 'Unauthorized', rejection.headers),
+      );
+    }
+    return false;
+  }
+
+  #accept(
+    req: IncomingMessage | UpgradeRequestInfo,
+    request: UpgradeRequest,
+    socket: Duplex,
+    head: Uint8Array,
+    callback: (ws: WebSocket, req: IncomingMessage | UpgradeRequestInfo) => void,
+  ): void {
+    if (socket.destroyed || !socket.writable) return;
+    if (this.#state !== 'running') {
+      this.#reject(socket, new HandshakeError(ErrorCode.HandshakeFailed, 503, 'the server is shutting down'));
+      return;
+    }
+    let protocol = '';
+    if (request.protocols.length > 0) {
+      // §4.2.2 item 4: the server selects "one or none of the acceptable protocols".
+      const chosen = this.options.handleProtocols
+        ? this.options.handleProtocols(new Set(request.protocols), req)
+        : request.protocols[0]!;
+      if (chosen !== false) protocol = chosen;
+    }
+    socket.off('error', onHandshakeSocketError);
+    socket.write(
+      buildAcceptResponse({ key: request.key, protocol: protocol === '' ? undefined : protocol }, sha1),
+    );
+    const ws = new WebSocket(null);
+    ws[attachSocket](socket, head, {
+      role: 'server',
+      protocol,
+      extensions: '',
+      maxPayload: this.#maxPayload,
+      closeTimeout: this.#closeTimeout,
+    });
+    if (this.#tracking) {
+      this.clients.add(ws);
+      ws.once('close', () => this.clients.delete(ws));
+    }
+    callback(ws, req);
+  }
+
+  /** Answers a failed handshake with its HTTP status and one-line reason, then closes the socket. */
+  #reject(socket: Duplex, error: unknown): void {
+    if (socket.destroyed) return;
+    if (error instanceof HandshakeError) {
+      socket.end(buildRejectResponse(error.status, error.message, rejectionHeaders(error)));
+    } else {
+      // Never leak internals: an unexpected failure (a throwing hook) is a plain 500.
+      socket.end(buildRejectResponse(500, 'Internal Server Error'));
+      if (this.listenerCount('wsClientError') > 0) this.emit('wsClientError', error, socket);
+    }
+    // Do not let a client that never reads keep the socket open.
+    setTimeout(() => socket.destroy(), 1000).unref();
+  }
+}
+
+function onHandshakeSocketError(this: Duplex): void {
+  this.destroy();
+}
+
+function toRequestHead(req: IncomingMessage | UpgradeRequestInfo): RequestHead {
+  return {
+    method: req.method ?? '',
+    target: req.url ?? '',
+    httpVersion: req.httpVersion,
+    headers: new HeaderMap(req.rawHeaders),
+    rawHeaders: req.rawHeaders,
+  };
+}
+
+function toRequestInfo(head: RequestHead, socket: Duplex): UpgradeRequestInfo {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of head.headers.entries()) headers[name] = value;
+  return {
+    method: head.method,
+    url: head.target,
+    httpVersion: head.httpVersion,
+    headers,
+    rawHeaders: head.rawHeaders,
+    socket,
+  };
+}

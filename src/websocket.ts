@@ -1,0 +1,594 @@
+/**
+ * The public WebSocket: binds a pure {@link Connection} to a byte stream (a `net.Socket`, a
+ * `tls.TLSSocket`, an HTTP/2 stream: any Duplex) and owns what the core must not: the socket, the
+ * timers and the events.
+ *
+ *   socket 'data' ──▶ Connection.receive() ──▶ events ──▶ 'message' | 'ping' | 'pong' | 'close' | 'error'
+ *   send()/ping()/close() ──▶ Connection ──▶ takeOutgoing() ──▶ one write per batch ──▶ socket
+ *
+ * Writes are batched: frames queued while handling one incoming chunk (an echo, a pong) leave in one
+ * write when the chunk is done, and frames queued by user code leave together at the end of the
+ * current tick. A lone message is therefore written at once, with no added latency, while a burst
+ * costs one system call instead of one per frame.
+ *
+ * The API is a drop-in for the common subset of `ws` (EventEmitter, `(data, isBinary)` messages,
+ * `(code, reason)` closes) and also implements the WHATWG interface (`onmessage`, `addEventListener`,
+ * `readyState`, `binaryType`) and async iteration over messages.
+ */
+import { EventEmitter } from 'node:events';
+import type { Duplex } from 'node:stream';
+import { type ClientOptions, connectClient } from './client/connect.ts';
+import { Connection, type ConnectionEvent, type Role } from './connection/connection.ts';
+import { ErrorCode, InvalidStateError, WebSocketError } from './errors.ts';
+import { CloseEvent, ErrorEvent, MessageEvent, WebSocketEvent } from './events.ts';
+import { CloseCode } from './frame/close-code.ts';
+import { attachSocket, failHandshake } from './internal.ts';
+import { ReadyState } from './ready-state.ts';
+
+/** How binary messages are delivered to WHATWG-style listeners and `on('message')`. */
+export type BinaryType = 'nodebuffer' | 'arraybuffer' | 'fragments' | 'blob';
+
+/** Data accepted by `send()`. Strings go as text, everything else as binary unless told otherwise. */
+export type SendData = string | Buffer | Uint8Array | ArrayBuffer | ArrayBufferView | readonly Buffer[];
+
+export interface SendOptions {
+  /** Send as a binary message (default: true unless `data` is a string). */
+  readonly binary?: boolean;
+  /** False to send one fragment of a message; the last fragment has `fin: true` (default true). */
+  readonly fin?: boolean;
+  /** Per-message opt-out of compression, for secrets (RFC 7692; ignored until it is negotiated). */
+  readonly compress?: boolean;
+  /** Accepted for `ws` compatibility; frames are always masked by clients and never by servers (§5.1). */
+  readonly mask?: boolean;
+}
+
+/** Options shared by both ends of a connection. */
+export interface ConnectionSettings {
+  /** Largest message accepted, in bytes; larger closes with 1009. Default 100 MiB (as `ws`). */
+  readonly maxPayload?: number;
+  /**
+   * How long to wait for the peer to finish the closing handshake and close the TCP connection before
+   * destroying the socket, in ms. Default 30 s: the same as `ws`, long enough for a slow peer.
+   */
+  readonly closeTimeout?: number;
+}
+
+/** Everything the server or the client knows once the opening handshake succeeded. */
+export interface AttachOptions {
+  readonly role: Role;
+  readonly protocol: string;
+  readonly extensions: string;
+  readonly maxPayload: number;
+  readonly closeTimeout: number;
+  readonly generateMaskKey?: (() => Uint8Array) | undefined;
+  readonly url?: string;
+}
+
+export const DEFAULT_MAX_PAYLOAD = 100 * 1024 * 1024;
+export const DEFAULT_CLOSE_TIMEOUT = 30_000;
+/** Above this `bufferedAmount`, `send()` returns false: wait for 'drain'. */
+const HIGH_WATER_MARK = 1024 * 1024;
+/** Small batches are joined into one buffer (one cheap copy) rather than written as a vector. */
+const JOIN_BELOW_BYTES = 16 * 1024;
+/** Messages held for an async iterator that is not reading before we stop reading the socket. */
+const ITERATOR_HIGH_WATER_MARK = 64;
+
+// biome-ignore lint/suspicious/noExplicitAny: listeners of different events take different arguments
+type Listener = (...args: any[]) => void;
+type WhatwgHandler = ((event: never) => void) | null;
+
+export class WebSocket extends EventEmitter {
+  static readonly CONNECTING = ReadyState.CONNECTING;
+  static readonly OPEN = ReadyState.OPEN;
+  static readonly CLOSING = ReadyState.CLOSING;
+  static readonly CLOSED = ReadyState.CLOSED;
+  readonly CONNECTING = ReadyState.CONNECTING;
+  readonly OPEN = ReadyState.OPEN;
+  readonly CLOSING = ReadyState.CLOSING;
+  readonly CLOSED = ReadyState.CLOSED;
+
+  /** How binary messages are delivered: Buffer (default, as `ws`), ArrayBuffer, Buffer[] or Blob. */
+  binaryType: BinaryType = 'nodebuffer';
+  #readyState: ReadyState = ReadyState.CONNECTING;
+  #url = '';
+  #protocol = '';
+  #extensions = '';
+  #socket: Duplex | null = null;
+  #connection: Connection | null = null;
+  #closeTimeout = DEFAULT_CLOSE_TIMEOUT;
+  #closeTimer: NodeJS.Timeout | null = null;
+  /** True while a received chunk is being handled: writes wait until it is done. */
+  #receiving = false;
+  #flushScheduled = false;
+  #pendingCallbacks: ((error?: Error) => void)[] = [];
+  #closeCode: number = CloseCode.Abnormal;
+  #closeReason = '';
+  #closeFrameReceived = false;
+  #closeEmitted = false;
+  #whatwgListeners = new Map<Listener, Listener>();
+  #whatwgHandlers = new Map<string, Listener>();
+  #abortConnect: (() => void) | null = null;
+
+  /**
+   * Opens a client connection (see src/client). The server creates its sockets internally.
+   * @param url - `ws://`, `wss://` or `ws+unix://` URL.
+   * @param protocols - subprotocols to offer, most preferred first (RFC 6455 §4.1 item 10).
+   */
+  constructor(
+    url?: string | URL | null,
+    protocols?: string | readonly string[] | ClientOptions,
+    options?: ClientOptions,
+  ) {
+    super();
+    if (url !== undefined && url !== null) {
+      if (protocols !== undefined && typeof protocols === 'object' && !Array.isArray(protocols)) {
+        options = protocols as ClientOptions;
+        protocols = undefined;
+      }
+      const offered = protocols === undefined ? [] : typeof protocols === 'string' ? [protocols] : protocols;
+      this.#url = String(url);
+      this.#abortConnect = connectClient(this, url, offered as readonly string[], options ?? {});
+    }
+  }
+
+  get readyState(): ReadyState {
+    return this.#readyState;
+  }
+  get url(): string {
+    return this.#url;
+  }
+  /** The subprotocol the server selected, or '' (RFC 6455 §4.2.2 item 4). */
+  get protocol(): string {
+    return this.#protocol;
+  }
+  /** The extensions in use, as negotiated in `Sec-WebSocket-Extensions` (§9.1), or ''. */
+  get extensions(): string {
+    return this.#extensions;
+  }
+  /** Bytes queued for sending and not yet handed to the operating system. */
+  get bufferedAmount(): number {
+    return (this.#socket?.writableLength ?? 0) + (this.#connection?.outgoingBytes ?? 0);
+  }
+  /** Whether the underlying socket is paused (see `pause()`). */
+  get isPaused(): boolean {
+    return this.#socket?.isPaused() ?? false;
+  }
+
+  /** Internal: called by the server or client once the opening handshake has succeeded. */
+  [attachSocket](socket: Duplex, head: Uint8Array, options: AttachOptions): void {
+    this.#socket = socket;
+    this.#protocol = options.protocol;
+    this.#extensions = options.extensions;
+    if (options.url !== undefined) this.#url = options.url;
+    this.#closeTimeout = options.closeTimeout;
+    this.#connection = new Connection({
+      role: options.role,
+      maxPayload: options.maxPayload,
+      generateMaskKey: options.generateMaskKey,
+    });
+    if ('setNoDelay' in socket && typeof socket.setNoDelay === 'function') socket.setNoDelay(true);
+    if ('setTimeout' in socket && typeof socket.setTimeout === 'function') socket.setTimeout(0);
+    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    socket.on('end', () => this.#onSocketEnd());
+    socket.on('close', () => this.#onSocketClose());
+    socket.on('error', () => socket.destroy()); // a reset or broken pipe: 'close' follows with 1006
+    socket.on('drain', () => this.emit('drain'));
+    this.#readyState = ReadyState.OPEN;
+    this.emit('open');
+    if (head.length > 0) this.#onData(head);
+    if (socket.readableEnded) this.#onSocketEnd();
+  }
+
+  /** Internal: the client's opening handshake failed. */
+  [failHandshake](error: WebSocketError): void {
+    if (this.#readyState !== ReadyState.CONNECTING) return;
+    this.#readyState = ReadyState.CLOSED;
+    this.#emitError(error);
+    this.#emitClose();
+  }
+
+  /**
+   * Sends a message (or a fragment with `fin: false`).
+   * @returns false when `bufferedAmount` is over the high-water mark: wait for 'drain' before sending more.
+   * @throws {InvalidStateError} (code WS_ERR_INVALID_STATE) while CONNECTING, as browsers do.
+   *   After close, the callback gets the error instead, as in `ws`.
+   */
+  send(
+    data: SendData,
+    options?: SendOptions | ((error?: Error) => void),
+    callback?: (error?: Error) => void,
+  ): boolean {
+    if (typeof options === 'function') {
+      callback = options;
+      options = undefined;
+    }
+    const connection = this.#connection;
+    if (this.#readyState === ReadyState.CONNECTING || connection === null) {
+      throw new InvalidStateError('WebSocket is not open yet: wait for the "open" event before send()');
+    }
+    if (this.#readyState !== ReadyState.OPEN || connection.closeSent) {
+      const error = new InvalidStateError(`WebSocket is not open: readyState ${this.#readyState}`);
+      if (callback) process.nextTick(callback, error);
+      return false;
+    }
+    const binary = options?.binary ?? typeof data !== 'string';
+    connection.send(toBytes(data), binary, options?.fin ?? true);
+    this.#scheduleFlush(callback);
+    return this.bufferedAmount < HIGH_WATER_MARK;
+  }
+
+  /**
+   * Sends a Ping (§5.5.2); the peer answers with a Pong carrying the same data.
+   * @throws {InvalidStateError} while CONNECTING, or for data over 125 bytes.
+   */
+  ping(data?: SendData, _mask?: boolean, callback?: (error?: Error) => void): void {
+    this.#control('ping', data, callback);
+  }
+
+  /** Sends a Pong (§5.5.3); unsolicited Pongs serve as a one-way heartbeat. */
+  pong(data?: SendData, _mask?: boolean, callback?: (error?: Error) => void): void {
+    this.#control('pong', data, callback);
+  }
+
+  /**
+   * Starts the closing handshake (§7.1.2); 'close' fires when it completes or the close timeout ends it.
+   * @param code - 1000 (default when a reason is given) or 3000–4999; omitted: a Close frame without a code.
+   * @param reason - at most 123 bytes of UTF-8.
+   * @throws {InvalidStateError} (code WS_ERR_INVALID_ARGUMENT) for an invalid code or a reason too long.
+   */
+  close(code?: number, reason?: string | Buffer): void {
+    const reasonText = reason === undefined ? '' : reason.toString();
+    if (code === undefined && reasonText !== '') code = CloseCode.Normal;
+    if (this.#readyState === ReadyState.CLOSED) return;
+    if (this.#readyState === ReadyState.CONNECTING) {
+      // Browsers: "Fail the WebSocket connection" when closing before open.
+      this.#abortConnecting();
+      return;
+    }
+    const connection = this.#connection!;
+    connection.close(code, reasonText);
+    this.#readyState = ReadyState.CLOSING;
+    this.#startCloseTimer();
+    this.#flush();
+    this.#afterClosedState();
+  }
+
+  /** Destroys the socket at once, without a closing handshake ('close' fires with 1006). */
+  terminate(): void {
+    if (this.#readyState === ReadyState.CLOSED) return;
+    if (this.#readyState === ReadyState.CONNECTING) {
+      this.#abortConnecting();
+      return;
+    }
+    this.#readyState = ReadyState.CLOSING;
+    this.#socket?.destroy();
+  }
+
+  /** Stops reading from the socket (flow control for slow consumers). */
+  pause(): void {
+    this.#socket?.pause();
+  }
+
+  resume(): void {
+    this.#socket?.resume();
+  }
+
+  // --- WHATWG EventTarget-style API -------------------------------------------------------------
+
+  addEventListener(
+    type: string,
+    listener: Listener | { handleEvent: Listener },
+    options?: { once?: boolean },
+  ): void {
+    const callable: Listener =
+      typeof listener === 'function' ? listener : (listener.handleEvent.bind(listener) as Listener);
+    if (this.#whatwgListeners.has(callable)) return;
+    const adapter = this.#whatwgAdapter(type, callable);
+    this.#whatwgListeners.set(callable, adapter);
+    if (options?.once) this.once(type, adapter);
+    else this.on(type, adapter);
+  }
+
+  removeEventListener(type: string, listener: Listener): void {
+    const adapter = this.#whatwgListeners.get(listener);
+    if (adapter === undefined) return;
+    this.#whatwgListeners.delete(listener);
+    this.off(type, adapter);
+  }
+
+  get onopen(): WhatwgHandler {
+    return this.#getHandler('open');
+  }
+  set onopen(handler: WhatwgHandler) {
+    this.#setHandler('open', handler);
+  }
+  get onmessage(): WhatwgHandler {
+    return this.#getHandler('message');
+  }
+  set onmessage(handler: WhatwgHandler) {
+    this.#setHandler('message', handler);
+  }
+  get onclose(): WhatwgHandler {
+    return this.#getHandler('close');
+  }
+  set onclose(handler: WhatwgHandler) {
+    this.#setHandler('close', handler);
+  }
+  get onerror(): WhatwgHandler {
+    return this.#getHandler('error');
+  }
+  set onerror(handler: WhatwgHandler) {
+    this.#setHandler('error', handler);
+  }
+
+  /**
+   * Iterates over incoming messages: strings for text, Buffers for binary. Ends after a normal close
+   * (1000, 1001, 1005) and throws a {@link WebSocketError} after an abnormal one. While the loop body
+   * is slow, reading from the socket pauses (backpressure) instead of buffering without bound.
+   */
+  async *[Symbol.asyncIterator](): AsyncGenerator<string | Buffer, void, undefined> {
+    const queue: (string | Buffer)[] = [];
+    let wake: (() => void) | null = null;
+    let ended = false;
+    const onMessage = (data: Buffer, isBinary: boolean) => {
+      queue.push(isBinary ? data : data.toString('utf8'));
+      if (queue.length >= ITERATOR_HIGH_WATER_MARK) this.pause();
+      wake?.();
+    };
+    const onClose = () => {
+      ended = true;
+      wake?.();
+    };
+    this.on('message', onMessage);
+    this.on('close', onClose);
+    try {
+      while (true) {
+        const next = queue.shift();
+        if (next !== undefined) {
+          if (queue.length < ITERATOR_HIGH_WATER_MARK / 2 && this.isPaused) this.resume();
+          yield next;
+          continue;
+        }
+        if (ended || this.#readyState === ReadyState.CLOSED) break;
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+        });
+        wake = null;
+      }
+      const code = this.#closeCode;
+      if (code !== CloseCode.Normal && code !== CloseCode.GoingAway && code !== CloseCode.NoStatusReceived) {
+        throw new WebSocketError(ErrorCode.ConnectionLost, `connection closed with code ${code}`);
+      }
+    } finally {
+      this.off('message', onMessage);
+      this.off('close', onClose);
+      if (this.isPaused) this.resume();
+    }
+  }
+
+  // --- internals --------------------------------------------------------------------------------
+
+  #onData(chunk: Uint8Array): void {
+    const connection = this.#connection!;
+    this.#receiving = true;
+    let events: ConnectionEvent[];
+    try {
+      events = connection.receive(chunk);
+      for (const event of events) this.#dispatch(event);
+    } finally {
+      this.#receiving = false;
+    }
+    this.#flush();
+    this.#afterClosedState();
+  }
+
+  #dispatch(event: ConnectionEvent): void {
+    switch (event.type) {
+      case 'message': {
+        const data = Buffer.from(event.data.buffer, event.data.byteOffset, event.data.length);
+        this.emit('message', event.binary ? this.#binaryData(data) : data, event.binary);
+        return;
+      }
+      case 'ping':
+        this.emit('ping', Buffer.from(event.data.buffer, event.data.byteOffset, event.data.length));
+        return;
+      case 'pong':
+        this.emit('pong', Buffer.from(event.data.buffer, event.data.byteOffset, event.data.length));
+        return;
+      case 'close':
+        this.#closeFrameReceived = true;
+        this.#closeCode = event.code;
+        this.#closeReason = event.reason;
+        this.#readyState = ReadyState.CLOSING;
+        return;
+      case 'fail':
+        this.#readyState = ReadyState.CLOSING;
+        this.#emitError(event.error);
+        return;
+    }
+  }
+
+  /** Once the core is CLOSED, close the transport: the server first (§7.1.1), the client after a timeout. */
+  #afterClosedState(): void {
+    const connection = this.#connection;
+    if (connection === null || !connection.transportShouldClose) return;
+    this.#startCloseTimer();
+    // §7.1.1: "the server SHOULD close the underlying TCP connection first"; a client that failed the
+    // connection closes too rather than wait for a peer that broke the protocol.
+    if (connection.role === 'server' || !this.#closeFrameReceived) this.#socket?.end();
+  }
+
+  #onSocketEnd(): void {
+    // The peer closed its side (§7.1.1); close ours after flushing what is queued.
+    this.#flush();
+    this.#socket?.end();
+  }
+
+  #onSocketClose(): void {
+    if (this.#closeTimer !== null) clearTimeout(this.#closeTimer);
+    this.#closeTimer = null;
+    this.#connection?.transportClosed();
+    this.#readyState = ReadyState.CLOSED;
+    const callbacks = this.#pendingCallbacks;
+    this.#pendingCallbacks = [];
+    for (const callback of callbacks)
+      callback(new WebSocketError(ErrorCode.ConnectionLost, 'connection closed'));
+    this.#emitClose();
+  }
+
+  #emitClose(): void {
+    if (this.#closeEmitted) return;
+    this.#closeEmitted = true;
+    // §7.1.5: without a received Close frame, "_The WebSocket Connection Close Code_ is considered to be 1006".
+    const code = this.#closeFrameReceived ? this.#closeCode : CloseCode.Abnormal;
+    this.emit('close', code, Buffer.from(this.#closeFrameReceived ? this.#closeReason : ''));
+  }
+
+  /** 'error' is emitted only to listeners: a peer's protocol violation must never crash a server. */
+  #emitError(error: Error): void {
+    if (this.listenerCount('error') > 0) this.emit('error', error);
+  }
+
+  #startCloseTimer(): void {
+    if (this.#closeTimer !== null || this.#socket === null) return;
+    const socket = this.#socket;
+    this.#closeTimer = setTimeout(() => socket.destroy(), this.#closeTimeout);
+    this.#closeTimer.unref?.();
+  }
+
+  #abortConnecting(): void {
+    this.#abortConnect?.();
+    this[failHandshake](
+      new WebSocketError(
+        ErrorCode.HandshakeFailed,
+        'WebSocket was closed before the connection was established',
+      ),
+    );
+  }
+
+  #control(kind: 'ping' | 'pong', data: SendData | undefined, callback?: (error?: Error) => void): void {
+    const connection = this.#connection;
+    if (this.#readyState === ReadyState.CONNECTING || connection === null) {
+      throw new InvalidStateError(`WebSocket is not open yet: wait for the "open" event before ${kind}()`);
+    }
+    if (this.#readyState !== ReadyState.OPEN || connection.closeSent) {
+      if (callback)
+        process.nextTick(
+          callback,
+          new InvalidStateError(`WebSocket is not open: readyState ${this.#readyState}`),
+        );
+      return;
+    }
+    const bytes = data === undefined ? undefined : toBytes(data);
+    if (kind === 'ping') connection.ping(bytes);
+    else connection.pong(bytes);
+    this.#scheduleFlush(callback);
+  }
+
+  #scheduleFlush(callback?: (error?: Error) => void): void {
+    if (callback) this.#pendingCallbacks.push(callback);
+    if (this.#receiving || this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    process.nextTick(() => {
+      this.#flushScheduled = false;
+      this.#flush();
+    });
+  }
+
+  /** Writes everything the core has queued, as one write when small, else as one corked vector. */
+  #flush(): void {
+    const socket = this.#socket;
+    const connection = this.#connection;
+    if (socket === null || connection === null || connection.outgoingBytes === 0) {
+      this.#releaseCallbacks();
+      return;
+    }
+    const total = connection.outgoingBytes;
+    const chunks = connection.takeOutgoing();
+    if (socket.destroyed || !socket.writable) {
+      this.#releaseCallbacks(new WebSocketError(ErrorCode.ConnectionLost, 'connection closed'));
+      return;
+    }
+    const callbacks = this.#pendingCallbacks;
+    this.#pendingCallbacks = [];
+    const done =
+      callbacks.length === 0
+        ? undefined
+        : (error?: Error | null) => {
+            for (const callback of callbacks) callback(error ?? undefined);
+          };
+    if (chunks.length === 1) {
+      socket.write(chunks[0]!, done);
+    } else if (total <= JOIN_BELOW_BYTES) {
+      socket.write(Buffer.concat(chunks, total), done);
+    } else {
+      socket.cork();
+      for (let i = 0; i < chunks.length - 1; i++) socket.write(chunks[i]!);
+      socket.write(chunks[chunks.length - 1]!, done);
+      socket.uncork();
+    }
+  }
+
+  #releaseCallbacks(error?: Error): void {
+    if (this.#pendingCallbacks.length === 0) return;
+    const callbacks = this.#pendingCallbacks;
+    this.#pendingCallbacks = [];
+    for (const callback of callbacks) process.nextTick(callback, error);
+  }
+
+  #binaryData(data: Buffer): unknown {
+    switch (this.binaryType) {
+      case 'arraybuffer':
+        return data.buffer.slice(data.byteOffset, data.byteOffset + data.length);
+      case 'fragments':
+        return [data];
+      case 'blob':
+        return new Blob([data]);
+      default:
+        return data;
+    }
+  }
+
+  #whatwgAdapter(type: string, listener: Listener): Listener {
+    const call = listener as (event: WebSocketEvent) => void;
+    switch (type) {
+      case 'message':
+        return ((data: Buffer, isBinary: boolean) =>
+          call(new MessageEvent(isBinary ? data : data.toString('utf8'), this))) as Listener;
+      case 'close':
+        return ((code: number, reason: Buffer) =>
+          call(new CloseEvent(code, reason.toString(), code !== CloseCode.Abnormal, this))) as Listener;
+      case 'error':
+        return ((error: unknown) => call(new ErrorEvent(error, this))) as Listener;
+      default:
+        return (() => call(new WebSocketEvent(type, this))) as Listener;
+    }
+  }
+
+  #getHandler(type: string): WhatwgHandler {
+    return (this.#whatwgHandlers.get(type) as WhatwgHandler | undefined) ?? null;
+  }
+
+  #setHandler(type: string, handler: WhatwgHandler): void {
+    const previous = this.#whatwgHandlers.get(type);
+    if (previous !== undefined) this.removeEventListener(type, previous);
+    this.#whatwgHandlers.delete(type);
+    if (typeof handler === 'function') {
+      this.#whatwgHandlers.set(type, handler as Listener);
+      this.addEventListener(type, handler as Listener);
+    }
+  }
+}
+
+/** Converts what `send()` accepts into bytes without copying where possible. */
+export function toBytes(data: SendData): Uint8Array {
+  if (typeof data === 'string') return Buffer.from(data, 'utf8');
+  if (data instanceof Uint8Array) return data;
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  if (Array.isArray(data)) return Buffer.concat(data as readonly Buffer[]);
+  throw new InvalidStateError(
+    'send() takes a string, Buffer, ArrayBuffer, typed array or Buffer[]',
+    ErrorCode.InvalidArgument,
+  );
+}
