@@ -155,8 +155,8 @@ export interface UpgradeResponse {
  * the status is not 101, `Upgrade` is not `websocket`, `Connection` lacks `upgrade`,
  * `Sec-WebSocket-Accept` is missing or wrong, the subprotocol was not offered (or several were
  * returned), or an extension was not offered or the field is malformed. A redirect (3xx) or an
- * authentication challenge (401) arrives here as such an error too; its head is in the error's
- * message only as the status, so callers who follow redirects should check `head.statusCode` first.
+ * authentication challenge (401) fails here too: callers that follow redirects should look at
+ * `head.statusCode` and `head.headers.get('location')` before calling this.
  */
 export function validateUpgradeResponse(
   head: ResponseHead,

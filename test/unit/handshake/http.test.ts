@@ -257,6 +257,19 @@ describe('RFC 7230 §3.1.1, §3.2, §3.2.4, §3.5 malformed heads → 400', () =
     expect(error.message).not.toMatch(/[\r\n]/);
   });
 
+  it.each([
+    ['obs-fold (§3.2.4)', 'X-A: 1\r\n continued\r\n', /obs-fold/],
+    [
+      'whitespace before the colon (§3.2.4)',
+      'Host : a\r\n',
+      /whitespace between header field name and colon/,
+    ],
+    ['bare CR (§3.5)', 'X: a\rb\r\n', /bare CR/],
+    ['bare LF (§3.5)', 'X: a\n', /CRLF/],
+  ])('names the rule broken by %s in the message', (_label, line, message) => {
+    expect(requestError(`${start}${line}\r\n`).message).toMatch(message);
+  });
+
   it('reports a malformed line as soon as it is complete, before the head ends', () => {
     const parser = HttpHeadParser.forRequests();
     expect(parser.push(latin1Bytes('GET / HTTP/1.1\r\n')).done).toBe(false);

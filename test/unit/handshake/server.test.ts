@@ -1,0 +1,322 @@
+import { describe, expect, it } from 'vitest';
+import { ErrorCode, HandshakeError } from '../../../src/errors.ts';
+import { validateUpgradeResponse } from '../../../src/handshake/client.ts';
+import {
+  buildAcceptResponse,
+  buildRejectResponse,
+  rejectionHeaders,
+  selectSubprotocol,
+  UNSUPPORTED_VERSION_MESSAGE,
+  validateUpgradeRequest,
+} from '../../../src/handshake/server.ts';
+import {
+  catchHandshakeError,
+  parseRequest,
+  parseResponse,
+  SAMPLE_REQUEST,
+  SAMPLE_RESPONSE,
+  sha1,
+} from './helpers.ts';
+
+const KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
+
+/** Builds a request from a start line and field lines; `null` removes a default field. */
+function request(fields: Record<string, string | null> = {}, startLine = 'GET /chat HTTP/1.1'): string {
+  const defaults: Record<string, string | null> = {
+    Host: 'server.example.com',
+    Upgrade: 'websocket',
+    Connection: 'Upgrade',
+    'Sec-WebSocket-Key': KEY,
+    'Sec-WebSocket-Version': '13',
+  };
+  const merged = { ...defaults, ...fields };
+  let text = `${startLine}\r\n`;
+  for (const [name, value] of Object.entries(merged)) if (value !== null) text += `${name}: ${value}\r\n`;
+  return `${text}\r\n`;
+}
+
+function rejection(text: string): HandshakeError {
+  const error = catchHandshakeError(() => validateUpgradeRequest(parseRequest(text)));
+  expect(error.code).toBe(ErrorCode.HandshakeFailed);
+  return error;
+}
+
+describe('RFC 6455 §1.3 / §4.2.1 the sample request is valid', () => {
+  it('extracts key, host, path, origin and subprotocols', () => {
+    const upgrade = validateUpgradeRequest(parseRequest(SAMPLE_REQUEST));
+    expect(upgrade.key).toBe(KEY);
+    expect(upgrade.host).toBe('server.example.com');
+    expect(upgrade.path).toBe('/chat');
+    expect(upgrade.origin).toBe('http://example.com');
+    expect(upgrade.protocols).toEqual(['chat', 'superchat']);
+    expect(upgrade.extensions).toEqual([]);
+    expect(upgrade.head.method).toBe('GET');
+  });
+
+  it('treats Upgrade and Connection case-insensitively and as lists', () => {
+    const upgrade = validateUpgradeRequest(
+      parseRequest(request({ Upgrade: 'WebSocket', Connection: 'keep-alive, UPGRADE' })),
+    );
+    expect(upgrade.key).toBe(KEY);
+    expect(upgrade.origin).toBeUndefined();
+  });
+
+  it('accepts an absolute-form target, a query string and HTTP/1.2', () => {
+    expect(
+      validateUpgradeRequest(parseRequest(request({}, 'GET ws://example.com/a?b=c HTTP/1.1'))).path,
+    ).toBe('ws://example.com/a?b=c');
+    expect(validateUpgradeRequest(parseRequest(request({}, 'GET /a?b=c HTTP/1.1'))).path).toBe('/a?b=c');
+    expect(validateUpgradeRequest(parseRequest(request({}, 'GET / HTTP/1.2'))).path).toBe('/');
+  });
+
+  it('parses offered extensions', () => {
+    const upgrade = validateUpgradeRequest(
+      parseRequest(request({ 'Sec-WebSocket-Extensions': 'permessage-deflate; client_max_window_bits' })),
+    );
+    expect(upgrade.extensions.map((e) => e.name)).toEqual(['permessage-deflate']);
+    expect(upgrade.extensions[0]!.params.get('client_max_window_bits')).toBe(true);
+  });
+
+  it('joins repeated Sec-WebSocket-Protocol fields (RFC 7230 §3.2.2)', () => {
+    const text = request().replace(
+      '\r\n\r\n',
+      '\r\nSec-WebSocket-Protocol: a\r\nSec-WebSocket-Protocol: b\r\n\r\n',
+    );
+    expect(validateUpgradeRequest(parseRequest(text)).protocols).toEqual(['a', 'b']);
+  });
+});
+
+describe('RFC 6455 §4.2.1 item 1: GET, HTTP/1.1 or higher', () => {
+  it.each(['POST', 'get', 'HEAD', 'CONNECT'])('answers %s with 405 and Allow: GET', (method) => {
+    const error = rejection(request({}, `${method} /chat HTTP/1.1`));
+    expect(error.status).toBe(405);
+    expect(rejectionHeaders(error)).toEqual({ Allow: 'GET' });
+  });
+
+  it('answers HTTP/1.0 with 400', () => {
+    const error = rejection(request({}, 'GET /chat HTTP/1.0'));
+    expect(error.status).toBe(400);
+    expect(error.message).toMatch(/HTTP\/1\.1 or higher/);
+    expect(rejectionHeaders(error)).toEqual({});
+  });
+
+  it.each(['*', 'example.com:443', 'chat', '://x'])('answers the target %j with 400', (target) => {
+    expect(rejection(request({}, `GET ${target} HTTP/1.1`)).status).toBe(400);
+  });
+});
+
+describe('RFC 7231 §6.5.15: plain HTTP requests get 426', () => {
+  it('answers a request with neither Upgrade nor Connection: upgrade with 426 Upgrade Required', () => {
+    const error = rejection(request({ Upgrade: null, Connection: 'keep-alive' }));
+    expect(error.status).toBe(426);
+    expect(error.message.startsWith(UNSUPPORTED_VERSION_MESSAGE)).toBe(false);
+    expect(rejectionHeaders(error)).toEqual({ Upgrade: 'websocket' });
+  });
+
+  it('answers a bare GET (no WebSocket fields at all) with 426', () => {
+    expect(rejection('GET / HTTP/1.1\r\nHost: a\r\n\r\n').status).toBe(426);
+  });
+});
+
+describe('RFC 6455 §4.2.1 item 2 and RFC 7230 §5.4: Host', () => {
+  it.each([
+    ['missing', { Host: null }],
+    ['empty', { Host: '' }],
+    ['invalid', { Host: 'a/b' }],
+  ])('answers a %s Host with 400', (_label, fields) => {
+    expect(rejection(request(fields)).status).toBe(400);
+  });
+
+  it('answers two Host fields with 400', () => {
+    const text = request().replace('\r\n\r\n', '\r\nhost: other.example.com\r\n\r\n');
+    const error = rejection(text);
+    expect(error.status).toBe(400);
+    expect(error.message).toMatch(/more than one Host/);
+  });
+});
+
+describe('RFC 6455 §4.2.1 items 3–4: Upgrade and Connection', () => {
+  it.each([
+    ['Upgrade missing (Connection: upgrade present)', { Upgrade: null }],
+    ['Upgrade not websocket', { Upgrade: 'h2c' }],
+    ['Upgrade with a versioned websocket', { Upgrade: 'websocket/13' }],
+    ['Connection missing', { Connection: null }],
+    ['Connection without upgrade', { Connection: 'keep-alive' }],
+    ['Connection with a longer token', { Connection: 'upgraded' }],
+  ])('answers %s with 400', (_label, fields) => {
+    const error = rejection(request(fields));
+    expect(error.status).toBe(400);
+    expect(rejectionHeaders(error)).toEqual({});
+  });
+});
+
+describe('RFC 6455 §4.2.1 item 6 / §4.2.2: Sec-WebSocket-Version', () => {
+  it.each([
+    ['missing', { 'Sec-WebSocket-Version': null }],
+    ['8 (hybi-08)', { 'Sec-WebSocket-Version': '8' }],
+    ['" 13" with a letter', { 'Sec-WebSocket-Version': '13a' }],
+    ['a list', { 'Sec-WebSocket-Version': '13, 8' }],
+  ])('answers %s with 426 and Sec-WebSocket-Version: 13', (_label, fields) => {
+    const error = rejection(request(fields));
+    expect(error.status).toBe(426);
+    expect(error.message.startsWith(UNSUPPORTED_VERSION_MESSAGE)).toBe(true);
+    expect(rejectionHeaders(error)).toEqual({ Upgrade: 'websocket', 'Sec-WebSocket-Version': '13' });
+  });
+
+  it('checks the version before the key, so an old client learns which version to use', () => {
+    const error = rejection(request({ 'Sec-WebSocket-Version': '8', 'Sec-WebSocket-Key': null }));
+    expect(error.status).toBe(426);
+  });
+});
+
+describe('RFC 6455 §4.2.1 item 5: Sec-WebSocket-Key', () => {
+  it.each([
+    ['missing', { 'Sec-WebSocket-Key': null }],
+    ['not base64', { 'Sec-WebSocket-Key': 'not a key' }],
+    ['15 bytes', { 'Sec-WebSocket-Key': 'AAAAAAAAAAAAAAAAAAAA' }],
+    ['unpadded', { 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ' }],
+  ])('answers a %s key with 400', (_label, fields) => {
+    expect(rejection(request(fields)).status).toBe(400);
+  });
+
+  it('answers two Sec-WebSocket-Key fields with 400', () => {
+    const text = request().replace('\r\n\r\n', `\r\nSec-WebSocket-Key: ${KEY}\r\n\r\n`);
+    expect(rejection(text).status).toBe(400);
+  });
+});
+
+describe('RFC 6455 §4.2.1 items 8–9: subprotocol and extension syntax', () => {
+  it.each([
+    ['a duplicate subprotocol', { 'Sec-WebSocket-Protocol': 'chat, chat' }],
+    ['a non-token subprotocol', { 'Sec-WebSocket-Protocol': 'chat, "x"' }],
+    ['a malformed extension offer', { 'Sec-WebSocket-Extensions': 'permessage-deflate; ' }],
+    ['a duplicate extension parameter', { 'Sec-WebSocket-Extensions': 'x; a; a' }],
+  ])('answers %s with 400', (_label, fields) => {
+    expect(rejection(request(fields)).status).toBe(400);
+  });
+});
+
+describe('RFC 6455 §4.2.2 step 5: the 101 response', () => {
+  it('builds the RFC 6455 §1.3 sample response byte for byte', () => {
+    expect(buildAcceptResponse({ key: KEY, protocol: 'chat' }, sha1)).toBe(SAMPLE_RESPONSE);
+  });
+
+  it('adds extensions and extra headers after the handshake fields', () => {
+    expect(
+      buildAcceptResponse(
+        {
+          key: KEY,
+          extensions: 'permessage-deflate; server_no_context_takeover',
+          headers: { 'Set-Cookie': 'a=b' },
+        },
+        sha1,
+      ),
+    ).toBe(
+      'HTTP/1.1 101 Switching Protocols\r\n' +
+        'Upgrade: websocket\r\n' +
+        'Connection: Upgrade\r\n' +
+        'Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n' +
+        'Sec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover\r\n' +
+        'Set-Cookie: a=b\r\n' +
+        '\r\n',
+    );
+  });
+
+  it('omits undefined and empty optional fields', () => {
+    const text = buildAcceptResponse(
+      { key: KEY, protocol: undefined, extensions: '', headers: undefined },
+      sha1,
+    );
+    expect(text).not.toMatch(/Sec-WebSocket-(Protocol|Extensions)/);
+  });
+
+  it('is accepted by the client-side validation (round trip)', () => {
+    const text = buildAcceptResponse({ key: KEY, protocol: 'superchat', extensions: 'x; y=1' }, sha1);
+    const result = validateUpgradeResponse(
+      parseResponse(text),
+      { key: KEY, protocols: ['chat', 'superchat'], offeredExtensions: ['x'] },
+      sha1,
+    );
+    expect(result.protocol).toBe('superchat');
+    expect(result.extensions[0]!.params.get('y')).toBe('1');
+  });
+
+  it.each([
+    ['a non-token protocol', { key: KEY, protocol: 'a b' }],
+    ['CRLF in the protocol', { key: KEY, protocol: 'chat\r\nX: 1' }],
+    ['CRLF in extensions', { key: KEY, extensions: 'x\r\nEvil: 1' }],
+    ['CRLF in an extra value', { key: KEY, headers: { 'X-A': 'a\r\nEvil: 1' } }],
+    ['LF in an extra value', { key: KEY, headers: { 'X-A': 'a\nb' } }],
+    ['an extra name that is not a token', { key: KEY, headers: { 'X A': '1' } }],
+    ['an extra name with CRLF', { key: KEY, headers: { 'X\r\nEvil': '1' } }],
+    ['a reserved extra name', { key: KEY, headers: { 'sec-websocket-accept': 'forged' } }],
+    ['a reserved extra name in another case', { key: KEY, headers: { CONNECTION: 'close' } }],
+  ])('refuses %s with TypeError', (_label, options) => {
+    expect(() => buildAcceptResponse(options, sha1)).toThrow(TypeError);
+  });
+});
+
+describe('RFC 7231 §6 rejection responses', () => {
+  it('builds a complete plain-text response that closes the connection', () => {
+    expect(buildRejectResponse(400, 'Bad Request: missing Host header')).toBe(
+      'HTTP/1.1 400 Bad Request\r\n' +
+        'Connection: close\r\n' +
+        'Content-Type: text/plain; charset=utf-8\r\n' +
+        'Content-Length: 33\r\n' +
+        '\r\n' +
+        'Bad Request: missing Host header\n',
+    );
+  });
+
+  it('counts Content-Length in UTF-8 bytes', () => {
+    const text = buildRejectResponse(403, 'caf\u00e9 \u{1f600}');
+    expect(text).toMatch(/\r\nContent-Length: 11\r\n/);
+    expect(text.startsWith('HTTP/1.1 403 Forbidden\r\n')).toBe(true);
+  });
+
+  it('sends the 426 version rejection with Upgrade, Connection: Upgrade, close and the version', () => {
+    const error = rejection(request({ 'Sec-WebSocket-Version': '8' }));
+    const text = buildRejectResponse(error.status, error.message, rejectionHeaders(error));
+    const head = parseResponse(text);
+    expect(head.statusCode).toBe(426);
+    expect(head.statusText).toBe('Upgrade Required');
+    expect(head.headers.get('sec-websocket-version')).toBe('13');
+    expect(head.headers.get('upgrade')).toBe('websocket');
+    expect(head.headers.get('connection')).toBe('Upgrade, close');
+  });
+
+  it('uses standard reason phrases', () => {
+    expect(buildRejectResponse(405, 'x', { Allow: 'GET' })).toMatch(/^HTTP\/1\.1 405 Method Not Allowed\r\n/);
+    expect(buildRejectResponse(431, 'x')).toMatch(/^HTTP\/1\.1 431 Request Header Fields Too Large\r\n/);
+    expect(buildRejectResponse(599, 'x')).toMatch(/^HTTP\/1\.1 599 Error\r\n/);
+  });
+
+  it('allows CR/LF in the body but not in headers', () => {
+    expect(buildRejectResponse(400, 'two\r\nlines').endsWith('\r\n\r\ntwo\r\nlines\n')).toBe(true);
+    expect(() => buildRejectResponse(400, 'x', { 'X-A': 'a\r\nSet-Cookie: evil' })).toThrow(TypeError);
+    expect(() => buildRejectResponse(400, 'x', { 'X-A\r\n': 'a' })).toThrow(TypeError);
+    expect(() => buildRejectResponse(400, 'x', { 'content-length': '0' })).toThrow(TypeError);
+  });
+
+  it.each([101, 0, 600, 400.5, Number.NaN])('refuses status %d with RangeError', (status) => {
+    expect(() => buildRejectResponse(status, 'x')).toThrow(RangeError);
+  });
+
+  it('turns head-parser errors into answers too', () => {
+    const error = new HandshakeError(ErrorCode.HeadTooLarge, 431, 'HTTP head exceeds 16384 bytes');
+    expect(rejectionHeaders(error)).toEqual({});
+    expect(buildRejectResponse(error.status, error.message)).toMatch(/^HTTP\/1\.1 431 /);
+  });
+});
+
+describe('RFC 6455 §4.2.2 step 4: subprotocol selection', () => {
+  it("picks the first of the client's offers that the server supports", () => {
+    expect(selectSubprotocol(['chat', 'superchat'], ['superchat', 'chat'])).toBe('chat');
+    expect(selectSubprotocol(['a', 'superchat'], ['superchat', 'chat'])).toBe('superchat');
+  });
+
+  it('returns undefined without overlap and compares case-sensitively', () => {
+    expect(selectSubprotocol(['chat'], ['Chat'])).toBeUndefined();
+    expect(selectSubprotocol([], ['chat'])).toBeUndefined();
+  });
+});
