@@ -15,7 +15,7 @@ import { cpus } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseFlags, sleep } from './lib/args.ts';
-import { cpuSeconds, HAS_TASKSET, lastLines, Proc } from './lib/proc.ts';
+import { cpuSeconds, HAS_TASKSET, lastLines, Proc, systemBusySeconds } from './lib/proc.ts';
 import { type Summary, summarize } from './lib/stats.ts';
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
@@ -28,7 +28,7 @@ const CLIENT_CORE = 1;
 
 type PeerId = 'sockwire' | 'ws' | 'ws-nobu' | 'bun' | 'raw';
 type GenId = 'light' | 'ws' | 'sockwire';
-type ServerMode = 'echo' | 'sink' | 'broadcast' | 'deflate';
+type ServerMode = 'echo' | 'sink' | 'broadcast' | 'deflate' | 'handshake';
 
 interface Peer {
   id: PeerId;
@@ -67,8 +67,10 @@ interface Scenario {
   mode: ServerMode;
   client: string[];
   generators: GenId[];
-  /** Server peers this scenario runs against; others are listed as n/a. */
+  /** Server peers this scenario runs against (default: all). */
   peers?: PeerId[];
+  /** Peers listed as "n/a" because they cannot do this scenario. */
+  naPeers?: PeerId[];
   naNote?: string;
   idle?: boolean;
   connects?: number;
@@ -184,7 +186,7 @@ const SCENARIOS: Scenario[] = [
     title: 'Handshakes (upgrade + close), 200 concurrent',
     unit: 'handshakes/s',
     better: 'higher',
-    mode: 'echo',
+    mode: 'handshake',
     client: ['--scenario', 'handshake', '--concurrency', '200'],
     generators: ['light'],
     full: true,
@@ -199,6 +201,7 @@ const SCENARIOS: Scenario[] = [
     client: ['--scenario', 'deflate', '--size', '16384', '--pipeline', '64'],
     generators: ['ws'],
     peers: ['sockwire', 'ws', 'ws-nobu', 'bun'],
+    naPeers: ['raw'],
     naNote: 'no permessage-deflate',
     full: true,
     quick: true,
@@ -212,7 +215,6 @@ const SCENARIOS: Scenario[] = [
     client: ['--scenario', 'echo', '--size', '16', '--pipeline', '64'],
     generators: ['light', 'ws', 'sockwire'],
     peers: ['sockwire', 'ws'],
-    naNote: 'not run',
     full: true,
     quick: false,
   },
@@ -226,9 +228,9 @@ const onlyFlag = flags.get('only');
 const peersFlag = flags.get('peers');
 const roundsFlag = flags.get('rounds');
 const rounds = roundsFlag !== undefined ? Math.max(1, Number(roundsFlag)) : quick ? 1 : 3;
-const warmupS = Number(flags.get('warmup') ?? (quick ? 0.2 : 0.4));
-const durationS = Number(flags.get('duration') ?? (quick ? 0.5 : 1.5));
-const budgetS = Number(flags.get('budget') ?? (quick ? 105 : 560));
+const warmupS = Number(flags.get('warmup') ?? (quick ? 0.2 : 0.3));
+const durationS = Number(flags.get('duration') ?? (quick ? 0.5 : 1.2));
+const budgetS = Number(flags.get('budget') ?? (quick ? 105 : 570));
 const withMicro = onlyFlag === undefined ? !flags.has('no-micro') : onlyFlag.split(',').includes('micro');
 
 const allIds = new Set(SCENARIOS.map((s) => s.id));
@@ -313,6 +315,7 @@ interface RunOutcome {
   extras?: Record<string, number>;
   cpuServer?: number;
   cpuClient?: number;
+  cpuOther?: number;
   note?: string;
 }
 
@@ -323,6 +326,7 @@ interface Row {
   extras: Map<string, number[]>;
   cpuServer: number[];
   cpuClient: number[];
+  cpuOther: number[];
   errors: string[];
   na: string | undefined;
   skipped: number;
@@ -367,9 +371,10 @@ async function runOne(sc: Scenario, peer: Peer, gen: GenId): Promise<RunOutcome>
     const before = sc.idle === true ? await serverStats(server) : undefined;
     client = new Proc({ cmd: NODE, args: generatorCmd(gen, port, sc), core: CLIENT_CORE, cwd: ROOT });
     const runTimeout = (warmupS + durationS + 60 + (sc.connects ?? 0) / 200) * 1000;
-    let c0: { t: number; s: number | undefined; c: number | undefined } | undefined;
+    let c0: { t: number; s: number | undefined; c: number | undefined; all: number | undefined } | undefined;
     let cpuServer: number | undefined;
     let cpuClient: number | undefined;
+    let cpuOther: number | undefined;
     let idleResult: RunOutcome | undefined;
     for (;;) {
       const line = await client.waitLine((l) => l.startsWith('{'), runTimeout, `${gen} generator`);
@@ -381,13 +386,27 @@ async function runOne(sc: Scenario, peer: Peer, gen: GenId): Promise<RunOutcome>
         n?: number;
       };
       if (ev.event === 'start') {
-        c0 = { t: performance.now(), s: cpuSeconds(server.pid), c: cpuSeconds(client.pid) };
+        c0 = {
+          t: performance.now(),
+          s: cpuSeconds(server.pid),
+          c: cpuSeconds(client.pid),
+          all: systemBusySeconds(),
+        };
       } else if (ev.event === 'end' && c0 !== undefined) {
         const dt = (performance.now() - c0.t) / 1000;
         const s1 = cpuSeconds(server.pid);
         const c1 = cpuSeconds(client.pid);
         if (s1 !== undefined && c0.s !== undefined) cpuServer = (s1 - c0.s) / dt;
         if (c1 !== undefined && c0.c !== undefined) cpuClient = (c1 - c0.c) / dt;
+        const all1 = systemBusySeconds();
+        if (
+          all1 !== undefined &&
+          c0.all !== undefined &&
+          cpuServer !== undefined &&
+          cpuClient !== undefined
+        ) {
+          cpuOther = Math.max(0, (all1 - c0.all) / dt - cpuServer - cpuClient);
+        }
       } else if (ev.event === 'connected' && sc.idle === true && before !== undefined) {
         await sleep(500);
         const after = await serverStats(server);
@@ -401,7 +420,6 @@ async function runOne(sc: Scenario, peer: Peer, gen: GenId): Promise<RunOutcome>
           value: perConn('rss'),
           extras: {
             'heap B/conn': perConn('heapUsed'),
-            'external B/conn': perConn('external'),
             connectMs: Math.round(Number((ev as { ms?: number }).ms ?? 0)),
           },
         };
@@ -416,6 +434,7 @@ async function runOne(sc: Scenario, peer: Peer, gen: GenId): Promise<RunOutcome>
           ...(ev.extras !== undefined ? { extras: ev.extras } : {}),
           ...(cpuServer !== undefined ? { cpuServer } : {}),
           ...(cpuClient !== undefined ? { cpuClient } : {}),
+          ...(cpuOther !== undefined ? { cpuOther } : {}),
         };
       } else if (ev.event === 'unavailable') {
         return { status: 'n/a', note: ev.message ?? 'unavailable' };
@@ -470,6 +489,7 @@ for (const sc of selected) {
   results.set(sc.id, rows);
   const scPeers = peers.filter((p) => sc.peers === undefined || sc.peers.includes(p.id));
   for (const p of peers) {
+    if (!scPeers.includes(p) && !(sc.naPeers ?? []).includes(p.id)) continue;
     for (const g of sc.generators) {
       const row: Row = {
         peer: p.id,
@@ -478,6 +498,7 @@ for (const sc of selected) {
         extras: new Map(),
         cpuServer: [],
         cpuClient: [],
+        cpuOther: [],
         errors: [],
         na: undefined,
         skipped: 0,
@@ -519,9 +540,10 @@ for (const sc of selected) {
         }
         if (out.cpuServer !== undefined) row.cpuServer.push(out.cpuServer);
         if (out.cpuClient !== undefined) row.cpuClient.push(out.cpuClient);
+        if (out.cpuOther !== undefined) row.cpuOther.push(out.cpuOther);
         const cpu =
           out.cpuServer !== undefined
-            ? ` (cpu srv ${pct(out.cpuServer)} cli ${pct(out.cpuClient ?? Number.NaN)})`
+            ? ` (cpu srv ${pct(out.cpuServer)} gen ${pct(out.cpuClient ?? Number.NaN)} other ${pct(out.cpuOther ?? Number.NaN)})`
             : '';
         console.log(`${tag}: ${fmt(sc.unit, out.value ?? Number.NaN)} ${sc.unit}${cpu}`);
       }
@@ -604,6 +626,7 @@ interface OutRow {
   extras: Record<string, Summary>;
   cpuServer?: number;
   cpuClient?: number;
+  cpuOther?: number;
   saturated: string;
 }
 
@@ -617,6 +640,7 @@ for (const sc of selected) {
     );
     const cpuS = summarize(row.cpuServer)?.median;
     const cpuC = summarize(row.cpuClient)?.median;
+    const cpuO = summarize(row.cpuOther)?.median;
     const extras: Record<string, Summary> = {};
     for (const [k, v] of row.extras) {
       const s = summarize(v);
@@ -653,6 +677,7 @@ for (const sc of selected) {
       extras,
       ...(cpuS !== undefined ? { cpuServer: cpuS } : {}),
       ...(cpuC !== undefined ? { cpuClient: cpuC } : {}),
+      ...(cpuO !== undefined ? { cpuOther: cpuO } : {}),
       saturated: sat === '' ? '-' : sat,
     });
   }
@@ -698,7 +723,9 @@ function cell(r: OutRow): string[] {
     sum !== undefined ? `${fmt(r.unit, sum.min)}–${fmt(r.unit, sum.max)}` : '',
     r.ratioVsWs !== undefined ? `${r.ratioVsWs.toFixed(2)}×` : '',
     [extras, statusNote].filter((x) => x !== '').join('; '),
-    r.cpuServer !== undefined ? `${pct(r.cpuServer)} / ${pct(r.cpuClient ?? Number.NaN)}` : '',
+    r.cpuServer !== undefined
+      ? `${pct(r.cpuServer)} / ${pct(r.cpuClient ?? Number.NaN)} / ${pct(r.cpuOther ?? Number.NaN)}`
+      : '',
     r.saturated,
   ];
 }
@@ -710,7 +737,7 @@ const HEAD = [
   'Min–max',
   'vs ws',
   'Extras',
-  'CPU srv / gen',
+  'CPU srv / gen / other',
   'Saturated',
 ];
 
@@ -727,8 +754,9 @@ function markdown(): string {
   lines.push('');
   lines.push(
     '"vs ws" is median ÷ median of `ws` with bufferutil (↑ higher is better, ↓ lower is better). ' +
-      'CPU is the share of one core used by the server and the load generator during the measured window; ' +
-      '"Saturated" marks ≥ 90 %.',
+      'CPU is the share of one core used by the server, the load generator, and everything else on the machine ' +
+      '("other": if high, another workload competed for the cores) during the measured window; ' +
+      '"Saturated" marks server/generator ≥ 90 %.',
     '',
   );
   lines.push(`| ${HEAD.join(' | ')} |`, `|${HEAD.map(() => '---').join('|')}|`);

@@ -320,7 +320,9 @@ async function handshakes(): Promise<void> {
       timedOut = true;
       socket.destroy();
     }, 5000);
-    socket.end(CLIENT_CLOSE_FRAME);
+    // Close handshake as RFC 6455 §7.1.1 intends: the server closes TCP first
+    // (so TIME_WAIT lands on the server side, not on the client's ports).
+    socket.write(CLIENT_CLOSE_FRAME);
     await closed;
     clearTimeout(timer);
     if (timedOut) throw new Error('close handshake timed out');

@@ -103,13 +103,8 @@ async function echo(deflate: boolean): Promise<void> {
   emit({ event: 'end' });
   running = false;
   const msgs = r1 - r0;
-  emit({
-    event: 'result',
-    value: (msgs / (t1 - t0)) * 1000,
-    msgs,
-    ms: t1 - t0,
-    extras: { MBps: (msgs * size) / (t1 - t0) / 1000 },
-  });
+  const extras = deflate ? { extras: { MBps: (msgs * size) / (t1 - t0) / 1000 } } : {};
+  emit({ event: 'result', value: (msgs / (t1 - t0)) * 1000, msgs, ms: t1 - t0, ...extras });
   ws.terminate?.() ?? ws.close();
 }
 

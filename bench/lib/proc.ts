@@ -100,8 +100,14 @@ export class Proc {
 }
 
 export function lastLines(s: string): string {
-  const t = s.trim();
-  return t === '' ? '' : `— stderr: ${t.split('\n').slice(-4).join(' | ')}`;
+  const lines = s
+    .trim()
+    .split('\n')
+    .filter((l) => l.trim() !== '');
+  if (lines.length === 0) return '';
+  // Prefer the error message over the tail of a stack trace.
+  const err = lines.find((l) => /\b\w*Error\b|error:/.test(l) && !/^\s+at /.test(l));
+  return `— stderr: ${(err ?? lines.slice(-2).join(' | ')).trim().slice(0, 300)}`;
 }
 
 /** CPU seconds (user+system) consumed so far by `pid`, from /proc/<pid>/stat. */
@@ -113,6 +119,19 @@ export function cpuSeconds(pid: number): number | undefined {
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     // fields[0] is field 3 (state); utime is field 14, stime field 15.
     return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Busy CPU seconds of the whole machine (all cores), from /proc/stat. */
+export function systemBusySeconds(): number | undefined {
+  try {
+    const first = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
+    const f = first.trim().split(/\s+/).slice(1).map(Number);
+    const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
+    const idle = (f[3] ?? 0) + (f[4] ?? 0);
+    return (total - idle) / CLK_TCK;
   } catch {
     return undefined;
   }

@@ -54,7 +54,7 @@ const server: BunServer = Bun.serve({
 });
 
 function makeHandler(): (ws: BunWs, msg: string | Uint8Array) => void {
-  if (opts.mode === 'echo' || opts.mode === 'deflate') {
+  if (opts.mode === 'echo' || opts.mode === 'deflate' || opts.mode === 'handshake') {
     return (ws, msg) => {
       ws.send(msg);
     };

@@ -6,7 +6,9 @@
  */
 import { createInterface } from 'node:readline';
 
-export type ServerMode = 'echo' | 'sink' | 'broadcast' | 'deflate';
+export type ServerMode = 'echo' | 'sink' | 'broadcast' | 'deflate' | 'handshake';
+
+const MODES: readonly ServerMode[] = ['echo', 'sink', 'broadcast', 'deflate', 'handshake'];
 
 export interface ServerOptions {
   mode: ServerMode;
@@ -22,9 +24,8 @@ export function parseServerArgs(argv: readonly string[]): ServerOptions {
     const a = argv[i];
     const v = argv[i + 1];
     if (a === '--mode' && v !== undefined) {
-      if (v !== 'echo' && v !== 'sink' && v !== 'broadcast' && v !== 'deflate')
-        throw new Error(`bad mode ${v}`);
-      mode = v;
+      if (!MODES.includes(v as ServerMode)) throw new Error(`bad mode ${v}`);
+      mode = v as ServerMode;
       i++;
     } else if (a === '--max-payload' && v !== undefined) {
       maxPayload = Number(v);

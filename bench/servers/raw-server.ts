@@ -2,7 +2,8 @@
  * Raw `node:net` peer: the physical limit of this process model.
  * After a naive upgrade it echoes incoming bytes verbatim (one write per
  * incoming chunk, i.e. fully coalesced; frames stay masked, which the light
- * client tolerates). Sink and broadcast modes parse only frame headers.
+ * client tolerates). Sink, broadcast and handshake modes parse only frame
+ * headers; they answer a close frame with a close frame and end the socket.
  */
 import { createServer, type Socket } from 'node:net';
 import {
@@ -73,7 +74,7 @@ function attach(socket: Socket): (chunk: Buffer) => void {
       base = fc.payloadBytes;
       baseFrames = fc.dataFrames;
     };
-  } else {
+  } else if (opts.mode === 'broadcast') {
     fc.onText = (text) => {
       const n = parseBroadcast(text);
       if (n === 0) return;

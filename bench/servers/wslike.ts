@@ -65,7 +65,7 @@ export function runWsLikeServer(mod: PeerModule): void {
     ws.on('close', () => {
       connections--;
     });
-    if (opts.mode === 'echo' || opts.mode === 'deflate') {
+    if (opts.mode === 'echo' || opts.mode === 'deflate' || opts.mode === 'handshake') {
       ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
     } else if (opts.mode === 'sink') {
       let bytes = 0;
