@@ -385,7 +385,14 @@ export class RawPeer {
 export async function rawConnect(port: number, host = '127.0.0.1'): Promise<RawPeer> {
   const socket = netConnect({ port, host });
   const peer = new RawPeer(socket);
-  await once(socket, 'connect');
+  await withTimeout(
+    new Promise<void>((resolve, reject) => {
+      socket.once('connect', resolve);
+      socket.once('error', reject);
+    }),
+    WAIT_MS,
+    `connect to ${host}:${port}`,
+  );
   return peer;
 }
 

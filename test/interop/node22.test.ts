@@ -1,0 +1,137 @@
+/**
+ * Interop with Node 22's built-in WebSocket client (undici, WHATWG API) against our server. The
+ * Node 22 binary is installed into .cache/ by scripts/install-node.sh (about 5 s the first time).
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { WebSocket } from '../../src/index.ts';
+import { type Listening, listen, WAIT_MS, withTimeout } from '../integration/helpers.ts';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+let node22: string | null = null;
+let installError = '';
+
+/** Runs an inline ESM script with Node 22; resolves with stdout lines (JSON) and the exit code. */
+function runNode22(
+  script: string,
+  env: Record<string, string>,
+): Promise<{ lines: unknown[]; code: number | null; stderr: string }> {
+  return withTimeout(
+    new Promise((resolve, reject) => {
+      const child = spawn(node22!, ['--input-type=module', '-e', script], {
+        env: { ...process.env, ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString();
+      });
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+      });
+      child.on('error', reject);
+      child.on('close', (code) => {
+        const lines = stdout
+          .split('\n')
+          .filter((line) => line.trim() !== '')
+          .map((line) => JSON.parse(line) as unknown);
+        resolve({ lines, code, stderr });
+      });
+      setTimeout(() => child.kill('SIGKILL'), 15_000).unref();
+    }),
+    20_000,
+    'the Node 22 client',
+  );
+}
+
+const CLIENT = `
+const out = (value) => process.stdout.write(JSON.stringify(value) + '\\n');
+const ws = new WebSocket(process.env.WS_URL, ['v1.interop']);
+ws.binaryType = 'arraybuffer';
+let received = 0;
+ws.addEventListener('open', () => {
+  out({ event: 'open', protocol: ws.protocol });
+  ws.send('hello from node 22');
+  ws.send(new Uint8Array([1, 2, 3, 250]));
+  ws.send('x'.repeat(70000));
+});
+ws.addEventListener('message', (event) => {
+  received++;
+  if (typeof event.data === 'string') {
+    out({ event: 'message', type: 'text', length: event.data.length, head: event.data.slice(0, 40) });
+  } else {
+    out({ event: 'message', type: 'binary', bytes: [...new Uint8Array(event.data)].slice(0, 8), length: event.data.byteLength });
+  }
+  if (received === 3) ws.close(4001, 'done');
+});
+ws.addEventListener('close', (event) => {
+  out({ event: 'close', code: event.code, reason: event.reason, wasClean: event.wasClean });
+});
+ws.addEventListener('error', () => out({ event: 'error' }));
+`;
+
+describe('Node 22 built-in WebSocket client ↔ sockwire server', () => {
+  let listening: Listening;
+  const seen: unknown[] = [];
+
+  beforeAll(async () => {
+    try {
+      const output = execFileSync('scripts/install-node.sh', ['22'], {
+        cwd: root,
+        encoding: 'utf8',
+        timeout: 120_000,
+      });
+      const path = output.trim().split('\n').pop() ?? '';
+      node22 = path.startsWith('/') ? path : `${root}${path}`;
+      const version = execFileSync(node22, ['--version'], { encoding: 'utf8' }).trim();
+      if (!version.startsWith('v22.')) throw new Error(`unexpected version ${version}`);
+    } catch (error) {
+      node22 = null;
+      installError = String(error);
+      console.warn(`Node 22 unavailable, skipping its interop test: ${installError}`);
+    }
+    listening = await listen();
+    listening.server.on('connection', (ws: WebSocket) => {
+      ws.on('message', (data: Buffer, isBinary: boolean) => {
+        seen.push({
+          type: isBinary ? 'binary' : 'text',
+          length: data.length,
+          head: isBinary ? [...data] : data.toString().slice(0, 40),
+        });
+        ws.send(data, { binary: isBinary }); // echo
+      });
+      ws.on('close', (code: number, reason: Buffer) => seen.push({ close: code, reason: reason.toString() }));
+    });
+  }, 150_000);
+
+  afterAll(async () => {
+    await withTimeout(listening.server.close({ timeout: 500 }), WAIT_MS);
+  });
+
+  it('echoes text and binary, negotiates the subprotocol, and closes with 4001 "done"', async (context) => {
+    if (node22 === null) {
+      console.warn(`skipped: ${installError}`);
+      context.skip();
+      return;
+    }
+    const { lines, code, stderr } = await runNode22(CLIENT, { WS_URL: listening.url });
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(lines).toEqual([
+      { event: 'open', protocol: 'v1.interop' },
+      { event: 'message', type: 'text', length: 18, head: 'hello from node 22' },
+      { event: 'message', type: 'binary', bytes: [1, 2, 3, 250], length: 4 },
+      { event: 'message', type: 'text', length: 70000, head: 'x'.repeat(40) },
+      // Our server echoes the code only (§5.5.1), so the initiator's close event has no reason.
+      { event: 'close', code: 4001, reason: '', wasClean: true },
+    ]);
+    expect(seen).toEqual([
+      { type: 'text', length: 18, head: 'hello from node 22' },
+      { type: 'binary', length: 4, head: [1, 2, 3, 250] },
+      { type: 'text', length: 70000, head: 'x'.repeat(40) },
+      { close: 4001, reason: 'done' },
+    ]);
+  });
+});
