@@ -2,8 +2,14 @@
  * Attached mode (`{ server: httpServer }`), several WebSocketServers on one HTTP server by path, and
  * `noServer` + `handleUpgrade` from an application's own 'upgrade' listener.
  */
-import { createServer as createHttpServer, type Server as HttpServer, get as httpGet } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import {
+  createServer as createHttpServer,
+  type Server as HttpServer,
+  get as httpGet,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from '../../src/index.ts';
 import {
@@ -24,15 +30,22 @@ afterEach(async () => {
 });
 
 async function httpServer(
-  handler: (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => void,
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
 ): Promise<{ server: HttpServer; port: number }> {
   const server = createHttpServer(handler);
+  // Upgraded sockets leave http's bookkeeping: track every socket so cleanup can destroy leftovers.
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   cleanups.push(
     () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
+        for (const socket of sockets) socket.destroy();
         server.close(() => resolve());
       }),
   );

@@ -3,7 +3,7 @@
  * until 2126): standalone TLS server, attached to node:https, and certificate checks on the client.
  */
 import { readFileSync } from 'node:fs';
-import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import { createServer as createHttpsServer, get, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HandshakeError, type VerifyClientInfo, WebSocket, WebSocketServer } from '../../src/index.ts';
@@ -66,6 +66,24 @@ describe('standalone wss:// server', () => {
 
   it('wss://127.0.0.1:port works too (IP SAN, no SNI)', async () => {
     await expectEcho(`wss://127.0.0.1:${listening.port}`, { ca: cert });
+  });
+
+  it('wss://[::1]:port works against a server on ::1 (IP SAN)', async (context) => {
+    let v6: Listening;
+    try {
+      v6 = await listen({ host: '::1', tls: { key, cert } });
+    } catch (error) {
+      console.warn(`skipping: cannot listen on ::1 (${String(error)})`);
+      context.skip();
+      return;
+    }
+    try {
+      echoOn(v6.server);
+      expect(v6.url).toBe(`wss://[::1]:${v6.port}`);
+      await expectEcho(v6.url, { ca: cert });
+    } finally {
+      await withTimeout(v6.server.close({ timeout: 500 }), WAIT_MS);
+    }
   });
 
   it('a client without ca fails: the certificate is not trusted', async () => {
@@ -131,7 +149,6 @@ describe('attached to a node:https server', () => {
   });
 
   it('normal HTTPS requests still work', async () => {
-    const { get } = await import('node:https');
     const body = await withTimeout(
       new Promise<string>((resolve, reject) => {
         get(
