@@ -13,8 +13,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join, relative } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { parseFlags, sleep } from './lib/args.ts';
+import { sockwireDistDir, sockwireModuleUrl } from './lib/dist.ts';
 import { cpuSeconds, HAS_TASKSET, lastLines, Proc, systemBusySeconds } from './lib/proc.ts';
 import { type Summary, summarize } from './lib/stats.ts';
 
@@ -26,7 +27,7 @@ const BUN = join(ROOT, 'node_modules', '.bin', 'bun');
 const SERVER_CORE = 0;
 const CLIENT_CORE = 1;
 
-type PeerId = 'sockwire' | 'ws' | 'ws-nobu' | 'bun' | 'raw';
+type PeerId = 'sockwire' | 'ws' | 'ws-nobu' | 'bun' | 'raw' | 'raw-1w';
 type GenId = 'light' | 'ws' | 'sockwire';
 type ServerMode = 'echo' | 'sink' | 'broadcast' | 'deflate' | 'handshake';
 
@@ -36,6 +37,8 @@ interface Peer {
   cmd: string;
   args: string[];
   env?: Record<string, string>;
+  /** Only these scenarios (default: all). */
+  only?: string[];
 }
 
 const node = (script: string): string[] => [
@@ -56,8 +59,21 @@ const PEERS: Peer[] = [
   },
   { id: 'bun', label: 'Bun.serve', cmd: BUN, args: [join('bench', 'servers', 'bun-server.ts')] },
   { id: 'raw', label: 'raw node:net', cmd: NODE, args: node('raw-server.ts') },
+  {
+    id: 'raw-1w',
+    label: 'raw node:net, 1 write/msg',
+    cmd: NODE,
+    args: [...node('raw-server.ts'), '--per-message'],
+    only: ['echo-16B', 'echo-1KiB', 'latency-16B'],
+  },
 ];
 const BASELINE: PeerId = 'ws';
+
+function runsIn(p: Peer, sc: { id: string; peers?: PeerId[] }): boolean {
+  return (
+    (sc.peers === undefined || sc.peers.includes(p.id)) && (p.only === undefined || p.only.includes(sc.id))
+  );
+}
 
 interface Scenario {
   id: string;
@@ -254,7 +270,8 @@ const isDefaultRun =
   roundsFlag === undefined &&
   !flags.has('warmup') &&
   !flags.has('duration') &&
-  !flags.has('no-micro');
+  !flags.has('no-micro') &&
+  !flags.has('sockwire-dist');
 const outName = flags.get('out') ?? (isDefaultRun ? 'latest' : quick ? 'quick' : 'partial');
 
 function die(msg: string): never {
@@ -276,7 +293,10 @@ const bunVersion = spawnSync(BUN, ['--version'], { encoding: 'utf8' }).stdout?.t
 const gitRev =
   spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).stdout?.trim() ?? '';
 
-const distUrl = pathToFileURL(join(ROOT, 'dist', 'index.js')).href;
+const distFlag = flags.get('sockwire-dist');
+if (distFlag !== undefined) process.env.SOCKWIRE_DIST = distFlag; // inherited by every child
+const distUrl = sockwireModuleUrl('index.js');
+if (distFlag !== undefined) notes.push(`sockwire loaded from ${sockwireDistDir()}.`);
 let sockwireServer = false;
 let sockwireClient = false;
 try {
@@ -473,7 +493,7 @@ let skippedForTime = 0;
 
 const genAvailable = (g: GenId): boolean => g !== 'sockwire' || sockwireClient;
 const totalRuns = selected.reduce((n, sc) => {
-  const ps = peers.filter((p) => sc.peers === undefined || sc.peers.includes(p.id));
+  const ps = peers.filter((p) => runsIn(p, sc));
   return n + ps.length * sc.generators.filter(genAvailable).length * rounds;
 }, 0);
 let runIndex = 0;
@@ -487,7 +507,7 @@ for (const n of notes) console.log(`NOTE: ${n}`);
 for (const sc of selected) {
   const rows = new Map<string, Row>();
   results.set(sc.id, rows);
-  const scPeers = peers.filter((p) => sc.peers === undefined || sc.peers.includes(p.id));
+  const scPeers = peers.filter((p) => runsIn(p, sc));
   for (const p of peers) {
     if (!scPeers.includes(p) && !(sc.naPeers ?? []).includes(p.id)) continue;
     for (const g of sc.generators) {

@@ -6,6 +6,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { emit, num, parseFlags, percentile, sleep, str } from '../lib/args.ts';
+import { sockwireModuleUrl } from '../lib/dist.ts';
 import { jsonLikeText } from '../lib/wire.ts';
 
 type Data = Buffer | ArrayBuffer | Buffer[] | string;
@@ -40,7 +41,7 @@ function fail(msg: string): never {
 setTimeout(() => fail(`client hard timeout after ${hardTimeoutMs} ms`), hardTimeoutMs).unref();
 
 async function loadCtor(): Promise<ClientCtor> {
-  const spec = impl === 'ws' ? 'ws' : new URL('../../dist/index.js', import.meta.url).href;
+  const spec = impl === 'ws' ? 'ws' : sockwireModuleUrl('index.js');
   try {
     const mod = (await import(spec)) as { WebSocket?: ClientCtor; default?: { WebSocket?: ClientCtor } };
     const ctor = mod.WebSocket ?? mod.default?.WebSocket;
@@ -55,11 +56,14 @@ async function loadCtor(): Promise<ClientCtor> {
 const url = `ws://127.0.0.1:${port}/`;
 
 async function open(ctor: ClientCtor, deflate: boolean): Promise<ClientSocket> {
-  const opts: Record<string, unknown> = { maxPayload: 64 * 1024 * 1024 };
-  // `perMessageDeflate` is a ws option; sockwire's client gets it only when asked for.
-  if (impl === 'ws') opts.perMessageDeflate = deflate;
-  else if (deflate) opts.perMessageDeflate = true;
-  const ws = new ctor(url, opts);
+  // sockwire's client is driven through the plain `new WebSocket(url)` form;
+  // the options object (ws's second-argument form) is used only for ws.
+  const ws =
+    impl === 'ws'
+      ? new ctor(url, { maxPayload: 64 * 1024 * 1024, perMessageDeflate: deflate })
+      : deflate
+        ? new ctor(url, { perMessageDeflate: true })
+        : new ctor(url);
   await new Promise<void>((resolve, reject) => {
     ws.on('open', resolve);
     ws.on('error', reject);

@@ -1,5 +1,6 @@
 /** Micro-benchmark harness: run `fn` repeatedly for ~`ms` and report MB/s (1 MB = 10^6 bytes). */
 import { performance } from 'node:perf_hooks';
+import { sockwireModuleUrl } from '../lib/dist.ts';
 
 export interface MicroResult {
   group: string;
@@ -36,7 +37,7 @@ export const SIZES = [16, 1024, 64 * 1024, 1024 * 1024];
 /** Import an ES module from dist/, or return the error message. */
 export async function importDist<T>(rel: string): Promise<T | string> {
   try {
-    return (await import(new URL(`../../dist/${rel}`, import.meta.url).href)) as T;
+    return (await import(sockwireModuleUrl(rel))) as T;
   } catch (err) {
     return `dist/${rel} not importable (${(err as Error).message.split('\n')[0]})`;
   }

@@ -60,8 +60,36 @@ const server = createServer({ noDelay: true }, (socket) => {
   socket.on('data', onHead);
 });
 
+/** `--per-message`: echo each complete frame with its own write (no coalescing). */
+const perMessage = process.argv.includes('--per-message');
+
+function perMessageEcho(socket: Socket): (chunk: Buffer) => void {
+  let pending: Buffer | undefined;
+  return (chunk) => {
+    const buf = pending === undefined ? chunk : Buffer.concat([pending, chunk]);
+    let off = 0;
+    while (buf.length - off >= 2) {
+      const b1 = buf[off + 1] as number;
+      const len7 = b1 & 0x7f;
+      const ext = len7 === 126 ? 2 : len7 === 127 ? 8 : 0;
+      const hl = 2 + ext + ((b1 & 0x80) !== 0 ? 4 : 0);
+      if (buf.length - off < hl) break;
+      const len =
+        ext === 0
+          ? len7
+          : ext === 2
+            ? buf.readUInt16BE(off + 2)
+            : buf.readUInt32BE(off + 2) * 2 ** 32 + buf.readUInt32BE(off + 6);
+      if (buf.length - off < hl + len) break;
+      socket.write(buf.subarray(off, off + hl + len));
+      off += hl + len;
+    }
+    pending = off < buf.length ? buf.subarray(off) : undefined;
+  };
+}
+
 function attach(socket: Socket): (chunk: Buffer) => void {
-  if (opts.mode === 'echo') return (chunk) => socket.write(chunk);
+  if (opts.mode === 'echo') return perMessage ? perMessageEcho(socket) : (chunk) => socket.write(chunk);
   const fc = new FrameCounter();
   fc.onClose = () => socket.end(SERVER_CLOSE_FRAME);
   if (opts.mode === 'sink') {

@@ -1,7 +1,8 @@
 /** sockwire server peer: imports the built library from dist/. */
+import { sockwireModuleUrl } from '../lib/dist.ts';
 import { type PeerModule, runWsLikeServer } from './wslike.ts';
 
-const spec: string = new URL('../../dist/index.js', import.meta.url).href;
+const spec: string = sockwireModuleUrl('index.js');
 try {
   const mod = (await import(spec)) as PeerModule;
   if (typeof mod.WebSocketServer !== 'function')
