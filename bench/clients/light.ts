@@ -33,6 +33,8 @@ const durationMs = num(flags, 'duration', 2) * 1000;
 const conns = num(flags, 'conns', 1000);
 const concurrency = num(flags, 'concurrency', 200);
 const hardTimeoutMs = num(flags, 'timeout', 120) * 1000;
+/** handshake scenario: `close` = full close handshake (default), `destroy` = drop the TCP connection after the 101. */
+const closeMode = str(flags, 'close', 'close');
 
 setTimeout(() => fail(`light client hard timeout after ${hardTimeoutMs} ms`), hardTimeoutMs).unref();
 
@@ -313,6 +315,10 @@ async function handshakes(): Promise<void> {
   const one = async (): Promise<void> => {
     const { socket } = await openConn();
     socket.on('error', () => {});
+    if (closeMode === 'destroy') {
+      socket.destroy();
+      return;
+    }
     socket.on('data', () => {});
     const closed = once(socket, 'close');
     let timedOut = false;

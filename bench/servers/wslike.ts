@@ -49,7 +49,15 @@ export function runWsLikeServer(mod: PeerModule): void {
   const opts = parseServerArgs(process.argv.slice(2));
   const serverOpts: Record<string, unknown> = { port: 0, host: '127.0.0.1', maxPayload: opts.maxPayload };
   if (opts.mode === 'deflate') serverOpts.perMessageDeflate = true;
-  const wss = new mod.WebSocketServer(serverOpts);
+  let wss: PeerServer;
+  try {
+    wss = new mod.WebSocketServer(serverOpts);
+  } catch (err) {
+    // An implementation that rejects `perMessageDeflate` simply lacks the feature.
+    if (opts.mode !== 'deflate') throw err;
+    process.stdout.write(`UNAVAILABLE perMessageDeflate rejected: ${(err as Error).message}\n`);
+    process.exit(3);
+  }
   let connections = 0;
   wss.on('error', (err) => {
     process.stderr.write(`server error: ${err.stack ?? String(err)}\n`);
