@@ -13,12 +13,14 @@ server.on('listening', () => {
   console.log(
     `Talk to it from another terminal: node -e "const ws=new (require('ws'))('ws://${host}:${port}');ws.on('open',()=>ws.send('hi'));ws.on('message',m=>{console.log(String(m));ws.close()})"`,
   );
-  console.log(`(or, from Node 22+: new WebSocket('ws://${host}:${port}') in a REPL). Ctrl-C stops the server.`);
+  console.log(
+    `(or, from Node 22+: new WebSocket('ws://${host}:${port}') in a REPL). Ctrl-C stops the server.`,
+  );
 });
 server.on('connection', (ws, request) => {
   console.log(`+ ${request.socket.remoteAddress ?? '?'} ${request.url}`);
-  ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
-  ws.on('close', (code) => console.log(`- closed with ${code}`));
+  ws.on('message', (data: Buffer, isBinary: boolean) => ws.send(data, { binary: isBinary }));
+  ws.on('close', (code: number) => console.log(`- closed with ${code}`));
 });
 server.on('error', (error) => {
   console.error(`cannot listen on ${host}:${port}: ${error.message}`);

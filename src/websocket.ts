@@ -22,11 +22,15 @@ import { Connection, type ConnectionEvent, type Role } from './connection/connec
 import { ErrorCode, InvalidStateError, WebSocketError } from './errors.ts';
 import { CloseEvent, ErrorEvent, MessageEvent, WebSocketEvent } from './events.ts';
 import { CloseCode } from './frame/close-code.ts';
+import type { ResponseHead } from './handshake/http.ts';
 import { attachSocket, failHandshake } from './internal.ts';
 import { ReadyState } from './ready-state.ts';
 
 /** How binary messages are delivered to WHATWG-style listeners and `on('message')`. */
-export type BinaryType = 'nodebuffer' | 'arraybuffer' | 'fragments' | 'blob';
+export type BinaryType = 'nodebuffer' | 'arraybuffer' | 'fragments';
+
+/** A binary message as WHATWG-style listeners receive it, depending on `binaryType`. */
+export type RawData = Buffer | ArrayBuffer | Buffer[];
 
 /** Data accepted by `send()`. Strings go as text, everything else as binary unless told otherwise. */
 export type SendData = string | Buffer | Uint8Array | ArrayBuffer | ArrayBufferView | readonly Buffer[];
@@ -77,7 +81,24 @@ const ITERATOR_HIGH_WATER_MARK = 64;
 type Listener = (...args: any[]) => void;
 type WhatwgHandler = ((event: never) => void) | null;
 
-export class WebSocket extends EventEmitter {
+/** The events of a WebSocket and their listener arguments (`ws`-compatible). */
+export interface WebSocketEvents {
+  open: [];
+  /** A whole message: a Buffer (text too, as in `ws`; see `binaryType`) and whether it was binary. */
+  message: [data: Buffer, isBinary: boolean];
+  /** Exactly once. `code` is 1006 when no Close frame was received (§7.1.5). */
+  close: [code: number, reason: Buffer];
+  /** Emitted only when there is a listener (a peer's bad input must not crash the process). */
+  error: [error: Error];
+  ping: [data: Buffer];
+  pong: [data: Buffer];
+  /** `bufferedAmount` went back under the high-water mark after `send()` returned false. */
+  drain: [];
+  /** Client: the server's 101 response head, before 'open'. */
+  upgrade: [head: ResponseHead];
+}
+
+export class WebSocket extends EventEmitter<WebSocketEvents> {
   static readonly CONNECTING = ReadyState.CONNECTING;
   static readonly OPEN = ReadyState.OPEN;
   static readonly CLOSING = ReadyState.CLOSING;
@@ -87,7 +108,11 @@ export class WebSocket extends EventEmitter {
   readonly CLOSING = ReadyState.CLOSING;
   readonly CLOSED = ReadyState.CLOSED;
 
-  /** How binary messages are delivered: Buffer (default, as `ws`), ArrayBuffer, Buffer[] or Blob. */
+  /**
+   * How binary messages reach WHATWG-style listeners (`onmessage`, `addEventListener`): Buffer
+   * (default, as `ws`), ArrayBuffer (as browsers) or Buffer[]. Node-style `on('message')` listeners
+   * always get a Buffer, so that their type is exact.
+   */
   binaryType: BinaryType = 'nodebuffer';
   #readyState: ReadyState = ReadyState.CONNECTING;
   #url = '';
@@ -166,6 +191,7 @@ export class WebSocket extends EventEmitter {
       maxPayload: options.maxPayload,
       generateMaskKey: options.generateMaskKey,
     });
+    socket.pause(); // until the listeners of 'open' and 'connection' are attached
     if ('setNoDelay' in socket && typeof socket.setNoDelay === 'function') socket.setNoDelay(true);
     if ('setTimeout' in socket && typeof socket.setTimeout === 'function') socket.setTimeout(0);
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
@@ -174,8 +200,11 @@ export class WebSocket extends EventEmitter {
     socket.on('error', () => socket.destroy()); // a reset or broken pipe: 'close' follows with 1006
     socket.on('drain', () => this.emit('drain'));
     this.#readyState = ReadyState.OPEN;
+    // Frames that arrived with the handshake are put back into the socket: they are read on the next
+    // tick, after the server's 'connection' or the client's 'open' listeners have been attached.
+    if (head.length > 0) socket.unshift(Buffer.from(head.buffer, head.byteOffset, head.length));
     this.emit('open');
-    if (head.length > 0) this.#onData(head);
+    socket.resume(); // flows from the next tick on
     if (socket.readableEnded) this.#onSocketEnd();
   }
 
@@ -285,15 +314,16 @@ export class WebSocket extends EventEmitter {
     if (this.#whatwgListeners.has(callable)) return;
     const adapter = this.#whatwgAdapter(type, callable);
     this.#whatwgListeners.set(callable, adapter);
-    if (options?.once) this.once(type, adapter);
-    else this.on(type, adapter);
+    const untyped = this as EventEmitter;
+    if (options?.once) untyped.once(type, adapter);
+    else untyped.on(type, adapter);
   }
 
   removeEventListener(type: string, listener: Listener): void {
     const adapter = this.#whatwgListeners.get(listener);
     if (adapter === undefined) return;
     this.#whatwgListeners.delete(listener);
-    this.off(type, adapter);
+    (this as EventEmitter).off(type, adapter);
   }
 
   get onopen(): WhatwgHandler {
@@ -386,7 +416,7 @@ export class WebSocket extends EventEmitter {
     switch (event.type) {
       case 'message': {
         const data = Buffer.from(event.data.buffer, event.data.byteOffset, event.data.length);
-        this.emit('message', event.binary ? this.#binaryData(data) : data, event.binary);
+        this.emit('message', data, event.binary);
         return;
       }
       case 'ping':
@@ -536,14 +566,12 @@ export class WebSocket extends EventEmitter {
     for (const callback of callbacks) process.nextTick(callback, error);
   }
 
-  #binaryData(data: Buffer): unknown {
+  #binaryData(data: Buffer): RawData {
     switch (this.binaryType) {
       case 'arraybuffer':
-        return data.buffer.slice(data.byteOffset, data.byteOffset + data.length);
+        return new Uint8Array(data).buffer; // a copy: the message may be a view into a larger buffer
       case 'fragments':
         return [data];
-      case 'blob':
-        return new Blob([data]);
       default:
         return data;
     }
@@ -554,7 +582,9 @@ export class WebSocket extends EventEmitter {
     switch (type) {
       case 'message':
         return ((data: Buffer, isBinary: boolean) =>
-          call(new MessageEvent(isBinary ? data : data.toString('utf8'), this))) as Listener;
+          call(
+            new MessageEvent(isBinary ? this.#binaryData(data) : data.toString('utf8'), this),
+          )) as Listener;
       case 'close':
         return ((code: number, reason: Buffer) =>
           call(new CloseEvent(code, reason.toString(), code !== CloseCode.Abnormal, this))) as Listener;

@@ -335,8 +335,8 @@ export class Connection {
     this.#closeReceived = true;
     // §5.5.1: "If an endpoint receives a Close frame and did not previously send a Close frame, the
     // endpoint MUST send a Close frame in response. (When sending a Close frame in response, the
-    // endpoint typically echos the status code it received.)"
-    if (!this.#closeSent) this.#sendClose(code === CloseCode.NoStatusReceived ? undefined : code, '');
+    // endpoint typically echos the status code it received.)" We echo the reason too, as `ws` does.
+    if (!this.#closeSent) this.#sendClose(code === CloseCode.NoStatusReceived ? undefined : code, reason);
     this.#state = 'closed';
     events.push({ type: 'close', code, reason });
   }

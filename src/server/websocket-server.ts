@@ -128,6 +128,9 @@ export interface CloseOptions {
 
 const DEFAULT_HANDSHAKE_TIMEOUT = 10_000;
 
+/** The WebSocketServers attached to each HTTP server, to route upgrade requests by path. */
+const attachedServers = new WeakMap<HttpServer | HttpsServer, Set<WebSocketServer>>();
+
 export class WebSocketServer extends EventEmitter {
   /** The open clients, when `clientTracking` is on. */
   readonly clients: Set<WebSocket> = new Set();
@@ -234,6 +237,7 @@ export class WebSocketServer extends EventEmitter {
         : new Promise<void>((resolve) => this.#listener!.close(() => resolve()));
     if (this.#attachedTo !== null && this.#onUpgrade !== null) {
       this.#attachedTo.off('upgrade', this.#onUpgrade);
+      attachedServers.get(this.#attachedTo)?.delete(this);
       this.#attachedTo.off('listening', this.#emitListening);
       this.#attachedTo.off('error', this.#emitError);
     }
@@ -276,10 +280,22 @@ export class WebSocketServer extends EventEmitter {
 
   #attach(server: HttpServer | HttpsServer): void {
     this.#attachedTo = server;
+    let siblings = attachedServers.get(server);
+    if (siblings === undefined) {
+      siblings = new Set();
+      attachedServers.set(server, siblings);
+    }
+    siblings.add(this);
+    const all = siblings;
     this.#onUpgrade = (req, socket, head) => {
-      // Several WebSocketServers may share one HTTP server, each for its own path: leave a request
-      // for another path to them, and answer 400 only when nobody else is listening.
-      if (!this.shouldHandle(req) && server.listenerCount('upgrade') > 1) return;
+      if (!this.shouldHandle(req)) {
+        // Several WebSocketServers may share one HTTP server, each for its own path. A request for a
+        // path none of them serves is answered 400 by the first of them, unless listeners that are
+        // not ours (the application's own 'upgrade' handler) may still take it.
+        const someoneElse = [...all].some((other) => other !== this && other.shouldHandle(req));
+        const foreignListeners = server.listenerCount('upgrade') > all.size;
+        if (someoneElse || foreignListeners || all.values().next().value !== this) return;
+      }
       this.handleUpgrade(req, socket, head, (ws, request) => this.emit('connection', ws, request));
     };
     server.on('upgrade', this.#onUpgrade);
@@ -314,6 +330,9 @@ export class WebSocketServer extends EventEmitter {
       }
       if (!result.done) return;
       finish();
+      // Stop reading until the WebSocket takes over (verifyClient may be async): a flowing socket
+      // without a 'data' listener would drop the client's first frames.
+      socket.pause();
       const request = toRequestInfo(result.head, socket);
       this.handleUpgrade(request, socket, result.rest, (ws, req) => this.emit('connection', ws, req));
     };

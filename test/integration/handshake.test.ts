@@ -243,11 +243,8 @@ describe('standalone server: options that decide the handshake', () => {
     await closed;
   });
 
-  // BUG: frames that arrive in the same chunk as the request head are lost. WebSocketServer#accept
-  // calls ws[attachSocket](socket, head, …), which parses `head` and emits 'message' synchronously,
-  // before callback(ws, req) emits 'connection': no listener can be attached yet. (`ws` unshifts the
-  // head into the socket instead.) Same path for attached mode and handleUpgrade(req, socket, head).
-  it.fails('the first frames may arrive in the same packet as the request head', async () => {
+  // Regression: these frames used to be emitted before 'connection', when no listener could exist.
+  it('the first frames may arrive in the same packet as the request head', async () => {
     const listening = await start();
     const accepted = nextConnection(listening.server);
     const peer = await rawConnect(listening.port);

@@ -124,8 +124,8 @@ describe('Node 22 built-in WebSocket client ↔ sockwire server', () => {
       { event: 'message', type: 'text', length: 18, head: 'hello from node 22' },
       { event: 'message', type: 'binary', bytes: [1, 2, 3, 250], length: 4 },
       { event: 'message', type: 'text', length: 70000, head: 'x'.repeat(40) },
-      // Our server echoes the code only (§5.5.1), so the initiator's close event has no reason.
-      { event: 'close', code: 4001, reason: '', wasClean: true },
+      // Our server echoes the code and the reason (§5.5.1).
+      { event: 'close', code: 4001, reason: 'done', wasClean: true },
     ]);
     expect(seen).toEqual([
       { type: 'text', length: 18, head: 'hello from node 22' },

@@ -188,8 +188,8 @@ describe('Python websockets client ↔ sockwire server', () => {
       { event: 'message', type: 'binary', length: 1024 * 1024, equal: true },
       { event: 'message', type: 'text', data: 'fragmented' },
       { event: 'pong' },
-      // Our server echoes the code only (§5.5.1).
-      { event: 'close', code: 4001, reason: '' },
+      // Our server echoes the code and the reason (§5.5.1).
+      { event: 'close', code: 4001, reason: 'done' },
     ]);
     expect(seen).toEqual([
       { text: 'hello from python' },
@@ -291,8 +291,8 @@ describe('sockwire client ↔ Python websockets server', () => {
 
       expect(closedEvents).toEqual([
         { event: 'closed', code: 4003, reason: 'client done' },
-        // websockets reports the reason of the Close it received: our client echoes the code only.
-        { event: 'closed', code: 4002, reason: '' },
+        // websockets reports the reason of the Close it received: our client echoes it.
+        { event: 'closed', code: 4002, reason: 'server done' },
       ]);
     } finally {
       python.kill();

@@ -93,7 +93,7 @@ describe('RFC 6455 §5.5.1 and §7 the closing handshake', () => {
     const conn = server();
     const events = conn.receive(fromClient(Opcode.Close, closePayload(1000, 'bye')));
     expect(events).toEqual([{ type: 'close', code: 1000, reason: 'bye' }]);
-    expect(toHex(conn.takeOutgoing())).toBe('880203e8');
+    expect(toHex(conn.takeOutgoing())).toBe('880503e8627965'); // Close 1000 "bye", echoed
     expect(conn.state).toBe('closed');
     expect(conn.transportShouldClose).toBe(true);
   });
