@@ -9,7 +9,7 @@
  * The agent name in the reports is the implementation's name ("sockwire", or "ws").
  * Before each case it prints `case N/COUNT ID`, so the runner can tell where it hung.
  */
-import { type AgentSocket, loadImpl, MAX_PAYLOAD } from './impl.ts';
+import { type AgentSocket, exitWithParent, loadImpl, MAX_PAYLOAD } from './impl.ts';
 
 const port = Number(process.argv[2] ?? process.env.AUTOBAHN_PORT ?? 9001);
 if (!Number.isInteger(port) || port <= 0 || port > 65535) {
@@ -17,6 +17,7 @@ if (!Number.isInteger(port) || port <= 0 || port > 65535) {
   process.exit(2);
 }
 const base = `ws://127.0.0.1:${port}`;
+exitWithParent();
 const impl = await loadImpl();
 const agent = process.env.AUTOBAHN_AGENT ?? impl.name;
 
@@ -59,7 +60,9 @@ const counted = await connect(`${base}/getCaseCount`, (_ws, data) => {
   count = Number(data.toString());
 });
 if (!Number.isInteger(count) || count < 0) {
-  console.error(`client-agent: could not get the case count from ${base} (${counted.error?.message ?? 'no answer'})`);
+  console.error(
+    `client-agent: could not get the case count from ${base} (${counted.error?.message ?? 'no answer'})`,
+  );
   process.exit(1);
 }
 console.log(`cases ${count} (agent ${agent})`);

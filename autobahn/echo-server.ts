@@ -7,7 +7,7 @@
  *
  * Prints `ready ws://127.0.0.1:PORT (IMPL)` once it listens; the runner waits for that line.
  */
-import { loadImpl, MAX_PAYLOAD } from './impl.ts';
+import { exitWithParent, loadImpl, MAX_PAYLOAD } from './impl.ts';
 
 const port = Number(process.argv[2] ?? process.env.AUTOBAHN_PORT ?? 9002);
 if (!Number.isInteger(port) || port < 0 || port > 65535) {
@@ -15,6 +15,7 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
   process.exit(2);
 }
 
+exitWithParent();
 const impl = await loadImpl();
 const wss = new impl.WebSocketServer({
   port,

@@ -56,9 +56,28 @@ export async function loadImpl(): Promise<Impl> {
   let extraOptions: Record<string, unknown> = {};
   if (name === 'ws') {
     // ws's client offers permessage-deflate by default and its server does not: make both explicit.
-    extraOptions = { perMessageDeflate: deflate };
+    // ws >= 8.2x caps a message at 16384 fragments by default (a DoS guard, closing with 1008);
+    // 9.3.1/9.3.2/9.4.1/9.4.2 send a 4 MiB message in 64/256-byte fragments, so lift the cap
+    // the same way maxPayload is lifted for 9.x.
+    extraOptions = { perMessageDeflate: deflate, maxFragments: 0 };
   } else if (deflate) {
     extraOptions = { perMessageDeflate: true };
   }
   return { name, WebSocket, WebSocketServer, extraOptions };
+}
+
+/**
+ * When started by the runner (AUTOBAHN_PARENT_PID set), exit once the runner is gone, so an
+ * agent never outlives a runner that was killed with SIGKILL (the runner cleans up otherwise).
+ */
+export function exitWithParent(): void {
+  const parent = Number(process.env.AUTOBAHN_PARENT_PID);
+  if (!Number.isInteger(parent) || parent <= 0) return;
+  setInterval(() => {
+    try {
+      process.kill(parent, 0);
+    } catch {
+      process.exit(3);
+    }
+  }, 2000).unref();
 }

@@ -17,7 +17,15 @@
  * crash, hang, timeout, bad usage).
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
@@ -30,7 +38,10 @@ const EXPECTED_FILE = join(HERE, 'expected-results.json');
 
 type Direction = 'server' | 'client';
 const DIRECTIONS: readonly Direction[] = ['server', 'client'];
-const OUTDIR: Record<Direction, string> = { server: join(REPORTS, 'servers'), client: join(REPORTS, 'clients') };
+const OUTDIR: Record<Direction, string> = {
+  server: join(REPORTS, 'servers'),
+  client: join(REPORTS, 'clients'),
+};
 
 const HELP = `usage: npm run autobahn -- [options]
 
@@ -129,7 +140,8 @@ function parseArgs(argv: readonly string[]): Options {
         throw new UsageError(`unknown option ${arg}`);
     }
   }
-  if (mode !== 'fast' && mode !== 'full') throw new UsageError(`AUTOBAHN must be "fast" or "full", got "${mode}"`);
+  if (mode !== 'fast' && mode !== 'full')
+    throw new UsageError(`AUTOBAHN must be "fast" or "full", got "${mode}"`);
   if (only !== undefined && only !== 'server' && only !== 'client') {
     throw new UsageError(`--only takes "server" or "client", got "${only}"`);
   }
@@ -205,7 +217,12 @@ interface Proc {
   onLine(listener: (line: string) => void): void;
 }
 
-function start(name: string, command: string, args: readonly string[], options: { cwd: string; env: NodeJS.ProcessEnv; logFile: string }): Proc {
+function start(
+  name: string,
+  command: string,
+  args: readonly string[],
+  options: { cwd: string; env: NodeJS.ProcessEnv; logFile: string },
+): Proc {
   const log = createWriteStream(options.logFile);
   log.write(`$ ${command} ${args.join(' ')}\n`);
   const child = spawn(command, args, {
@@ -278,7 +295,12 @@ function describeTail(proc: Proc): string {
 function waitForLine(proc: Proc, match: RegExp, timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(
-      () => reject(new HarnessError(`${proc.name} printed no ready line within ${timeoutMs / 1000} s${describeTail(proc)}`)),
+      () =>
+        reject(
+          new HarnessError(
+            `${proc.name} printed no ready line within ${timeoutMs / 1000} s${describeTail(proc)}`,
+          ),
+        ),
       timeoutMs,
     );
     proc.onLine((line) => {
@@ -289,7 +311,11 @@ function waitForLine(proc: Proc, match: RegExp, timeoutMs: number): Promise<stri
     });
     void exited(proc.child).then(() => {
       clearTimeout(timer);
-      reject(new HarnessError(`${proc.name} exited (${exitText(proc.child)}) before it was ready${describeTail(proc)}`));
+      reject(
+        new HarnessError(
+          `${proc.name} exited (${exitText(proc.child)}) before it was ready${describeTail(proc)}`,
+        ),
+      );
     });
   });
 }
@@ -298,12 +324,16 @@ async function waitForPort(proc: Proc, port: number, timeoutMs: number): Promise
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (proc.child.exitCode !== null || proc.child.signalCode !== null) {
-      throw new HarnessError(`${proc.name} exited (${exitText(proc.child)}) before listening${describeTail(proc)}`);
+      throw new HarnessError(
+        `${proc.name} exited (${exitText(proc.child)}) before listening${describeTail(proc)}`,
+      );
     }
     if (await canConnect(port)) return;
     await sleep(200);
   }
-  throw new HarnessError(`${proc.name} did not listen on port ${port} within ${timeoutMs / 1000} s${describeTail(proc)}`);
+  throw new HarnessError(
+    `${proc.name} did not listen on port ${port} within ${timeoutMs / 1000} s${describeTail(proc)}`,
+  );
 }
 
 function exitText(child: ChildProcess): string {
@@ -339,7 +369,8 @@ function ensureWstest(): string {
   }
   if (stderr) console.log(stderr); // "installing wstest into ..." on a first run
   const path = (result.stdout ?? '').trim().split('\n').pop() ?? '';
-  if (!path || !existsSync(path)) fatal(`wstest could not be installed: install-wstest.sh printed no wstest path`);
+  if (!path || !existsSync(path))
+    fatal(`wstest could not be installed: install-wstest.sh printed no wstest path`);
   return path;
 }
 
@@ -354,6 +385,8 @@ function fatal(message: string): never {
 interface CaseResult {
   readonly behavior: string;
   readonly behaviorClose: string;
+  /** ms, as wstest measured the case; only kept in the reports, not in expected-results.json */
+  readonly duration?: number;
 }
 type Results = Record<string, CaseResult>;
 
@@ -365,6 +398,7 @@ interface DirectionRun {
 }
 
 interface Watch {
+  readonly startedAt: number;
   current: string;
   done: number;
   lastProgress: number;
@@ -378,7 +412,9 @@ function progress(direction: Direction, watch: Watch, caseId: string): void {
   const group = caseId.split('.')[0] ?? caseId;
   if (group !== watch.group) {
     watch.group = group;
-    console.log(`[${direction}] ${group}.x (case ${caseId})`);
+    console.log(
+      `[${direction}] ${group}.x (case ${caseId}) at ${((Date.now() - watch.startedAt) / 1000).toFixed(1)} s`,
+    );
   }
 }
 
@@ -418,12 +454,18 @@ function agentEnv(options: Options): NodeJS.ProcessEnv {
     ...process.env,
     AUTOBAHN_IMPL: options.impl,
     AUTOBAHN_DEFLATE: options.deflate ? '1' : '0',
+    AUTOBAHN_PARENT_PID: String(process.pid),
   };
 }
 
 const TSX_ARGS = ['--import', 'tsx'];
 
-async function runDirection(direction: Direction, options: Options, wstest: string, workDir: string): Promise<DirectionRun> {
+async function runDirection(
+  direction: Direction,
+  options: Options,
+  wstest: string,
+  workDir: string,
+): Promise<DirectionRun> {
   const startedAt = Date.now();
   const outdir = OUTDIR[direction];
   mkdirSync(outdir, { recursive: true });
@@ -432,17 +474,22 @@ async function runDirection(direction: Direction, options: Options, wstest: stri
   const logs = join(REPORTS, 'logs');
   mkdirSync(logs, { recursive: true });
   const wstestEnv = { ...process.env, PYTHONUNBUFFERED: '1', PYTHONWARNINGS: 'ignore' };
-  const watch: Watch = { current: '', done: 0, lastProgress: Date.now(), group: '' };
+  const watch: Watch = { startedAt, current: '', done: 0, lastProgress: Date.now(), group: '' };
   const procs: Proc[] = [];
   const dog = watchdog(direction, watch, options, startedAt);
   try {
     const port = await freePort();
     if (direction === 'server') {
-      const agent = start('echo server', process.execPath, [...TSX_ARGS, join(HERE, 'echo-server.ts'), String(port)], {
-        cwd: ROOT,
-        env: agentEnv(options),
-        logFile: join(logs, 'server-agent.log'),
-      });
+      const agent = start(
+        'echo server',
+        process.execPath,
+        [...TSX_ARGS, join(HERE, 'echo-server.ts'), String(port)],
+        {
+          cwd: ROOT,
+          env: agentEnv(options),
+          logFile: join(logs, 'server-agent.log'),
+        },
+      );
       procs.push(agent);
       await Promise.race([waitForLine(agent, /^ready /, 30_000), dog.promise]);
       const spec = {
@@ -467,7 +514,9 @@ async function runDirection(direction: Direction, options: Options, wstest: stri
       });
       await Promise.race([exited(tester.child), diedEarly(agent, watch, direction), dog.promise]);
       if (tester.child.exitCode !== 0) {
-        throw new HarnessError(`${direction}: ${tester.name} failed (${exitText(tester.child)})${describeTail(tester)}`);
+        throw new HarnessError(
+          `${direction}: ${tester.name} failed (${exitText(tester.child)})${describeTail(tester)}`,
+        );
       }
     } else {
       const spec = {
@@ -481,18 +530,28 @@ async function runDirection(direction: Direction, options: Options, wstest: stri
       const specFile = join(workDir, 'fuzzingserver.json');
       writeFileSync(specFile, JSON.stringify(spec, null, 2));
       // --webport 0: no embedded HTTP server on 8080 (it would collide between parallel runs).
-      const tester = start('wstest (fuzzingserver)', wstest, ['-m', 'fuzzingserver', '-s', specFile, '--webport', '0'], {
-        cwd: workDir,
-        env: wstestEnv,
-        logFile: join(logs, 'client-wstest.log'),
-      });
+      const tester = start(
+        'wstest (fuzzingserver)',
+        wstest,
+        ['-m', 'fuzzingserver', '-s', specFile, '--webport', '0'],
+        {
+          cwd: workDir,
+          env: wstestEnv,
+          logFile: join(logs, 'client-wstest.log'),
+        },
+      );
       procs.push(tester);
       await Promise.race([waitForPort(tester, port, 60_000), dog.promise]);
-      const agent = start('client agent', process.execPath, [...TSX_ARGS, join(HERE, 'client-agent.ts'), String(port)], {
-        cwd: ROOT,
-        env: agentEnv(options),
-        logFile: join(logs, 'client-agent.log'),
-      });
+      const agent = start(
+        'client agent',
+        process.execPath,
+        [...TSX_ARGS, join(HERE, 'client-agent.ts'), String(port)],
+        {
+          cwd: ROOT,
+          env: agentEnv(options),
+          logFile: join(logs, 'client-agent.log'),
+        },
+      );
       procs.push(agent);
       agent.onLine((line) => {
         const m = /^case (\d+)\/(\d+) (\S+)/.exec(line);
@@ -522,7 +581,8 @@ async function runDirection(direction: Direction, options: Options, wstest: stri
 
 function readReport(direction: Direction, agent: string): Results {
   const file = join(OUTDIR[direction], 'index.json');
-  if (!existsSync(file)) throw new HarnessError(`${direction}: wstest wrote no report (${relative(ROOT, file)} missing)`);
+  if (!existsSync(file))
+    throw new HarnessError(`${direction}: wstest wrote no report (${relative(ROOT, file)} missing)`);
   let index: Record<string, Record<string, CaseResult>>;
   try {
     index = JSON.parse(readFileSync(file, 'utf8'));
@@ -532,12 +592,14 @@ function readReport(direction: Direction, agent: string): Results {
   const byAgent = index[agent];
   if (!byAgent) {
     const agents = Object.keys(index).join(', ') || 'none';
-    throw new HarnessError(`${direction}: ${relative(ROOT, file)} has no results for agent "${agent}" (it has: ${agents})`);
+    throw new HarnessError(
+      `${direction}: ${relative(ROOT, file)} has no results for agent "${agent}" (it has: ${agents})`,
+    );
   }
   const results: Results = {};
   for (const id of sortCaseIds(Object.keys(byAgent))) {
     const r = byAgent[id]!;
-    results[id] = { behavior: r.behavior, behaviorClose: r.behaviorClose };
+    results[id] = { behavior: r.behavior, behaviorClose: r.behaviorClose, duration: r.duration ?? 0 };
   }
   return results;
 }
@@ -577,7 +639,10 @@ const column = (value: string) => ((COLUMNS as readonly string[]).includes(value
 function printSummary(run: DirectionRun, impl: string): void {
   const results = run.results ?? {};
   const ids = Object.keys(results);
-  const tested = run.direction === 'server' ? 'our server, wstest -m fuzzingclient' : 'our client, wstest -m fuzzingserver';
+  const tested =
+    run.direction === 'server'
+      ? 'our server, wstest -m fuzzingclient'
+      : 'our client, wstest -m fuzzingserver';
   console.log(`\n${run.direction} (${impl}; ${tested}): ${ids.length} cases in ${run.seconds.toFixed(1)} s`);
   const groups = new Map<string, Results>();
   for (const id of ids) {
@@ -589,12 +654,13 @@ function printSummary(run: DirectionRun, impl: string): void {
   const w = 7;
   const cells = (values: readonly (string | number)[]) => values.map((v) => String(v).padStart(w)).join('');
   console.log(`${''.padEnd(13)}${'behavior'.padEnd(short.length * w)}   behaviorClose`);
-  console.log(`${'group'.padEnd(6)}${'cases'.padStart(6)} ${cells(short)}   ${cells(short)}`);
+  console.log(`${'group'.padEnd(6)}${'cases'.padStart(6)} ${cells(short)}   ${cells(short)}   seconds`);
   const row = (name: string, rs: Results) => {
-    const count = (field: keyof CaseResult) =>
+    const count = (field: 'behavior' | 'behaviorClose') =>
       COLUMNS.map((c) => Object.values(rs).filter((r) => column(r[field]) === c).length);
     console.log(
-      `${name.padEnd(6)}${String(Object.keys(rs).length).padStart(6)} ${cells(count('behavior'))}   ${cells(count('behaviorClose'))}`,
+      `${name.padEnd(6)}${String(Object.keys(rs).length).padStart(6)} ${cells(count('behavior'))}   ${cells(count('behaviorClose'))}` +
+        `${(Object.values(rs).reduce((t, r) => t + (r.duration ?? 0), 0) / 1000).toFixed(1).padStart(10)}`,
     );
   };
   for (const [g, rs] of [...groups].sort((a, b) => compareCaseIds(a[0], b[0]))) row(g, rs);
@@ -620,7 +686,9 @@ function readExpected(): Expected {
 
 /** Glob as wstest reads case patterns: `*` matches anything, the rest literally. */
 function matches(id: string, patterns: readonly string[]): boolean {
-  return patterns.some((p) => new RegExp(`^${p.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`).test(id));
+  return patterns.some((p) =>
+    new RegExp(`^${p.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`).test(id),
+  );
 }
 
 interface Comparison {
@@ -668,7 +736,9 @@ function writeExpected(expected: Expected): void {
         return `    ${JSON.stringify(id)}: { "behavior": ${JSON.stringify(r.behavior)}, "behaviorClose": ${JSON.stringify(r.behaviorClose)} }`;
       })
       .join(',\n');
-  const parts = DIRECTIONS.filter((d) => expected[d]).map((d) => `  "${d}": {\n${section(expected[d]!)}\n  }`);
+  const parts = DIRECTIONS.filter((d) => expected[d]).map(
+    (d) => `  "${d}": {\n${section(expected[d]!)}\n  }`,
+  );
   writeFileSync(EXPECTED_FILE, `{\n${parts.join(',\n')}\n}\n`);
 }
 
@@ -754,11 +824,14 @@ async function main(): Promise<number> {
       updated[run.direction] = merged;
     }
     writeExpected(updated);
-    console.log(`autobahn: wrote ${relative(ROOT, EXPECTED_FILE)} (${runs.map((r) => r.direction).join(', ')})`);
+    console.log(
+      `autobahn: wrote ${relative(ROOT, EXPECTED_FILE)} (${runs.map((r) => r.direction).join(', ')})`,
+    );
     return 0;
   }
 
-  for (const line of better) console.log(`improved: ${line} -> update expected-results.json (npm run autobahn -- --update-expected)`);
+  for (const line of better)
+    console.log(`improved: ${line} -> update expected-results.json (npm run autobahn -- --update-expected)`);
   for (const line of worse) console.error(`WORSE: ${line}`);
   for (const e of errors) console.error(`autobahn: ERROR ${e}`);
   if (errors.length) return 2;
@@ -776,7 +849,9 @@ main().then(
     process.exit(code);
   },
   (err: unknown) => {
-    console.error(`autobahn: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    console.error(
+      `autobahn: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+    );
     stopAllNow();
     process.exit(2);
   },
