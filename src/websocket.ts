@@ -19,9 +19,11 @@ import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import { type ClientOptions, connectClient } from './client/connect.ts';
 import { Connection, type ConnectionEvent, type Role } from './connection/connection.ts';
-import { ErrorCode, InvalidStateError, WebSocketError } from './errors.ts';
+import { ErrorCode, InvalidStateError, ProtocolError, WebSocketError } from './errors.ts';
 import { CloseEvent, ErrorEvent, MessageEvent, WebSocketEvent } from './events.ts';
+import type { PerMessageDeflateCodec } from './extensions/permessage-deflate/codec.ts';
 import { CloseCode } from './frame/close-code.ts';
+import { isValidUtf8 } from './frame/utf8.ts';
 import type { ResponseHead } from './handshake/http.ts';
 import { attachSocket, failHandshake } from './internal.ts';
 import { ReadyState } from './ready-state.ts';
@@ -66,7 +68,27 @@ export interface AttachOptions {
   readonly closeTimeout: number;
   readonly generateMaskKey?: (() => Uint8Array) | undefined;
   readonly url?: string;
+  /** Present when permessage-deflate was negotiated (RFC 7692). */
+  readonly deflate?: { readonly codec: PerMessageDeflateCodec; readonly threshold: number } | undefined;
 }
+
+/** A received message waiting its turn: compressed ones are inflated off-thread, order is kept. */
+interface InboundMessage {
+  data: Buffer | null;
+  readonly binary: boolean;
+}
+
+/** A send or close waiting behind a message that is being compressed, so that order is kept. */
+type OutboundOperation =
+  | {
+      readonly kind: 'message';
+      readonly data: Uint8Array;
+      readonly binary: boolean;
+      readonly fin: boolean;
+      readonly compress: boolean;
+      readonly callback: ((error?: Error) => void) | undefined;
+    }
+  | { readonly kind: 'close'; readonly code: number | undefined; readonly reason: string };
 
 export const DEFAULT_MAX_PAYLOAD = 100 * 1024 * 1024;
 export const DEFAULT_CLOSE_TIMEOUT = 30_000;
@@ -74,6 +96,8 @@ export const DEFAULT_CLOSE_TIMEOUT = 30_000;
 const HIGH_WATER_MARK = 1024 * 1024;
 /** Small batches are joined into one buffer (one cheap copy) rather than written as a vector. */
 const JOIN_BELOW_BYTES = 16 * 1024;
+/** Compressed messages waiting for inflation before we stop reading the socket. */
+const INBOX_HIGH_WATER_MARK = 16;
 /** Messages held for an async iterator that is not reading before we stop reading the socket. */
 const ITERATOR_HIGH_WATER_MARK = 64;
 
@@ -133,6 +157,16 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
   #whatwgListeners = new Map<Listener, Listener>();
   #whatwgHandlers = new Map<string, Listener>();
   #abortConnect: (() => void) | null = null;
+  #deflate: AttachOptions['deflate'] = undefined;
+  /** Messages received but not yet emitted (only while an earlier one is being inflated). */
+  readonly #inbox: InboundMessage[] = [];
+  /** Sends queued behind a compression in progress; null when nothing is waiting. */
+  readonly #outbox: OutboundOperation[] = [];
+  #outboxBytes = 0;
+  #compressing = false;
+  /** Whether the outgoing fragmented message in progress is compressed (decided on its first fragment). */
+  #fragmentsCompressed: boolean | null = null;
+  #userPaused = false;
 
   /**
    * Opens a client connection (see src/client). The server creates its sockets internally.
@@ -172,7 +206,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
   }
   /** Bytes queued for sending and not yet handed to the operating system. */
   get bufferedAmount(): number {
-    return (this.#socket?.writableLength ?? 0) + (this.#connection?.outgoingBytes ?? 0);
+    return (this.#socket?.writableLength ?? 0) + (this.#connection?.outgoingBytes ?? 0) + this.#outboxBytes;
   }
   /** Whether the underlying socket is paused (see `pause()`). */
   get isPaused(): boolean {
@@ -191,6 +225,8 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
       maxPayload: options.maxPayload,
       generateMaskKey: options.generateMaskKey,
     });
+    this.#deflate = options.deflate;
+    if (options.deflate !== undefined) this.#connection.enablePerMessageDeflate();
     socket.pause(); // until the listeners of 'open' and 'connection' are attached
     if ('setNoDelay' in socket && typeof socket.setNoDelay === 'function') socket.setNoDelay(true);
     if ('setTimeout' in socket && typeof socket.setTimeout === 'function') socket.setTimeout(0);
@@ -241,8 +277,17 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
       return false;
     }
     const binary = options?.binary ?? typeof data !== 'string';
-    connection.send(toBytes(data), binary, options?.fin ?? true);
-    this.#scheduleFlush(callback);
+    const bytes = toBytes(data);
+    const fin = options?.fin ?? true;
+    const compress = this.#shouldCompress(bytes, options?.compress, fin);
+    if (compress || this.#outbox.length > 0 || this.#compressing) {
+      this.#outbox.push({ kind: 'message', data: bytes, binary, fin, compress, callback });
+      this.#outboxBytes += bytes.length;
+      this.#pumpOutbox();
+    } else {
+      connection.send(bytes, binary, fin);
+      this.#scheduleFlush(callback);
+    }
     return this.bufferedAmount < HIGH_WATER_MARK;
   }
 
@@ -275,6 +320,15 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
       return;
     }
     const connection = this.#connection!;
+    if (this.#outbox.length > 0 || this.#compressing) {
+      // The Close frame goes after the messages still being compressed (§5.5.1: no data after Close).
+      connection.assertValidClose(code, reasonText);
+      if (this.#readyState === ReadyState.OPEN)
+        this.#outbox.push({ kind: 'close', code, reason: reasonText });
+      this.#readyState = ReadyState.CLOSING;
+      this.#startCloseTimer();
+      return;
+    }
     connection.close(code, reasonText);
     this.#readyState = ReadyState.CLOSING;
     this.#startCloseTimer();
@@ -295,10 +349,12 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
 
   /** Stops reading from the socket (flow control for slow consumers). */
   pause(): void {
+    this.#userPaused = true;
     this.#socket?.pause();
   }
 
   resume(): void {
+    this.#userPaused = false;
     this.#socket?.resume();
   }
 
@@ -416,7 +472,11 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
     switch (event.type) {
       case 'message': {
         const data = Buffer.from(event.data.buffer, event.data.byteOffset, event.data.length);
-        this.emit('message', data, event.binary);
+        if (!event.compressed && this.#inbox.length === 0) {
+          this.emit('message', data, event.binary);
+        } else {
+          this.#receiveInOrder(data, event.binary, event.compressed);
+        }
         return;
       }
       case 'ping':
@@ -443,6 +503,8 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
     const connection = this.#connection;
     if (connection === null || !connection.transportShouldClose) return;
     this.#startCloseTimer();
+    // Messages still being inflated are delivered before the connection goes away.
+    if (this.#inbox.length > 0) return;
     // §7.1.1: "the server SHOULD close the underlying TCP connection first"; a client that failed the
     // connection closes too rather than wait for a peer that broke the protocol.
     if (connection.role === 'server' || !this.#closeFrameReceived) this.#socket?.end();
@@ -455,6 +517,12 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
   }
 
   #onSocketClose(): void {
+    this.#deflate?.codec.close();
+    this.#inbox.length = 0;
+    for (const operation of this.#outbox.splice(0)) {
+      if (operation.kind === 'message' && operation.callback) this.#pendingCallbacks.push(operation.callback);
+    }
+    this.#outboxBytes = 0;
     if (this.#closeTimer !== null) clearTimeout(this.#closeTimer);
     this.#closeTimer = null;
     this.#connection?.transportClosed();
@@ -513,6 +581,98 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
     if (kind === 'ping') connection.ping(bytes);
     else connection.pong(bytes);
     this.#scheduleFlush(callback);
+  }
+
+  // --- permessage-deflate: ordered inflation and compression ------------------------------------
+
+  /** Whether to compress this message (RFC 7692): negotiated, not opted out, and worth it. */
+  #shouldCompress(bytes: Uint8Array, requested: boolean | undefined, fin: boolean): boolean {
+    const deflate = this.#deflate;
+    let compress = false;
+    if (this.#fragmentsCompressed !== null) {
+      compress = this.#fragmentsCompressed; // every fragment of a message goes the same way
+    } else if (deflate !== undefined && deflate.codec.canCompress && requested !== false) {
+      compress = bytes.length >= deflate.threshold;
+    }
+    this.#fragmentsCompressed = fin ? null : compress;
+    return compress;
+  }
+
+  /** Sends queued operations in order; a compression in progress holds back everything behind it. */
+  #pumpOutbox(): void {
+    const connection = this.#connection!;
+    while (!this.#compressing && this.#outbox.length > 0) {
+      const operation = this.#outbox.shift()!;
+      if (operation.kind === 'close') {
+        connection.close(operation.code, operation.reason);
+        this.#flush();
+        this.#afterClosedState();
+        continue;
+      }
+      if (!operation.compress) {
+        this.#outboxBytes -= operation.data.length;
+        if (!connection.closeSent) connection.send(operation.data, operation.binary, operation.fin);
+        this.#scheduleFlush(operation.callback);
+        continue;
+      }
+      this.#compressing = true;
+      this.#deflate!.codec.compress(operation.data, operation.fin, (error, compressed) => {
+        this.#compressing = false;
+        this.#outboxBytes -= operation.data.length;
+        if (
+          error ||
+          compressed === undefined ||
+          connection.closeSent ||
+          this.#readyState === ReadyState.CLOSED
+        ) {
+          if (operation.callback) process.nextTick(operation.callback, error ?? undefined);
+        } else {
+          connection.send(compressed, operation.binary, operation.fin, true);
+          this.#scheduleFlush(operation.callback);
+        }
+        this.#pumpOutbox();
+      });
+    }
+  }
+
+  /** Queues a received message; compressed ones are inflated first. Emits in arrival order. */
+  #receiveInOrder(data: Buffer, binary: boolean, compressed: boolean): void {
+    const entry: InboundMessage = { data: compressed ? null : data, binary };
+    this.#inbox.push(entry);
+    if (!compressed) return;
+    // Stop reading while inflation lags, so a fast peer cannot queue unbounded work (backpressure).
+    if (this.#inbox.length > INBOX_HIGH_WATER_MARK) this.#socket?.pause();
+    this.#deflate!.codec.decompress([data], (error, inflated) => {
+      if (this.#readyState === ReadyState.CLOSED) return;
+      if (error instanceof ProtocolError) return this.#failFromWrapper(error);
+      if (error || inflated === undefined) return;
+      // §8.1 for compressed text: validate what the message inflates to.
+      if (!binary && !isValidUtf8(inflated)) {
+        return this.#failFromWrapper(
+          new ProtocolError(ErrorCode.InvalidUtf8, CloseCode.InvalidPayload, 'invalid UTF-8 in text message'),
+        );
+      }
+      entry.data = inflated;
+      this.#emitReadyMessages();
+    });
+  }
+
+  #emitReadyMessages(): void {
+    while (this.#inbox.length > 0 && this.#inbox[0]!.data !== null) {
+      const { data, binary } = this.#inbox.shift()!;
+      this.emit('message', data!, binary);
+    }
+    this.#afterClosedState();
+    if (this.#inbox.length <= INBOX_HIGH_WATER_MARK && this.#socket?.isPaused() && !this.#userPaused) {
+      this.#socket.resume();
+    }
+  }
+
+  #failFromWrapper(error: ProtocolError): void {
+    this.#inbox.length = 0;
+    for (const event of this.#connection!.fail(error)) this.#dispatch(event);
+    this.#flush();
+    this.#afterClosedState();
   }
 
   #scheduleFlush(callback?: (error?: Error) => void): void {

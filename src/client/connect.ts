@@ -11,12 +11,30 @@ import { isIP, connect as netConnect, type Socket } from 'node:net';
 import { type ConnectionOptions as TlsConnectionOptions, connect as tlsConnect } from 'node:tls';
 import { generateMaskKey, randomBytes, sha1 } from '../crypto.ts';
 import { ErrorCode, HandshakeError, InvalidStateError, WebSocketError } from '../errors.ts';
+import {
+  acceptDeflateResponse,
+  buildDeflateOffer,
+  DEFAULT_CONCURRENCY_LIMIT,
+  DEFAULT_DEFLATE_THRESHOLD,
+  EXTENSION_NAME,
+  PerMessageDeflateCodec,
+  type PerMessageDeflateOptions,
+  resolveDeflateOptions,
+  sharedClientLimiter,
+} from '../extensions/permessage-deflate/index.ts';
 import { generateKey } from '../handshake/accept-key.ts';
 import { buildUpgradeRequest, validateUpgradeResponse } from '../handshake/client.ts';
+import type { ExtensionOffer } from '../handshake/headers.ts';
 import { isToken } from '../handshake/headers.ts';
 import { type HeadParseResult, HttpHeadParser, type ResponseHead } from '../handshake/http.ts';
 import { attachSocket, failHandshake } from '../internal.ts';
-import type { ConnectionSettings, WebSocket } from '../websocket.ts';
+import {
+  type AttachOptions,
+  type ConnectionSettings,
+  DEFAULT_CLOSE_TIMEOUT,
+  DEFAULT_MAX_PAYLOAD,
+  type WebSocket,
+} from '../websocket.ts';
 
 export interface ClientOptions extends ConnectionSettings {
   /** Extra request headers (`Authorization`, `Cookie`, `User-Agent`, …). */
@@ -40,6 +58,11 @@ export interface ClientOptions extends ConnectionSettings {
   readonly family?: number;
   /** Local address to connect from. */
   readonly localAddress?: string;
+  /**
+   * Offer permessage-deflate (RFC 7692): `true` or options, `false` to not offer it. Default: offered,
+   * as browsers and `ws` do; a server that does not want it simply declines, at no cost.
+   */
+  readonly perMessageDeflate?: boolean | PerMessageDeflateOptions;
 }
 
 /** Where to connect and what to ask for, from a `ws://`, `wss://` or `ws+unix://` URL (§3). */
@@ -76,11 +99,13 @@ export function connectClient(
     );
   }
   const key = generateKey(randomBytes);
+  const deflateOptions = resolveDeflateOptions(options.perMessageDeflate, true);
   const request = buildUpgradeRequest({
     host: target.hostHeader,
     path: target.path,
     key,
     protocols,
+    ...(deflateOptions === null ? {} : { extensions: buildDeflateOffer(deflateOptions) }),
     ...(options.origin === undefined ? {} : { origin: options.origin }),
     ...(options.headers === undefined ? {} : { headers: options.headers }),
   });
@@ -105,7 +130,15 @@ export function connectClient(
     try {
       result = parser.push(chunk);
       if (!result.done) return;
-      const response = validateUpgradeResponse(result.head, { key, protocols, offeredExtensions: [] }, sha1);
+      const offeredExtensions = deflateOptions === null ? [] : [EXTENSION_NAME];
+      const response = validateUpgradeResponse(result.head, { key, protocols, offeredExtensions }, sha1);
+      const maxPayload = options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
+      const deflate = negotiatedDeflate(
+        response.extensions,
+        deflateOptions,
+        result.head.statusCode,
+        maxPayload,
+      );
       settled = true;
       clearTimeout(timer);
       socket.off('data', onData);
@@ -115,9 +148,10 @@ export function connectClient(
       ws[attachSocket](socket, result.rest, {
         role: 'client',
         protocol: response.protocol,
-        extensions: '',
-        maxPayload: options.maxPayload ?? 100 * 1024 * 1024,
-        closeTimeout: options.closeTimeout ?? 30_000,
+        extensions: result.head.headers.get('sec-websocket-extensions') ?? '',
+        maxPayload,
+        closeTimeout: options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT,
+        deflate,
         generateMaskKey,
         url: String(url),
       });
@@ -145,6 +179,32 @@ export function connectClient(
   socket.on('error', onError);
   socket.on('close', onClose);
   return () => fail(new HandshakeError(ErrorCode.HandshakeFailed, 0, 'connection attempt aborted'));
+}
+
+/** RFC 7692 §5.1 and §7.1: checks the server's permessage-deflate answer and builds the codec. */
+function negotiatedDeflate(
+  extensions: readonly ExtensionOffer[],
+  options: PerMessageDeflateOptions | null,
+  status: number,
+  maxPayload: number,
+): AttachOptions['deflate'] {
+  if (options === null || extensions.length === 0) return undefined;
+  // §5.1 (RFC 7692): the server answers with at most one element for this extension.
+  if (extensions.length > 1) {
+    throw new HandshakeError(ErrorCode.HandshakeFailed, status, 'permessage-deflate accepted more than once');
+  }
+  const parameters = acceptDeflateResponse(extensions[0]!, options, status);
+  return {
+    codec: new PerMessageDeflateCodec({
+      parameters,
+      role: 'client',
+      maxPayload,
+      limiter: sharedClientLimiter(options.concurrencyLimit ?? DEFAULT_CONCURRENCY_LIMIT),
+      zlibDeflateOptions: options.zlibDeflateOptions,
+      zlibInflateOptions: options.zlibInflateOptions,
+    }),
+    threshold: options.threshold ?? DEFAULT_DEFLATE_THRESHOLD,
+  };
 }
 
 function openSocket(target: Target, options: ClientOptions): Socket {

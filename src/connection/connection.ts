@@ -23,16 +23,25 @@ import { ErrorCode, InvalidStateError, ProtocolError } from '../errors.ts';
 import { CloseCode, isValidReceivedCloseCode, isValidSentCloseCode } from '../frame/close-code.ts';
 import { FrameDecoder, type FramePart } from '../frame/decoder.ts';
 import { encodeFrame } from '../frame/encoder.ts';
-import { MAX_CONTROL_PAYLOAD_LENGTH } from '../frame/frame.ts';
-import { Opcode } from '../frame/opcode.ts';
+import { MAX_CONTROL_PAYLOAD_LENGTH, RsvBit } from '../frame/frame.ts';
+import { isControlOpcode, Opcode } from '../frame/opcode.ts';
 import { Utf8Validator } from '../frame/utf8.ts';
 
 export type Role = 'client' | 'server';
 export type ConnectionState = 'open' | 'closing' | 'closed';
 
 export type ConnectionEvent =
-  /** A complete data message (§5.4 reassembled, §8.1 validated when text). */
-  | { readonly type: 'message'; readonly data: Uint8Array; readonly binary: boolean }
+  /**
+   * A complete data message (§5.4 reassembled, §8.1 validated when text). When `compressed`
+   * (RFC 7692 §6: RSV1 on its first frame) `data` is still DEFLATE data: the wrapper inflates it and
+   * validates text afterwards.
+   */
+  | {
+      readonly type: 'message';
+      readonly data: Uint8Array;
+      readonly binary: boolean;
+      readonly compressed: boolean;
+    }
   /** A Ping was received (§5.5.2); the Pong answer is already queued. */
   | { readonly type: 'ping'; readonly data: Uint8Array }
   /** A Pong was received (§5.5.3). */
@@ -57,6 +66,8 @@ export interface ConnectionOptions {
 /** The message being reassembled from fragments (§5.4). */
 interface PartialMessage {
   readonly binary: boolean;
+  /** RFC 7692 §6: "the "Per-Message Compressed" bit" (RSV1) of the message's first frame. */
+  readonly compressed: boolean;
   readonly chunks: Uint8Array[];
   size: number;
 }
@@ -90,6 +101,8 @@ export class Connection {
   #outgoingBytes = 0;
   #unsentPongs = 0;
   #lastPongIndex = -1;
+  /** Whether permessage-deflate was negotiated: RSV1 then marks compressed messages. */
+  #perMessageDeflate = false;
 
   constructor(options: ConnectionOptions) {
     this.role = options.role;
@@ -136,9 +149,23 @@ export class Connection {
     return this.#decoder.bufferedLength;
   }
 
-  /** Lets extensions claim RSV bits (permessage-deflate uses RSV1). */
-  setAllowedRsv(bits: number): void {
-    this.#decoder.allowedRsv = bits;
+  /**
+   * Turns on permessage-deflate framing (RFC 7692 §6): RSV1 is allowed on the first frame of a data
+   * message and means "compressed"; compressing and inflating are the wrapper's job.
+   */
+  enablePerMessageDeflate(): void {
+    this.#perMessageDeflate = true;
+    this.#decoder.allowedRsv = RsvBit.rsv1;
+  }
+
+  /**
+   * Fails the connection for a violation found outside the core (e.g. bad compressed data, a message
+   * that inflates past maxPayload): §7.1.7, as for violations found here.
+   */
+  fail(error: ProtocolError): ConnectionEvent[] {
+    const events: ConnectionEvent[] = [];
+    if (this.#state !== 'closed') this.#fail(error, events);
+    return events;
   }
 
   /**
@@ -180,12 +207,15 @@ export class Connection {
    * with further calls; the `binary` flag of the first fragment decides the message type.
    * @throws {InvalidStateError} after a Close frame was sent.
    */
-  send(data: Uint8Array, binary: boolean, fin = true): void {
+  send(data: Uint8Array, binary: boolean, fin = true, compressed = false): void {
     this.#assertCanSend('send a message');
     // §5.4: the first fragment carries the message's opcode, the others are Continuation frames.
-    const opcode = this.#sendingFragments ? Opcode.Continuation : binary ? Opcode.Binary : Opcode.Text;
+    const first = !this.#sendingFragments;
+    const opcode = first ? (binary ? Opcode.Binary : Opcode.Text) : Opcode.Continuation;
     this.#sendingFragments = !fin;
-    this.#queue(encodeFrame(opcode, data, { fin, maskKey: this.#maskKey() }));
+    // RFC 7692 §6: RSV1 marks a compressed message, on its first frame only.
+    const rsv1 = compressed && first;
+    this.#queue(encodeFrame(opcode, data, { fin, rsv1, maskKey: this.#maskKey() }));
   }
 
   /**
@@ -217,6 +247,16 @@ export class Connection {
    */
   close(code?: number, reason = ''): void {
     if (this.#closeSent) return;
+    this.assertValidClose(code, reason);
+    this.#sendClose(code, reason);
+    if (this.#state === 'open') this.#state = 'closing';
+  }
+
+  /**
+   * Checks the arguments of {@link close} without closing.
+   * @throws {InvalidStateError} for an invalid code, a reason without a code, or a reason too long.
+   */
+  assertValidClose(code: number | undefined, reason: string): void {
     if (code !== undefined && !isValidSentCloseCode(code)) {
       throw new InvalidStateError(
         `invalid close code ${code}: use 1000 or a code in 3000–4999 (RFC 6455 §7.4)`,
@@ -226,8 +266,12 @@ export class Connection {
     if (code === undefined && reason !== '') {
       throw new InvalidStateError('a close reason needs a close code', ErrorCode.InvalidArgument);
     }
-    this.#sendClose(code, reason);
-    if (this.#state === 'open') this.#state = 'closing';
+    if (textEncoder.encode(reason).length > MAX_CONTROL_PAYLOAD_LENGTH - 2) {
+      throw new InvalidStateError(
+        'a close reason must be at most 123 bytes of UTF-8 (RFC 6455 §5.5)',
+        ErrorCode.InvalidArgument,
+      );
+    }
   }
 
   /** The transport is gone (TCP closed or reset): nothing more can be sent or received. */
@@ -239,6 +283,11 @@ export class Connection {
   /** Handles one decoded piece of a frame; returns true when no further frames should be read. */
   #handlePart(part: FramePart, events: ConnectionEvent[]): boolean {
     const { header } = part;
+    // RFC 7692 §6.1: "An endpoint MUST NOT set the "Per-Message Compressed" bit of control frames and
+    // non-first fragments of a data message."
+    if (header.rsv1 && (isControlOpcode(header.opcode) || header.opcode === Opcode.Continuation)) {
+      throw protocolError(ErrorCode.UnexpectedRsvBit, 'RSV1 set on a control frame or a continuation frame');
+    }
     switch (header.opcode) {
       case Opcode.Ping:
         this.#onPing(part.data, events);
@@ -272,7 +321,7 @@ export class Connection {
         if (message !== null) {
           throw protocolError(ErrorCode.ExpectedContinuation, 'new data frame inside a fragmented message');
         }
-        message = { binary: header.opcode === Opcode.Binary, chunks: [], size: 0 };
+        message = { binary: header.opcode === Opcode.Binary, compressed: header.rsv1, chunks: [], size: 0 };
         this.#message = message;
       }
     }
@@ -286,13 +335,20 @@ export class Connection {
       );
     }
     // §8.1: fail as soon as the bytes cannot be UTF-8, in the chunk where the bad byte arrives.
-    if (!message.binary && !this.#utf8.write(data)) throw invalidUtf8('text message');
+    // (Compressed text is checked once inflated.)
+    const checkText = !message.binary && !message.compressed;
+    if (checkText && !this.#utf8.write(data)) throw invalidUtf8('text message');
     if (data.length > 0) message.chunks.push(data);
     if (!(part.last && header.fin)) return;
 
     this.#message = null;
-    if (!message.binary && !this.#utf8.end()) throw invalidUtf8('text message');
-    events.push({ type: 'message', data: concat(message.chunks, message.size), binary: message.binary });
+    if (checkText && !this.#utf8.end()) throw invalidUtf8('text message');
+    events.push({
+      type: 'message',
+      data: concat(message.chunks, message.size),
+      binary: message.binary,
+      compressed: message.compressed,
+    });
   }
 
   #onPing(data: Uint8Array, events: ConnectionEvent[]): void {

@@ -22,6 +22,15 @@ import type { Duplex } from 'node:stream';
 import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
 import { sha1 } from '../crypto.ts';
 import { ErrorCode, HandshakeError } from '../errors.ts';
+import {
+  acceptDeflateOffer,
+  ConcurrencyLimiter,
+  DEFAULT_CONCURRENCY_LIMIT,
+  DEFAULT_DEFLATE_THRESHOLD,
+  PerMessageDeflateCodec,
+  type PerMessageDeflateOptions,
+  resolveDeflateOptions,
+} from '../extensions/permessage-deflate/index.ts';
 import { CloseCode } from '../frame/close-code.ts';
 import { HeaderMap, type HttpHeadLimits, HttpHeadParser, type RequestHead } from '../handshake/http.ts';
 import {
@@ -116,6 +125,11 @@ export interface ServerOptions extends ConnectionSettings {
   /** Standalone mode: request head limits (RFC 6585 §5: over them the answer is 431). */
   readonly maxHeadSize?: number;
   readonly maxHeaderCount?: number;
+  /**
+   * permessage-deflate (RFC 7692): `true` or options. Default off, as in `ws`: compression costs CPU
+   * and about 64 KiB–300 KiB of zlib state per connection with context takeover, so a server opts in.
+   */
+  readonly perMessageDeflate?: boolean | PerMessageDeflateOptions;
 }
 
 export interface CloseOptions {
@@ -144,6 +158,8 @@ export class WebSocketServer extends EventEmitter {
   /** Standalone sockets still in their opening handshake, destroyed when the server closes. */
   readonly #handshaking = new Set<Duplex>();
   #state: 'running' | 'closing' | 'closed' = 'running';
+  readonly #deflateOptions: PerMessageDeflateOptions | null;
+  readonly #deflateLimiter: ConcurrencyLimiter | null;
   #closed: Promise<void> | null = null;
 
   /**
@@ -159,6 +175,11 @@ export class WebSocketServer extends EventEmitter {
     this.#maxPayload = options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
     this.#closeTimeout = options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT;
     this.#tracking = options.clientTracking ?? true;
+    this.#deflateOptions = resolveDeflateOptions(options.perMessageDeflate, false);
+    this.#deflateLimiter =
+      this.#deflateOptions === null
+        ? null
+        : new ConcurrencyLimiter(this.#deflateOptions.concurrencyLimit ?? DEFAULT_CONCURRENCY_LIMIT);
     if (options.server !== undefined) {
       this.#attach(options.server);
     } else if (options.port !== undefined) {
@@ -416,17 +437,41 @@ export class WebSocketServer extends EventEmitter {
         : request.protocols[0]!;
       if (chosen !== false) protocol = chosen;
     }
+    // RFC 7692 §5: accept the first acceptable permessage-deflate offer, if we compress at all.
+    const deflateOptions = this.#deflateOptions;
+    const deflate = deflateOptions === null ? null : acceptDeflateOffer(request.extensions, deflateOptions);
     socket.off('error', onHandshakeSocketError);
     socket.write(
-      buildAcceptResponse({ key: request.key, protocol: protocol === '' ? undefined : protocol }, sha1),
+      buildAcceptResponse(
+        {
+          key: request.key,
+          protocol: protocol === '' ? undefined : protocol,
+          extensions: deflate?.response,
+        },
+        sha1,
+      ),
     );
     const ws = new WebSocket(null);
     ws[attachSocket](socket, head, {
       role: 'server',
       protocol,
-      extensions: '',
+      extensions: deflate?.response ?? '',
       maxPayload: this.#maxPayload,
       closeTimeout: this.#closeTimeout,
+      deflate:
+        deflate === null || deflateOptions === null
+          ? undefined
+          : {
+              codec: new PerMessageDeflateCodec({
+                parameters: deflate.parameters,
+                role: 'server',
+                maxPayload: this.#maxPayload,
+                limiter: this.#deflateLimiter!,
+                zlibDeflateOptions: deflateOptions.zlibDeflateOptions,
+                zlibInflateOptions: deflateOptions.zlibInflateOptions,
+              }),
+              threshold: deflateOptions.threshold ?? DEFAULT_DEFLATE_THRESHOLD,
+            },
     });
     if (this.#tracking) {
       this.clients.add(ws);

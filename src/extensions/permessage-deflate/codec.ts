@@ -1,0 +1,207 @@
+/**
+ * Per-connection compression for permessage-deflate (RFC 7692 §7.2), over node:zlib.
+ *
+ * Each message is compressed with DEFLATE and flushed with Z_SYNC_FLUSH, which ends the output with
+ * an empty stored block `00 00 ff ff`; §7.2.1 removes those 4 octets, and §7.2.2 appends them again
+ * before inflating. With context takeover the same zlib stream carries on from message to message
+ * (its window remembers earlier messages, which is where the compression ratio comes from); without
+ * it the stream is reset after each message (§7.1.1).
+ *
+ * Memory: zlib streams are created on first use, not per connection, and dropped after each message
+ * when the context is not taken over, so an idle connection costs nothing here.
+ *
+ * Limits: inflation stops as soon as the output passes `maxPayload` (a "zip bomb" never makes us
+ * allocate more than the limit) and fails with 1009; corrupt data fails with 1007 (§8.1 of RFC 7692
+ * only says _Fail_; 1007 is the code for "data ... not consistent with the type of the message", and
+ * what Autobahn 12.x/13.x and `ws` use).
+ */
+import {
+  constants,
+  createDeflateRaw,
+  createInflateRaw,
+  type DeflateRaw,
+  type InflateRaw,
+  type ZlibOptions,
+} from 'node:zlib';
+import { ErrorCode, ProtocolError } from '../../errors.ts';
+import { CloseCode } from '../../frame/close-code.ts';
+import type { ConcurrencyLimiter } from './limiter.ts';
+import type { DeflateParameters } from './negotiation.ts';
+
+/** §7.2.1: the tail of a Z_SYNC_FLUSH that is stripped from, and §7.2.2 appended to, every message. */
+const TRAILER = Buffer.from([0x00, 0x00, 0xff, 0xff]);
+
+export interface CodecOptions {
+  readonly parameters: DeflateParameters;
+  readonly role: 'client' | 'server';
+  readonly maxPayload: number;
+  readonly limiter: ConcurrencyLimiter;
+  readonly zlibDeflateOptions?: ZlibOptions | undefined;
+  readonly zlibInflateOptions?: ZlibOptions | undefined;
+}
+
+type Done = (error: Error | null, result?: Buffer) => void;
+
+export class PerMessageDeflateCodec {
+  readonly #options: CodecOptions;
+  /** Window and context policy of what we send and what we receive. */
+  readonly #sendWindowBits: number;
+  readonly #sendTakeover: boolean;
+  readonly #receiveWindowBits: number;
+  readonly #receiveTakeover: boolean;
+  #deflate: DeflateRaw | null = null;
+  #inflate: InflateRaw | null = null;
+  #closed = false;
+  readonly #inflateQueue: { readonly chunks: readonly Uint8Array[]; readonly done: Done }[] = [];
+
+  constructor(options: CodecOptions) {
+    this.#options = options;
+    const p = options.parameters;
+    const server = options.role === 'server';
+    this.#sendWindowBits = server ? p.serverMaxWindowBits : p.clientMaxWindowBits;
+    this.#sendTakeover = !(server ? p.serverNoContextTakeover : p.clientNoContextTakeover);
+    this.#receiveWindowBits = server ? p.clientMaxWindowBits : p.serverMaxWindowBits;
+    this.#receiveTakeover = !(server ? p.clientNoContextTakeover : p.serverNoContextTakeover);
+  }
+
+  /** Whether we can compress at all (zlib cannot under a 9-bit window; see negotiation.ts). */
+  get canCompress(): boolean {
+    return this.#sendWindowBits >= 9;
+  }
+
+  /**
+   * Compresses one message (or one fragment: `fin` false keeps the trailer, §7.2.1 strips it at the
+   * end). The caller runs one compression at a time (the WebSocket's ordered outbox).
+   */
+  compress(data: Uint8Array, fin: boolean, done: Done): void {
+    this.#options.limiter.run((release) => {
+      const finish: Done = (error, result) => {
+        release();
+        done(error, result);
+      };
+      if (this.#closed) return finish(new Error('connection closed'));
+      this.#deflate ??= createDeflateRaw({
+        ...this.#options.zlibDeflateOptions,
+        windowBits: this.#sendWindowBits,
+      });
+      const deflate = this.#deflate;
+      const chunks: Buffer[] = [];
+      let length = 0;
+      const onData = (chunk: Buffer) => {
+        chunks.push(chunk);
+        length += chunk.length;
+      };
+      deflate.on('data', onData);
+      deflate.write(data);
+      deflate.flush(constants.Z_SYNC_FLUSH, () => {
+        deflate.off('data', onData);
+        if (this.#closed) return finish(new Error('connection closed'));
+        let out = Buffer.concat(chunks, length);
+        // §7.2.1: "Remove 4 octets (that are 0x00 0x00 0xff 0xff) from the tail end."
+        if (fin) out = out.subarray(0, out.length - 4);
+        if (fin && !this.#sendTakeover) this.#dropDeflate();
+        finish(null, out);
+      });
+    });
+  }
+
+  /**
+   * Decompresses one whole message. Fails with 1009 when the output passes maxPayload, 1007 when
+   * the data is not valid DEFLATE.
+   */
+  decompress(chunks: readonly Uint8Array[], done: Done): void {
+    // One message at a time per stream: with context takeover each message continues the last one.
+    this.#inflateQueue.push({ chunks, done });
+    if (this.#inflateQueue.length === 1) this.#inflateNext();
+  }
+
+  #inflateNext(): void {
+    const job = this.#inflateQueue[0];
+    if (job === undefined) return;
+    const { chunks, done } = job;
+    this.#options.limiter.run((release) => {
+      const finish: Done = (error, result) => {
+        release();
+        this.#inflateQueue.shift();
+        done(error, result);
+        this.#inflateNext();
+      };
+      if (this.#closed) return finish(new Error('connection closed'));
+      this.#inflate ??= createInflateRaw({
+        ...this.#options.zlibInflateOptions,
+        windowBits: Math.max(9, this.#receiveWindowBits),
+      });
+      const inflate = this.#inflate;
+      const maxPayload = this.#options.maxPayload;
+      const output: Buffer[] = [];
+      let length = 0;
+      let failed = false;
+      const cleanUp = () => {
+        inflate.off('data', onData);
+        inflate.off('error', onError);
+      };
+      const fail = (error: ProtocolError) => {
+        if (failed) return;
+        failed = true;
+        cleanUp();
+        // The stream is unusable after an error or an abandoned message: drop it.
+        this.#dropInflate();
+        finish(error);
+      };
+      const onData = (chunk: Buffer) => {
+        length += chunk.length;
+        if (length > maxPayload) {
+          fail(
+            new ProtocolError(
+              ErrorCode.MessageTooBig,
+              CloseCode.MessageTooBig,
+              `inflated message exceeds maxPayload (${maxPayload} bytes)`,
+            ),
+          );
+          return;
+        }
+        output.push(chunk);
+      };
+      const onError = (error: Error) =>
+        fail(
+          new ProtocolError(
+            ErrorCode.InvalidCompressedData,
+            CloseCode.InvalidPayload,
+            'invalid compressed data',
+            {
+              cause: error,
+            },
+          ),
+        );
+      inflate.on('data', onData);
+      inflate.on('error', onError);
+      for (const chunk of chunks) inflate.write(chunk);
+      // §7.2.2: "Append 4 octets of 0x00 0x00 0xff 0xff to the tail end of the payload of the message."
+      inflate.write(TRAILER);
+      inflate.flush(() => {
+        if (failed) return;
+        cleanUp();
+        if (this.#closed) return finish(new Error('connection closed'));
+        if (!this.#receiveTakeover) this.#dropInflate();
+        finish(null, Buffer.concat(output, length));
+      });
+    });
+  }
+
+  /** Frees the zlib streams; pending jobs finish with an error. */
+  close(): void {
+    this.#closed = true;
+    this.#dropDeflate();
+    this.#dropInflate();
+  }
+
+  #dropDeflate(): void {
+    this.#deflate?.close();
+    this.#deflate = null;
+  }
+
+  #dropInflate(): void {
+    this.#inflate?.close();
+    this.#inflate = null;
+  }
+}
