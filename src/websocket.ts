@@ -591,7 +591,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
     let compress = false;
     if (this.#fragmentsCompressed !== null) {
       compress = this.#fragmentsCompressed; // every fragment of a message goes the same way
-    } else if (deflate !== undefined && deflate.codec.canCompress && requested !== false) {
+    } else if (deflate?.codec.canCompress && requested !== false) {
       compress = bytes.length >= deflate.threshold;
     }
     this.#fragmentsCompressed = fin ? null : compress;

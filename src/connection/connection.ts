@@ -101,8 +101,6 @@ export class Connection {
   #outgoingBytes = 0;
   #unsentPongs = 0;
   #lastPongIndex = -1;
-  /** Whether permessage-deflate was negotiated: RSV1 then marks compressed messages. */
-  #perMessageDeflate = false;
 
   constructor(options: ConnectionOptions) {
     this.role = options.role;
@@ -154,7 +152,6 @@ export class Connection {
    * message and means "compressed"; compressing and inflating are the wrapper's job.
    */
   enablePerMessageDeflate(): void {
-    this.#perMessageDeflate = true;
     this.#decoder.allowedRsv = RsvBit.rsv1;
   }
 
