@@ -60,13 +60,13 @@ step() { # step NAME CMD...
   "$@" >>"$LOG" 2>&1 || pip_failed "$name"
 }
 
-# 1. virtualenv<20.22 creates Python 2.7 environments; 20.15.1 is the newest that also RUNS on 2.7. The pyenv
-#    interpreter has no venv module, so bootstrap virtualenv into a private --target dir
-#    (the interpreter's own site-packages stays untouched).
+# 1. virtualenv<20.22 creates Python 2.7 environments; 20.15.1 is the newest that also runs
+#    on 2.7 itself. The pyenv interpreter has no venv module, so bootstrap virtualenv into a
+#    private --target dir (the interpreter's own site-packages stays untouched).
 step "bootstrap virtualenv" "$PY" -m pip install "${PIP_OPTS[@]}" --target "$DEST/bootstrap" 'virtualenv==20.15.1'
 step "create virtualenv" env PYTHONPATH="$DEST/bootstrap" "$PY" -m virtualenv --no-download --no-periodic-update "$VENV"
 VPIP=("$VENV/bin/python" -m pip)
-# 2. pip 19.2 (the interpreter's) misses newer manylinux wheel tags; 20.3.4 is the last pip for 2.7.
+# 2. pip 19.2 (the interpreter's) knows no manylinux2014 tags; 20.3.4 is the last pip for 2.7.
 step "upgrade pip" "${VPIP[@]}" install "${PIP_OPTS[@]}" 'pip==20.3.4'
 # 3. cryptography only as a wheel: its source build fails against OpenSSL 3 headers.
 step "cryptography wheel" "${VPIP[@]}" install "${PIP_OPTS[@]}" -c "$CONSTRAINTS" --only-binary cryptography cryptography

@@ -53,7 +53,7 @@ const HELP = `usage: npm run autobahn -- [options]
   --sequential           run the two directions one after the other (default: in parallel)
   --update-expected      rewrite autobahn/expected-results.json from this run's reports
   --from-reports         run nothing; summarize/compare the reports already in autobahn/reports
-  --timeout SECONDS      overall limit per direction (default 1800; 900 with --fast)
+  --timeout SECONDS      overall limit per direction (default 3600; 900 with --fast)
   --stall-timeout SEC    abort a direction when no new case starts for this long (default 120)
   -h, --help
 
@@ -154,7 +154,7 @@ function parseArgs(argv: readonly string[]): Options {
     parallel,
     updateExpected,
     fromReports,
-    timeoutMs: (timeoutS ?? (mode === 'fast' ? 900 : 1800)) * 1000,
+    timeoutMs: (timeoutS ?? (mode === 'fast' ? 900 : 3600)) * 1000,
     stallMs: stallS * 1000,
     impl,
     deflate: process.env.AUTOBAHN_DEFLATE === '1',
@@ -372,6 +372,34 @@ function ensureWstest(): string {
   if (!path || !existsSync(path))
     fatal(`wstest could not be installed: install-wstest.sh printed no wstest path`);
   return path;
+}
+
+/**
+ * Two runs at once would overwrite each other's reports and logs: the first one holds
+ * autobahn/reports/.runner.pid until it exits; a stale file (dead pid) is taken over.
+ */
+function lockReports(): void {
+  const file = join(REPORTS, '.runner.pid');
+  mkdirSync(REPORTS, { recursive: true });
+  try {
+    const other = Number(readFileSync(file, 'utf8'));
+    if (other && other !== process.pid) {
+      process.kill(other, 0); // throws when that process is gone
+      fatal(
+        `another autobahn run (pid ${other}) is using ${relative(ROOT, REPORTS)}; wait for it or stop it`,
+      );
+    }
+  } catch {
+    // no lock, or a stale one
+  }
+  writeFileSync(file, String(process.pid));
+  process.on('exit', () => {
+    try {
+      if (readFileSync(file, 'utf8') === String(process.pid)) rmSync(file);
+    } catch {
+      // already gone
+    }
+  });
 }
 
 function fatal(message: string): never {
@@ -643,7 +671,9 @@ function printSummary(run: DirectionRun, impl: string): void {
     run.direction === 'server'
       ? 'our server, wstest -m fuzzingclient'
       : 'our client, wstest -m fuzzingserver';
-  console.log(`\n${run.direction} (${impl}; ${tested}): ${ids.length} cases in ${run.seconds.toFixed(1)} s`);
+  console.log(
+    `\n${run.direction} (${impl}; ${tested}): ${ids.length} cases${run.seconds ? ` in ${run.seconds.toFixed(1)} s` : ' (report on disk)'}`,
+  );
   const groups = new Map<string, Results>();
   for (const id of ids) {
     const g = `${id.split('.')[0]}.x`;
@@ -667,14 +697,37 @@ function printSummary(run: DirectionRun, impl: string): void {
   row('total', results);
   const notGood = ids.filter((id) => !isGood(results[id]!));
   if (notGood.length) {
-    console.log(`not OK (${notGood.length}):`);
-    const shown = notGood.slice(0, 40);
-    for (const id of shown) {
-      const r = results[id]!;
-      console.log(`  ${id.padEnd(10)} behavior=${r.behavior}  behaviorClose=${r.behaviorClose}`);
-    }
-    if (notGood.length > shown.length) console.log(`  ... and ${notGood.length - shown.length} more`);
+    console.log(`not OK (${notGood.length}), as behavior/behaviorClose:`);
+    for (const line of compactNotGood(results, notGood)) console.log(`  ${line}`);
   }
+}
+
+/**
+ * One line per result, e.g. `UNIMPLEMENTED/OK: 12.1.*, 12.2.*, 6.4.1 (42)`: a sub-group
+ * (`12.1.*`) is named as a whole when all its cases share the result.
+ */
+function compactNotGood(results: Results, notGood: readonly string[]): string[] {
+  const key = (id: string) => `${results[id]!.behavior}/${results[id]!.behaviorClose}`;
+  const prefix = (id: string) => id.split('.').slice(0, 2).join('.');
+  const byKey = new Map<string, string[]>();
+  for (const id of notGood) {
+    const k = key(id);
+    if (!byKey.has(k)) byKey.set(k, []);
+    byKey.get(k)!.push(id);
+  }
+  const lines: string[] = [];
+  for (const [k, list] of byKey) {
+    const names: string[] = [];
+    for (const id of list) {
+      const p = prefix(id);
+      const whole =
+        p !== id && Object.keys(results).every((other) => prefix(other) !== p || key(other) === k);
+      const name = whole ? `${p}.*` : id;
+      if (!names.includes(name)) names.push(name);
+    }
+    lines.push(`${k}: ${names.join(', ')} (${list.length})`);
+  }
+  return lines;
 }
 
 type Expected = Partial<Record<Direction, Results>>;
@@ -758,6 +811,7 @@ async function main(): Promise<number> {
   }
 
   let runs: DirectionRun[];
+  if (!options.fromReports) lockReports();
   if (options.fromReports) {
     runs = options.directions.map((direction) => {
       try {
