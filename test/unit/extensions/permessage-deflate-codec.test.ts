@@ -1,0 +1,89 @@
+import { deflateRawSync, constants as zlibConstants } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { ErrorCode, ProtocolError } from '../../../src/errors.ts';
+import { PerMessageDeflateCodec } from '../../../src/extensions/permessage-deflate/codec.ts';
+import { ConcurrencyLimiter } from '../../../src/extensions/permessage-deflate/limiter.ts';
+import type { DeflateParameters } from '../../../src/extensions/permessage-deflate/negotiation.ts';
+
+const takeover: DeflateParameters = {
+  serverNoContextTakeover: false,
+  clientNoContextTakeover: false,
+  serverMaxWindowBits: 15,
+  clientMaxWindowBits: 15,
+};
+
+function codec(parameters = takeover, maxPayload = 1 << 24, role: 'client' | 'server' = 'server') {
+  return new PerMessageDeflateCodec({ parameters, role, maxPayload, limiter: new ConcurrencyLimiter(10) });
+}
+
+const compress = (c: PerMessageDeflateCodec, data: Uint8Array, fin = true) =>
+  new Promise<Buffer>((resolve, reject) =>
+    c.compress(data, fin, (e, out) => (e ? reject(e) : resolve(out!))),
+  );
+const decompress = (c: PerMessageDeflateCodec, data: Uint8Array) =>
+  new Promise<Buffer>((resolve, reject) => c.decompress([data], (e, out) => (e ? reject(e) : resolve(out!))));
+
+describe('RFC 7692 §7.2 compression', () => {
+  it('compresses "Hello" as in §7.2.3.1 (strips 00 00 ff ff)', async () => {
+    expect((await compress(codec(), Buffer.from('Hello'))).toString('hex')).toBe('f248cdc9c90700');
+  });
+
+  it('decompresses the §7.2.3.1 and §7.2.3.3 examples', async () => {
+    expect((await decompress(codec(), Buffer.from('f248cdc9c90700', 'hex'))).toString()).toBe('Hello');
+    // §7.2.3.3: "Hello" in a DEFLATE block with no compression.
+    expect((await decompress(codec(), Buffer.from('000500faff48656c6c6f', 'hex'))).toString()).toBe('Hello');
+  });
+
+  it('with context takeover the second identical message is shorter (§7.2.3.2)', async () => {
+    const sender = codec();
+    const first = await compress(sender, Buffer.from('Hello'));
+    const second = await compress(sender, Buffer.from('Hello'));
+    expect(second.toString('hex')).toBe('f200110000');
+    expect(second.length).toBeLessThan(first.length);
+    const receiver = codec(takeover, 1 << 20, 'client');
+    expect((await decompress(receiver, first)).toString()).toBe('Hello');
+    expect((await decompress(receiver, second)).toString()).toBe('Hello');
+  });
+
+  it('without context takeover every message compresses on its own (§7.1.1)', async () => {
+    const sender = codec({ ...takeover, serverNoContextTakeover: true });
+    const first = await compress(sender, Buffer.from('Hello'));
+    const second = await compress(sender, Buffer.from('Hello'));
+    expect(second.equals(first)).toBe(true);
+  });
+
+  it('round-trips many messages of many sizes in order', async () => {
+    const sender = codec();
+    const receiver = codec(takeover, 1 << 24, 'client');
+    for (const size of [0, 1, 100, 1000, 65536, 300000]) {
+      const data = Buffer.alloc(size, size % 251);
+      expect((await decompress(receiver, await compress(sender, data))).equals(data)).toBe(true);
+    }
+  });
+
+  it('inflates several queued messages one at a time, in order', async () => {
+    const sender = codec();
+    const receiver = codec(takeover, 1 << 24, 'client');
+    const inputs = ['one', 'two'.repeat(1000), 'three'].map((s) => Buffer.from(s));
+    const compressed = [];
+    for (const input of inputs) compressed.push(await compress(sender, input));
+    const outputs = await Promise.all(compressed.map((c) => decompress(receiver, c)));
+    expect(outputs.map(String)).toEqual(inputs.map(String));
+  });
+});
+
+describe('RFC 7692 §8 bounded and validated inflation', () => {
+  it('stops a zip bomb at maxPayload with 1009, without inflating it all', async () => {
+    const bomb = deflateRawSync(Buffer.alloc(50 * 1024 * 1024), { finishFlush: zlibConstants.Z_SYNC_FLUSH });
+    const error = await decompress(codec(takeover, 1024 * 1024), bomb).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ProtocolError);
+    expect((error as ProtocolError).closeCode).toBe(1009);
+    expect((error as ProtocolError).code).toBe(ErrorCode.MessageTooBig);
+  });
+
+  it('fails corrupt data with 1007', async () => {
+    const error = await decompress(codec(), Buffer.from('ffffffffff', 'hex')).catch((e: unknown) => e);
+    expect((error as ProtocolError).closeCode).toBe(1007);
+    expect((error as ProtocolError).code).toBe(ErrorCode.InvalidCompressedData);
+  });
+});
