@@ -457,10 +457,11 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
   #onData(chunk: Uint8Array): void {
     const connection = this.#connection!;
     this.#receiving = true;
-    let events: ConnectionEvent[];
     try {
-      events = connection.receive(chunk);
-      for (const event of events) this.#dispatch(event);
+      // One event at a time: what the application sends in answer to a message (an echo) is queued
+      // before a later frame of the same chunk is even looked at.
+      connection.push(chunk);
+      for (let event = connection.next(); event !== null; event = connection.next()) this.#dispatch(event);
     } finally {
       this.#receiving = false;
     }

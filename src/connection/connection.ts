@@ -101,6 +101,8 @@ export class Connection {
   #outgoingBytes = 0;
   #unsentPongs = 0;
   #lastPongIndex = -1;
+  /** Events decoded but not yet returned by next() (at most a few). */
+  readonly #events: ConnectionEvent[] = [];
 
   constructor(options: ConnectionOptions) {
     this.role = options.role;
@@ -179,24 +181,41 @@ export class Connection {
   }
 
   /**
-   * Feeds bytes received from the transport.
-   * @returns the events they complete, in order. After a `close` or `fail` event the rest is ignored.
+   * Feeds bytes received from the transport and returns every event they complete, in order.
+   * Equivalent to `push(bytes)` followed by `next()` until it returns null.
    */
   receive(bytes: Uint8Array): ConnectionEvent[] {
+    this.push(bytes);
     const events: ConnectionEvent[] = [];
-    if (this.#closeReceived || this.#state === 'closed') return events;
+    for (let event = this.next(); event !== null; event = this.next()) events.push(event);
+    return events;
+  }
+
+  /** Feeds bytes received from the transport; read the events they complete with {@link next}. */
+  push(bytes: Uint8Array): void {
+    if (this.#closeReceived || this.#state === 'closed') return;
     this.#decoder.push(bytes);
+  }
+
+  /**
+   * The next event, or null when more bytes are needed. Frames are decoded only as events are asked
+   * for, so the application can answer a message (an echo) before a later frame in the same chunk
+   * fails the connection: what was received in good order is handled in good order (Autobahn 3.x,
+   * 4.x and 5.15 check this). After a `close` or `fail` event nothing more is read.
+   */
+  next(): ConnectionEvent | null {
+    const events = this.#events;
     try {
-      let part = this.#decoder.next();
-      while (part !== null) {
-        if (this.#handlePart(part, events)) break;
-        part = this.#decoder.next();
+      while (events.length === 0 && !this.#closeReceived && this.#state !== 'closed') {
+        const part = this.#decoder.next();
+        if (part === null) break;
+        this.#handlePart(part, events);
       }
     } catch (error) {
       if (!(error instanceof ProtocolError)) throw error;
       this.#fail(error, events);
     }
-    return events;
+    return events.shift() ?? null;
   }
 
   /**
@@ -277,8 +296,8 @@ export class Connection {
     this.#closeSent = true;
   }
 
-  /** Handles one decoded piece of a frame; returns true when no further frames should be read. */
-  #handlePart(part: FramePart, events: ConnectionEvent[]): boolean {
+  /** Handles one decoded piece of a frame, adding the events it completes. */
+  #handlePart(part: FramePart, events: ConnectionEvent[]): void {
     const { header } = part;
     // RFC 7692 §6.1: "An endpoint MUST NOT set the "Per-Message Compressed" bit of control frames and
     // non-first fragments of a data message."
@@ -288,16 +307,16 @@ export class Connection {
     switch (header.opcode) {
       case Opcode.Ping:
         this.#onPing(part.data, events);
-        return false;
+        return;
       case Opcode.Pong:
         events.push({ type: 'pong', data: part.data });
-        return false;
+        return;
       case Opcode.Close:
         this.#onClose(part.data, events);
-        return true;
+        return;
       default:
         this.#onDataPart(part, events);
-        return false;
+        return;
     }
   }
 
