@@ -42,7 +42,20 @@ export function applyMask(data: Uint8Array, maskKey: Uint8Array, offset = 0): vo
     const maskWord = scratchWord[0]!;
     const wordCount = (length - i) >>> 2;
     const words = new Int32Array(data.buffer, data.byteOffset + i, wordCount);
-    for (let w = 0; w < wordCount; w++) words[w]! ^= maskWord;
+    // Unrolled by 8: about twice the throughput of the plain loop on V8 (bench/micro/mask).
+    const unrolledEnd = wordCount & ~7;
+    let w = 0;
+    for (; w < unrolledEnd; w += 8) {
+      words[w]! ^= maskWord;
+      words[w + 1]! ^= maskWord;
+      words[w + 2]! ^= maskWord;
+      words[w + 3]! ^= maskWord;
+      words[w + 4]! ^= maskWord;
+      words[w + 5]! ^= maskWord;
+      words[w + 6]! ^= maskWord;
+      words[w + 7]! ^= maskWord;
+    }
+    for (; w < wordCount; w++) words[w]! ^= maskWord;
     i += wordCount << 2;
   }
   // Short payloads and the unaligned tail.
