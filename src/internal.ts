@@ -7,3 +7,5 @@
 export const attachSocket: unique symbol = Symbol('sockwire.attachSocket');
 /** Fails a CONNECTING client whose opening handshake failed. */
 export const failHandshake: unique symbol = Symbol('sockwire.failHandshake');
+/** Delivers a socket event ('data', 'end', 'close') from the shared listener functions. */
+export const socketEvent: unique symbol = Symbol('sockwire.socketEvent');

@@ -25,7 +25,7 @@ import type { PerMessageDeflateCodec } from './extensions/permessage-deflate/cod
 import { CloseCode } from './frame/close-code.ts';
 import { isValidUtf8 } from './frame/utf8.ts';
 import type { ResponseHead } from './handshake/http.ts';
-import { attachSocket, failHandshake } from './internal.ts';
+import { attachSocket, failHandshake, socketEvent } from './internal.ts';
 import { ReadyState } from './ready-state.ts';
 
 /** How binary messages are delivered to WHATWG-style listeners and `on('message')`. */
@@ -127,10 +127,19 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
   static readonly OPEN = ReadyState.OPEN;
   static readonly CLOSING = ReadyState.CLOSING;
   static readonly CLOSED = ReadyState.CLOSED;
-  readonly CONNECTING = ReadyState.CONNECTING;
-  readonly OPEN = ReadyState.OPEN;
-  readonly CLOSING = ReadyState.CLOSING;
-  readonly CLOSED = ReadyState.CLOSED;
+  // The instance constants live on the prototype (getters), not in every instance.
+  get CONNECTING(): 0 {
+    return ReadyState.CONNECTING;
+  }
+  get OPEN(): 1 {
+    return ReadyState.OPEN;
+  }
+  get CLOSING(): 2 {
+    return ReadyState.CLOSING;
+  }
+  get CLOSED(): 3 {
+    return ReadyState.CLOSED;
+  }
 
   /**
    * How binary messages reach WHATWG-style listeners (`onmessage`, `addEventListener`): Buffer
@@ -149,19 +158,21 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
   /** True while a received chunk is being handled: writes wait until it is done. */
   #receiving = false;
   #flushScheduled = false;
-  #pendingCallbacks: ((error?: Error) => void)[] = [];
+  /** `send()` callbacks waiting for their bytes to be written; created on first use. */
+  #pendingCallbacks: ((error?: Error) => void)[] | null = null;
   #closeCode: number = CloseCode.Abnormal;
   #closeReason = '';
   #closeFrameReceived = false;
   #closeEmitted = false;
-  #whatwgListeners = new Map<Listener, Listener>();
-  #whatwgHandlers = new Map<string, Listener>();
+  /** WHATWG listeners and `on…` handlers, created on first use (most Node code never needs them). */
+  #whatwg: { readonly listeners: Map<Listener, Listener>; readonly handlers: Map<string, Listener> } | null =
+    null;
   #abortConnect: (() => void) | null = null;
   #deflate: AttachOptions['deflate'] = undefined;
   /** Messages received but not yet emitted (only while an earlier one is being inflated). */
-  readonly #inbox: InboundMessage[] = [];
+  #inbox: InboundMessage[] = NO_MESSAGES;
   /** Sends queued behind a compression in progress; null when nothing is waiting. */
-  readonly #outbox: OutboundOperation[] = [];
+  #outbox: OutboundOperation[] = NO_OPERATIONS;
   #outboxBytes = 0;
   #compressing = false;
   /** Whether the outgoing fragmented message in progress is compressed (decided on its first fragment). */
@@ -226,15 +237,24 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
       generateMaskKey: options.generateMaskKey,
     });
     this.#deflate = options.deflate;
-    if (options.deflate !== undefined) this.#connection.enablePerMessageDeflate();
+    if (options.deflate !== undefined) {
+      this.#connection.enablePerMessageDeflate();
+      // Compressed messages may still be in flight when the peer's Close arrives: answer it after them.
+      this.#connection.holdCloseReply = true;
+      // Only compressed traffic needs the ordered queues; idle connections without it stay small.
+      this.#inbox = [];
+      this.#outbox = [];
+    }
     socket.pause(); // until the listeners of 'open' and 'connection' are attached
     if ('setNoDelay' in socket && typeof socket.setNoDelay === 'function') socket.setNoDelay(true);
     if ('setTimeout' in socket && typeof socket.setTimeout === 'function') socket.setTimeout(0);
-    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
-    socket.on('end', () => this.#onSocketEnd());
-    socket.on('close', () => this.#onSocketClose());
-    socket.on('error', () => socket.destroy()); // a reset or broken pipe: 'close' follows with 1006
-    socket.on('drain', () => this.emit('drain'));
+    // Shared listener functions (no closures per connection) find their WebSocket through a symbol.
+    (socket as SocketWithOwner)[kOwner] = this;
+    socket.on('data', socketOnData);
+    socket.on('end', socketOnEnd);
+    socket.on('close', socketOnClose);
+    socket.on('error', socketOnError);
+    socket.on('drain', socketOnDrain);
     this.#readyState = ReadyState.OPEN;
     // Frames that arrived with the handshake are put back into the socket: they are read on the next
     // tick, after the server's 'connection' or the client's 'open' listeners have been attached.
@@ -242,6 +262,13 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
     this.emit('open');
     socket.resume(); // flows from the next tick on
     if (socket.readableEnded) this.#onSocketEnd();
+  }
+
+  /** Internal: the shared socket listeners call in here. */
+  [socketEvent](event: 'data' | 'end' | 'close', chunk?: Buffer): void {
+    if (event === 'data') this.#onData(chunk!);
+    else if (event === 'end') this.#onSocketEnd();
+    else this.#onSocketClose();
   }
 
   /** Internal: the client's opening handshake failed. */
@@ -367,18 +394,19 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
   ): void {
     const callable: Listener =
       typeof listener === 'function' ? listener : (listener.handleEvent.bind(listener) as Listener);
-    if (this.#whatwgListeners.has(callable)) return;
+    this.#whatwg ??= { listeners: new Map(), handlers: new Map() };
+    if (this.#whatwg.listeners.has(callable)) return;
     const adapter = this.#whatwgAdapter(type, callable);
-    this.#whatwgListeners.set(callable, adapter);
+    this.#whatwg.listeners.set(callable, adapter);
     const untyped = this as EventEmitter;
     if (options?.once) untyped.once(type, adapter);
     else untyped.on(type, adapter);
   }
 
   removeEventListener(type: string, listener: Listener): void {
-    const adapter = this.#whatwgListeners.get(listener);
+    const adapter = this.#whatwg?.listeners.get(listener);
     if (adapter === undefined) return;
-    this.#whatwgListeners.delete(listener);
+    this.#whatwg!.listeners.delete(listener);
     (this as EventEmitter).off(type, adapter);
   }
 
@@ -491,6 +519,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
         this.#closeCode = event.code;
         this.#closeReason = event.reason;
         this.#readyState = ReadyState.CLOSING;
+        if (!this.#connection!.closeSent) this.#answerClose(event.code, event.reason);
         return;
       case 'fail':
         this.#readyState = ReadyState.CLOSING;
@@ -519,17 +548,18 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
 
   #onSocketClose(): void {
     this.#deflate?.codec.close();
-    this.#inbox.length = 0;
-    for (const operation of this.#outbox.splice(0)) {
-      if (operation.kind === 'message' && operation.callback) this.#pendingCallbacks.push(operation.callback);
+    if (this.#inbox.length > 0) this.#inbox = [];
+    for (const operation of this.#outbox) {
+      if (operation.kind === 'message' && operation.callback) this.#addCallback(operation.callback);
     }
+    if (this.#outbox.length > 0) this.#outbox = [];
     this.#outboxBytes = 0;
     if (this.#closeTimer !== null) clearTimeout(this.#closeTimer);
     this.#closeTimer = null;
     this.#connection?.transportClosed();
     this.#readyState = ReadyState.CLOSED;
-    const callbacks = this.#pendingCallbacks;
-    this.#pendingCallbacks = [];
+    const callbacks = this.#pendingCallbacks ?? NO_CALLBACKS;
+    this.#pendingCallbacks = null;
     for (const callback of callbacks)
       callback(new WebSocketError(ErrorCode.ConnectionLost, 'connection closed'));
     this.#emitClose();
@@ -669,21 +699,38 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
     }
   }
 
+  /** Answers the peer's Close (held back by `holdCloseReply`) after the messages still queued. */
+  #answerClose(code: number, reason: string): void {
+    const echoCode = code === CloseCode.NoStatusReceived ? undefined : code;
+    if (this.#outbox.length === 0 && !this.#compressing) {
+      this.#connection!.close(echoCode, echoCode === undefined ? '' : reason);
+    } else if (!this.#outbox.some((operation) => operation.kind === 'close')) {
+      this.#outbox.push({ kind: 'close', code: echoCode, reason: echoCode === undefined ? '' : reason });
+    }
+  }
+
   #failFromWrapper(error: ProtocolError): void {
-    this.#inbox.length = 0;
+    if (this.#inbox.length > 0) this.#inbox = [];
     for (const event of this.#connection!.fail(error)) this.#dispatch(event);
     this.#flush();
     this.#afterClosedState();
   }
 
+  #addCallback(callback: (error?: Error) => void): void {
+    this.#pendingCallbacks ??= [];
+    this.#pendingCallbacks.push(callback);
+  }
+
   #scheduleFlush(callback?: (error?: Error) => void): void {
-    if (callback) this.#pendingCallbacks.push(callback);
+    if (callback) this.#addCallback(callback);
     if (this.#receiving || this.#flushScheduled) return;
     this.#flushScheduled = true;
-    process.nextTick(() => {
-      this.#flushScheduled = false;
-      this.#flush();
-    });
+    process.nextTick(WebSocket.#flushOnTick, this);
+  }
+
+  static #flushOnTick(ws: WebSocket): void {
+    ws.#flushScheduled = false;
+    ws.#flush();
   }
 
   /** Writes everything the core has queued, as one write when small, else as one corked vector. */
@@ -701,9 +748,9 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
       return;
     }
     const callbacks = this.#pendingCallbacks;
-    this.#pendingCallbacks = [];
+    this.#pendingCallbacks = null;
     const done =
-      callbacks.length === 0
+      callbacks === null
         ? undefined
         : (error?: Error | null) => {
             for (const callback of callbacks) callback(error ?? undefined);
@@ -721,9 +768,9 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
   }
 
   #releaseCallbacks(error?: Error): void {
-    if (this.#pendingCallbacks.length === 0) return;
     const callbacks = this.#pendingCallbacks;
-    this.#pendingCallbacks = [];
+    if (callbacks === null) return;
+    this.#pendingCallbacks = null;
     for (const callback of callbacks) process.nextTick(callback, error);
   }
 
@@ -757,18 +804,44 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
   }
 
   #getHandler(type: string): WhatwgHandler {
-    return (this.#whatwgHandlers.get(type) as WhatwgHandler | undefined) ?? null;
+    return (this.#whatwg?.handlers.get(type) as WhatwgHandler | undefined) ?? null;
   }
 
   #setHandler(type: string, handler: WhatwgHandler): void {
-    const previous = this.#whatwgHandlers.get(type);
-    if (previous !== undefined) this.removeEventListener(type, previous);
-    this.#whatwgHandlers.delete(type);
+    const previous = this.#whatwg?.handlers.get(type);
+    if (previous !== undefined) {
+      this.removeEventListener(type, previous);
+      this.#whatwg!.handlers.delete(type);
+    }
     if (typeof handler === 'function') {
-      this.#whatwgHandlers.set(type, handler as Listener);
       this.addEventListener(type, handler as Listener);
+      this.#whatwg!.handlers.set(type, handler as Listener);
     }
   }
+}
+
+const NO_MESSAGES: InboundMessage[] = Object.freeze([]) as unknown as InboundMessage[];
+const NO_OPERATIONS: OutboundOperation[] = Object.freeze([]) as unknown as OutboundOperation[];
+const NO_CALLBACKS: readonly ((error?: Error) => void)[] = Object.freeze([]);
+
+/** The socket's back-reference to its WebSocket, for the shared listener functions below. */
+const kOwner = Symbol('sockwire.owner');
+type SocketWithOwner = Duplex & { [kOwner]: WebSocket };
+
+function socketOnData(this: SocketWithOwner, chunk: Buffer): void {
+  this[kOwner][socketEvent]('data', chunk);
+}
+function socketOnEnd(this: SocketWithOwner): void {
+  this[kOwner][socketEvent]('end');
+}
+function socketOnClose(this: SocketWithOwner): void {
+  this[kOwner][socketEvent]('close');
+}
+function socketOnError(this: SocketWithOwner): void {
+  this.destroy(); // a reset or broken pipe: 'close' follows, with 1006
+}
+function socketOnDrain(this: SocketWithOwner): void {
+  this[kOwner].emit('drain');
 }
 
 /** Converts what `send()` accepts into bytes without copying where possible. */

@@ -121,6 +121,14 @@ export class Connection {
     return this.#state;
   }
 
+  /**
+   * When true, a received Close is not answered automatically: the caller answers it with
+   * {@link close} once the messages it still has to send are out (§5.5.1 lets an endpoint finish
+   * sending its message first: "the endpoint MAY delay sending a Close frame until its current
+   * message is sent"). Used by the wrapper while compressed messages are in flight.
+   */
+  holdCloseReply = false;
+
   /** Whether we have sent a Close frame. */
   get closeSent(): boolean {
     return this.#closeSent;
@@ -265,7 +273,8 @@ export class Connection {
     if (this.#closeSent) return;
     this.assertValidClose(code, reason);
     this.#sendClose(code, reason);
-    if (this.#state === 'open') this.#state = 'closing';
+    // Answering a Close we received completes the closing handshake (§7.1.3).
+    this.#state = this.#closeReceived ? 'closed' : 'closing';
   }
 
   /**
@@ -408,8 +417,15 @@ export class Connection {
     // §5.5.1: "If an endpoint receives a Close frame and did not previously send a Close frame, the
     // endpoint MUST send a Close frame in response. (When sending a Close frame in response, the
     // endpoint typically echos the status code it received.)" We echo the reason too, as `ws` does.
-    if (!this.#closeSent) this.#sendClose(code === CloseCode.NoStatusReceived ? undefined : code, reason);
-    this.#state = 'closed';
+    // With `holdCloseReply` the wrapper sends the answer itself, after the data it still has queued.
+    if (this.#closeSent) {
+      this.#state = 'closed';
+    } else if (this.holdCloseReply) {
+      this.#state = 'closing';
+    } else {
+      this.#sendClose(code === CloseCode.NoStatusReceived ? undefined : code, reason);
+      this.#state = 'closed';
+    }
     events.push({ type: 'close', code, reason });
   }
 

@@ -141,6 +141,8 @@ export interface ExtensionOffer {
   readonly name: string;
   /** Parameters in order of appearance; `true` for a parameter without a value. */
   readonly params: ReadonlyMap<string, string | true>;
+  /** True when a parameter name appeared more than once (only the first value is in `params`). */
+  readonly hasDuplicateParams?: boolean;
 }
 
 /** Cursor over a header value, shared by the extension parser's small helpers. */
@@ -231,8 +233,11 @@ function isFieldChar(code: number): boolean {
  * says its ABNF uses). Empty list elements are ignored (RFC 7230 §7), so an empty value gives `[]`.
  * Several offers of the same extension are kept in order: "the client can offer the same extension
  * more than once with different parameters" (RFC 7692 §5 relies on this). Parameter names are kept
- * as written; a parameter repeated within one offer (same spelling) is a syntax error, because the
- * offer could not be represented unambiguously.
+ * as written. A parameter repeated within one offer (names compared case-insensitively) is not a
+ * syntax error of the field, whose grammar allows it; the offer keeps the first value and is marked
+ * `hasDuplicateParams`, so that the extension can decline just that offer (RFC 7692 §7: "A server
+ * MUST decline an extension negotiation offer ... [that] includes multiple extension parameters with
+ * the same name").
  *
  * @param value - The field value (repeated fields already joined with `", "`).
  * @returns The offers, in order.
@@ -252,13 +257,18 @@ export function parseExtensions(value: string): ExtensionOffer[] {
     const name = readToken(c);
     if (name === '') throw extensionsError('expected an extension token', c);
     const params = new Map<string, string | true>();
+    const seen = new Set<string>();
+    let hasDuplicateParams = false;
     skipOws(c);
     while (c.i < length && value.charCodeAt(c.i) === SEMICOLON) {
       c.i++;
       skipOws(c);
       const param = readToken(c);
       if (param === '') throw extensionsError('expected a parameter name', c);
-      if (params.has(param)) throw extensionsError(`duplicate parameter "${param}"`, c);
+      const folded = param.toLowerCase();
+      const duplicate = seen.has(folded);
+      if (duplicate) hasDuplicateParams = true;
+      seen.add(folded);
       skipOws(c);
       let paramValue: string | true = true;
       if (c.i < length && value.charCodeAt(c.i) === EQUALS) {
@@ -274,10 +284,10 @@ export function parseExtensions(value: string): ExtensionOffer[] {
         }
         skipOws(c);
       }
-      params.set(param, paramValue);
+      if (!duplicate) params.set(param, paramValue);
     }
     if (c.i < length && value.charCodeAt(c.i) !== COMMA) throw extensionsError('unexpected character', c);
-    offers.push({ name, params });
+    offers.push(hasDuplicateParams ? { name, params, hasDuplicateParams } : { name, params });
   }
   return offers;
 }

@@ -317,7 +317,7 @@ export class WebSocketServer extends EventEmitter {
         const foreignListeners = server.listenerCount('upgrade') > all.size;
         if (someoneElse || foreignListeners || all.values().next().value !== this) return;
       }
-      this.handleUpgrade(req, socket, head, (ws, request) => this.emit('connection', ws, request));
+      this.handleUpgrade(req, socket, head, this.#emitConnection);
     };
     server.on('upgrade', this.#onUpgrade);
     server.on('listening', this.#emitListening);
@@ -325,6 +325,8 @@ export class WebSocketServer extends EventEmitter {
   }
 
   readonly #emitListening = () => this.emit('listening');
+  readonly #emitConnection = (ws: WebSocket, request: IncomingMessage | UpgradeRequestInfo) =>
+    this.emit('connection', ws, request);
   readonly #emitError = (error: Error) => this.emit('error', error);
 
   /** Standalone mode: read the request head with our own parser, bounded in size and time. */
@@ -335,9 +337,14 @@ export class WebSocketServer extends EventEmitter {
     }
     this.#handshaking.add(socket);
     const parser = HttpHeadParser.forRequests(this.#headLimits());
+    const onClose = () => this.#handshaking.delete(socket);
+    // Every listener added here is removed again, so that nothing of the handshake (the parser and
+    // its buffer) stays reachable from a long-lived connection.
     const finish = () => {
       this.#handshaking.delete(socket);
       socket.off('data', onData);
+      socket.off('close', onClose);
+      socket.off('timeout', destroySocket);
       socket.setTimeout(0);
     };
     const onData = (chunk: Buffer) => {
@@ -355,13 +362,13 @@ export class WebSocketServer extends EventEmitter {
       // without a 'data' listener would drop the client's first frames.
       socket.pause();
       const request = toRequestInfo(result.head, socket);
-      this.handleUpgrade(request, socket, result.rest, (ws, req) => this.emit('connection', ws, req));
+      this.handleUpgrade(request, socket, result.rest, this.#emitConnection);
     };
     socket.on('data', onData);
     socket.on('error', onHandshakeSocketError);
-    socket.once('close', () => this.#handshaking.delete(socket));
+    socket.once('close', onClose);
     // A socket that does not complete its request head in time is dropped (slowloris).
-    socket.setTimeout(this.options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT, () => socket.destroy());
+    socket.setTimeout(this.options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT, destroySocket);
   }
 
   #headLimits(): Partial<HttpHeadLimits> {
@@ -475,7 +482,8 @@ export class WebSocketServer extends EventEmitter {
     });
     if (this.#tracking) {
       this.clients.add(ws);
-      ws.once('close', () => this.clients.delete(ws));
+      (ws as TrackedWebSocket)[kClients] = this.clients;
+      ws.once('close', untrack);
     }
     callback(ws, req);
   }
@@ -493,6 +501,18 @@ export class WebSocketServer extends EventEmitter {
     // Do not let a client that never reads keep the socket open.
     setTimeout(() => socket.destroy(), 1000).unref();
   }
+}
+
+const kClients = Symbol('sockwire.clients');
+type TrackedWebSocket = WebSocket & { [kClients]?: Set<WebSocket> };
+
+/** Removes a closed client from its server's `clients` (a shared function: no closure per client). */
+function untrack(this: TrackedWebSocket): void {
+  this[kClients]?.delete(this);
+}
+
+function destroySocket(this: Duplex): void {
+  this.destroy();
 }
 
 function onHandshakeSocketError(this: Duplex): void {

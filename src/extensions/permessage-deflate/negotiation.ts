@@ -64,9 +64,10 @@ interface ParsedParameters {
  * Reads the parameters of one permessage-deflate element. §7.1: "A server MUST decline an extension
  * negotiation offer for this extension if ... The negotiation offer contains an extension parameter
  * not defined for use in an offer. ... has an invalid value. ... includes multiple extension
- * parameters with the same name." (The header parser already rejects a repeated name.)
+ * parameters with the same name." (The header parser marks a repeated name.)
  */
 function parseParameters(element: ExtensionOffer, isOffer: boolean): ParsedParameters | null {
+  if (element.hasDuplicateParams) return null;
   const parsed: ParsedParameters = {
     serverNoContextTakeover: false,
     clientNoContextTakeover: false,
