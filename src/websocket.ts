@@ -178,6 +178,8 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
   /** Whether the outgoing fragmented message in progress is compressed (decided on its first fragment). */
   #fragmentsCompressed: boolean | null = null;
   #userPaused = false;
+  /** The peer's Close, to be answered once the messages received before it are delivered. */
+  #closeAnswer: { readonly code: number; readonly reason: string } | null = null;
 
   /**
    * Opens a client connection (see src/client). The server creates its sockets internally.
@@ -519,7 +521,10 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
         this.#closeCode = event.code;
         this.#closeReason = event.reason;
         this.#readyState = ReadyState.CLOSING;
-        if (!this.#connection!.closeSent) this.#answerClose(event.code, event.reason);
+        if (!this.#connection!.closeSent) {
+          this.#closeAnswer = { code: event.code, reason: event.reason };
+          this.#answerCloseWhenDrained();
+        }
         return;
       case 'fail':
         this.#readyState = ReadyState.CLOSING;
@@ -693,19 +698,29 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
       const { data, binary } = this.#inbox.shift()!;
       this.emit('message', data!, binary);
     }
+    this.#answerCloseWhenDrained();
+    this.#flush();
     this.#afterClosedState();
     if (this.#inbox.length <= INBOX_HIGH_WATER_MARK && this.#socket?.isPaused() && !this.#userPaused) {
       this.#socket.resume();
     }
   }
 
-  /** Answers the peer's Close (held back by `holdCloseReply`) after the messages still queued. */
-  #answerClose(code: number, reason: string): void {
-    const echoCode = code === CloseCode.NoStatusReceived ? undefined : code;
+  /**
+   * Answers the peer's Close (held back by `holdCloseReply`) once every message received before it
+   * has been inflated and emitted, and after what the application sent in the meantime (an echo):
+   * nothing received or sent in good order is lost to the closing handshake.
+   */
+  #answerCloseWhenDrained(): void {
+    const answer = this.#closeAnswer;
+    if (answer === null || this.#inbox.length > 0) return;
+    this.#closeAnswer = null;
+    const code = answer.code === CloseCode.NoStatusReceived ? undefined : answer.code;
+    const reason = code === undefined ? '' : answer.reason;
     if (this.#outbox.length === 0 && !this.#compressing) {
-      this.#connection!.close(echoCode, echoCode === undefined ? '' : reason);
+      this.#connection!.close(code, reason);
     } else if (!this.#outbox.some((operation) => operation.kind === 'close')) {
-      this.#outbox.push({ kind: 'close', code: echoCode, reason: echoCode === undefined ? '' : reason });
+      this.#outbox.push({ kind: 'close', code, reason });
     }
   }
 
