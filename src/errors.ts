@@ -32,9 +32,13 @@ export const ErrorCode = {
   // API misuse (InvalidStateError, TypeError-like).
   InvalidState: 'WS_ERR_INVALID_STATE',
   InvalidArgument: 'WS_ERR_INVALID_ARGUMENT',
+  /** `ReconnectingWebSocket.send()` while disconnected with `maxQueuedMessages` already queued. */
+  QueueFull: 'WS_ERR_QUEUE_FULL',
   // Transport-level failures surfaced to the user.
   ConnectionLost: 'WS_ERR_CONNECTION_LOST',
   CloseTimeout: 'WS_ERR_CLOSE_TIMEOUT',
+  /** The peer sent nothing within the keep-alive timeout after a Ping. */
+  KeepAliveTimeout: 'WS_ERR_KEEPALIVE_TIMEOUT',
 } as const;
 
 export type ErrorCodeString = (typeof ErrorCode)[keyof typeof ErrorCode];

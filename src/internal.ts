@@ -9,3 +9,7 @@ export const attachSocket: unique symbol = Symbol('sockwire.attachSocket');
 export const failHandshake: unique symbol = Symbol('sockwire.failHandshake');
 /** Delivers a socket event ('data', 'end', 'close') from the shared listener functions. */
 export const socketEvent: unique symbol = Symbol('sockwire.socketEvent');
+/** Queues already-encoded frame bytes (server broadcast/publish: one encoding for every client). */
+export const sendEncoded: unique symbol = Symbol('sockwire.sendEncoded');
+/** The WebSocketServer that accepted a server-side WebSocket (pub/sub delegates to its topic registry). */
+export const acceptingServer: unique symbol = Symbol('sockwire.acceptingServer');

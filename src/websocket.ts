@@ -25,8 +25,16 @@ import type { PerMessageDeflateCodec } from './extensions/permessage-deflate/cod
 import { CloseCode } from './frame/close-code.ts';
 import { isValidUtf8 } from './frame/utf8.ts';
 import type { ResponseHead } from './handshake/http.ts';
-import { attachSocket, failHandshake, socketEvent } from './internal.ts';
+import { acceptingServer, attachSocket, failHandshake, sendEncoded, socketEvent } from './internal.ts';
+import { KeepAliveScheduler, type KeepAliveOptions, keepAliveTick } from './keep-alive.ts';
 import { ReadyState } from './ready-state.ts';
+
+/** The server's topic registry, as a server-side WebSocket sees it (see `subscribe()`). */
+export interface TopicRegistry {
+  subscribe(ws: WebSocket, topic: string): boolean;
+  unsubscribe(ws: WebSocket, topic: string): boolean;
+  isSubscribed(ws: WebSocket, topic: string): boolean;
+}
 
 /** How binary messages are delivered to WHATWG-style listeners and `on('message')`. */
 export type BinaryType = 'nodebuffer' | 'arraybuffer' | 'fragments';
@@ -57,6 +65,14 @@ export interface ConnectionSettings {
    * destroying the socket, in ms. Default 30 s: the same as `ws`, long enough for a slow peer.
    */
   readonly closeTimeout?: number;
+  /**
+   * Heartbeats on an idle connection (see src/keep-alive.ts): `{ interval }` sends unsolicited Pongs,
+   * `{ interval, timeout }` sends Pings and aborts the connection (1006, and an error with code
+   * WS_ERR_KEEPALIVE_TIMEOUT) when the peer stays silent `timeout` ms after one. Default: off, as in
+   * `ws` and browsers: heartbeats cost traffic on every idle connection, so an application opts in
+   * with periods that suit its network (30 s is a common choice behind NATs).
+   */
+  readonly keepAlive?: KeepAliveOptions;
 }
 
 /** Everything the server or the client knows once the opening handshake succeeded. */
@@ -66,6 +82,7 @@ export interface AttachOptions {
   readonly extensions: string;
   readonly maxPayload: number;
   readonly closeTimeout: number;
+  readonly keepAlive?: KeepAliveOptions | undefined;
   readonly generateMaskKey?: (() => Uint8Array) | undefined;
   readonly url?: string;
   /** Present when permessage-deflate was negotiated (RFC 7692). */
@@ -147,6 +164,11 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
    * always get a Buffer, so that their type is exact.
    */
   binaryType: BinaryType = 'nodebuffer';
+  /**
+   * Server side: the `user` that an async `verifyClient` returned with `{ accept: true, user }`, set
+   * before 'connection' fires; `undefined` otherwise (and always on the client side).
+   */
+  user: unknown = undefined;
   #readyState: ReadyState = ReadyState.CONNECTING;
   #url = '';
   #protocol = '';
@@ -180,6 +202,12 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
   #userPaused = false;
   /** The peer's Close, to be answered once the messages received before it are delivered. */
   #closeAnswer: { readonly code: number; readonly reason: string } | null = null;
+  /** Keep-alive state: the shared scheduler, whether anything arrived since its last tick, the Ping deadline. */
+  #keepAlive: KeepAliveScheduler | null = null;
+  #heardFromPeer = false;
+  #nextHeartbeatAt = 0;
+  #silenceDeadline = 0;
+  #pingCounter = 0;
 
   /**
    * Opens a client connection (see src/client). The server creates its sockets internally.
@@ -258,6 +286,11 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
     socket.on('error', socketOnError);
     socket.on('drain', socketOnDrain);
     this.#readyState = ReadyState.OPEN;
+    if (options.keepAlive !== undefined && options.keepAlive.interval > 0) {
+      this.#keepAlive = KeepAliveScheduler.for(options.keepAlive);
+      this.#nextHeartbeatAt = performance.now() + this.#keepAlive.interval;
+      this.#keepAlive.add(this);
+    }
     // Frames that arrived with the handshake are put back into the socket: they are read on the next
     // tick, after the server's 'connection' or the client's 'open' listeners have been attached.
     if (head.length > 0) socket.unshift(Buffer.from(head.buffer, head.byteOffset, head.length));
@@ -271,6 +304,38 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
     if (event === 'data') this.#onData(chunk!);
     else if (event === 'end') this.#onSocketEnd();
     else this.#onSocketClose();
+  }
+
+  /** Internal: one keep-alive step, called by the shared scheduler (src/keep-alive.ts). */
+  [keepAliveTick](now: number): void {
+    const keepAlive = this.#keepAlive;
+    const connection = this.#connection;
+    if (keepAlive === null || connection === null || this.#readyState !== ReadyState.OPEN) return;
+    if (this.#heardFromPeer) {
+      this.#heardFromPeer = false;
+      this.#silenceDeadline = 0;
+    } else if (this.#silenceDeadline !== 0 && now >= this.#silenceDeadline) {
+      this.#emitError(
+        new WebSocketError(
+          ErrorCode.KeepAliveTimeout,
+          `the peer stopped answering: nothing received for ${keepAlive.timeout} ms after a ping`,
+        ),
+      );
+      this.#socket?.destroy(); // 'close' follows with 1006
+      return;
+    }
+    if (now < this.#nextHeartbeatAt || connection.closeSent) return;
+    this.#nextHeartbeatAt = now + keepAlive.interval;
+    if (keepAlive.timeout > 0) {
+      // §5.5.2: the Pong must carry the Ping's data; a counter tells answers to old Pings apart.
+      const token = Buffer.allocUnsafe(4);
+      token.writeUInt32BE(++this.#pingCounter >>> 0);
+      connection.ping(token);
+      if (this.#silenceDeadline === 0) this.#silenceDeadline = now + keepAlive.timeout;
+    } else {
+      connection.pong();
+    }
+    this.#scheduleFlush();
   }
 
   /** Internal: the client's opening handshake failed. */
@@ -482,10 +547,73 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
     }
   }
 
+  // --- server features: pub/sub topics and pre-encoded frames (issue 6) ------------------------
+  // Everything here delegates to src/server/websocket-server.ts; nothing else in this file uses it.
+
+  /** Internal: the server that accepted this socket (its topic registry); unset on the client side. */
+  [acceptingServer]: TopicRegistry | undefined = undefined;
+
+  /**
+   * Subscribes this (server-side) socket to `topic`, for `server.publish(topic, …)`. Subscriptions
+   * are dropped when the socket closes.
+   * @returns true when newly subscribed, false when already subscribed or the socket is closed.
+   * @throws {InvalidStateError} (code WS_ERR_INVALID_STATE) on a client-side WebSocket.
+   */
+  subscribe(topic: string): boolean {
+    return this.#topics('subscribe').subscribe(this, topic);
+  }
+
+  /**
+   * Unsubscribes from `topic`.
+   * @returns true when it was subscribed.
+   * @throws {InvalidStateError} (code WS_ERR_INVALID_STATE) on a client-side WebSocket.
+   */
+  unsubscribe(topic: string): boolean {
+    return this.#topics('unsubscribe').unsubscribe(this, topic);
+  }
+
+  /**
+   * Whether this socket is subscribed to `topic`.
+   * @throws {InvalidStateError} (code WS_ERR_INVALID_STATE) on a client-side WebSocket.
+   */
+  isSubscribed(topic: string): boolean {
+    return this.#topics('isSubscribed').isSubscribed(this, topic);
+  }
+
+  #topics(method: string): TopicRegistry {
+    const registry = this[acceptingServer];
+    if (registry === undefined) {
+      throw new InvalidStateError(`${method}() is only available on WebSockets accepted by a WebSocketServer`);
+    }
+    return registry;
+  }
+
+  /**
+   * Internal: queues a data frame already encoded by the server (unmasked, RSV1 clear), so that a
+   * broadcast encodes once for every client. Behind messages still being compressed, `data` is
+   * queued uncompressed instead, so that order is kept.
+   * @returns false when the socket is not OPEN or a fragmented message of ours is in progress.
+   */
+  [sendEncoded](frame: readonly Uint8Array[], data: Uint8Array, binary: boolean): boolean {
+    const connection = this.#connection;
+    if (this.#readyState !== ReadyState.OPEN || connection === null || connection.closeSent) return false;
+    if (this.#fragmentsCompressed !== null) return false;
+    if (this.#outbox.length > 0 || this.#compressing) {
+      this.#outbox.push({ kind: 'message', data, binary, fin: true, compress: false, callback: undefined });
+      this.#outboxBytes += data.length;
+      this.#pumpOutbox();
+      return true;
+    }
+    if (!connection.sendEncoded(frame)) return false;
+    this.#scheduleFlush();
+    return true;
+  }
+
   // --- internals --------------------------------------------------------------------------------
 
   #onData(chunk: Uint8Array): void {
     const connection = this.#connection!;
+    this.#heardFromPeer = true; // any frame is a sign of life for keep-alive
     this.#receiving = true;
     try {
       // One event at a time: what the application sends in answer to a message (an echo) is queued
@@ -552,6 +680,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
   }
 
   #onSocketClose(): void {
+    this.#keepAlive?.delete(this);
     this.#deflate?.codec.close();
     if (this.#inbox.length > 0) this.#inbox = [];
     for (const operation of this.#outbox) {

@@ -151,6 +151,7 @@ export function connectClient(
         extensions: result.head.headers.get('sec-websocket-extensions') ?? '',
         maxPayload,
         closeTimeout: options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT,
+        keepAlive: options.keepAlive,
         deflate,
         generateMaskKey,
         url: String(url),

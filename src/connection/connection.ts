@@ -243,6 +243,18 @@ export class Connection {
   }
 
   /**
+   * Queues frames encoded elsewhere (a server broadcast encodes a message once for every client).
+   * The caller guarantees they are whole, valid frames for this role and that no fragmented message
+   * of ours is in progress. Dropped silently after a Close was sent (§5.5.1).
+   * @returns false when nothing was queued because the closing handshake has started.
+   */
+  sendEncoded(chunks: readonly Uint8Array[]): boolean {
+    if (this.#closeSent || this.#sendingFragments) return false;
+    this.#queue(chunks);
+    return true;
+  }
+
+  /**
    * Queues a Ping (§5.5.2).
    * @throws {InvalidStateError} after a Close frame was sent, or for a payload over 125 bytes.
    */
@@ -468,7 +480,7 @@ export class Connection {
     return this.#generateMaskKey?.();
   }
 
-  #queue(chunks: Uint8Array[]): void {
+  #queue(chunks: readonly Uint8Array[]): void {
     for (const chunk of chunks) {
       this.#outgoing.push(chunk);
       this.#outgoingBytes += chunk.length;

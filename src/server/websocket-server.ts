@@ -21,7 +21,7 @@ import {
 import type { Duplex } from 'node:stream';
 import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
 import { sha1 } from '../crypto.ts';
-import { ErrorCode, HandshakeError } from '../errors.ts';
+import { ErrorCode, HandshakeError, InvalidStateError } from '../errors.ts';
 import {
   acceptDeflateOffer,
   ConcurrencyLimiter,
@@ -32,6 +32,8 @@ import {
   resolveDeflateOptions,
 } from '../extensions/permessage-deflate/index.ts';
 import { CloseCode } from '../frame/close-code.ts';
+import { encodeFrame } from '../frame/encoder.ts';
+import { Opcode } from '../frame/opcode.ts';
 import { HeaderMap, type HttpHeadLimits, HttpHeadParser, type RequestHead } from '../handshake/http.ts';
 import {
   buildAcceptResponse,
@@ -40,12 +42,15 @@ import {
   type UpgradeRequest,
   validateUpgradeRequest,
 } from '../handshake/server.ts';
-import { attachSocket } from '../internal.ts';
+import { acceptingServer, attachSocket, sendEncoded } from '../internal.ts';
 import { ReadyState } from '../ready-state.ts';
 import {
   type ConnectionSettings,
   DEFAULT_CLOSE_TIMEOUT,
   DEFAULT_MAX_PAYLOAD,
+  type SendData,
+  type TopicRegistry,
+  toBytes,
   WebSocket,
 } from '../websocket.ts';
 
@@ -59,11 +64,17 @@ export interface UpgradeRequestInfo {
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
   readonly rawHeaders: readonly string[];
   readonly socket: Duplex;
+  /** The `user` an async `verifyClient` accepted the request with (`{ accept: true, user }`). */
+  readonly user?: unknown;
 }
 
-/** The decision of `verifyClient`: accept, or reject with a status, reason and headers. */
+/**
+ * The decision of `verifyClient`: accept (optionally with a `user`, which becomes `ws.user` and
+ * `request.user` before 'connection' fires), or reject with a status, reason and headers.
+ */
 export type VerifyResult =
   | boolean
+  | { readonly accept: true; readonly user?: unknown }
   | {
       readonly accept: false;
       readonly status?: number;
@@ -130,6 +141,57 @@ export interface ServerOptions extends ConnectionSettings {
    * and about 64 KiB–300 KiB of zlib state per connection with context takeover, so a server opts in.
    */
   readonly perMessageDeflate?: boolean | PerMessageDeflateOptions;
+  /**
+   * Origins allowed to connect (RFC 6455 §10.2: "servers that are not intended to process input from
+   * any web page but only for certain sites SHOULD verify the |Origin| field is an origin they
+   * expect"): exact `Origin` values (e.g. `'https://app.example'`), or a function deciding per request.
+   * Anything else is answered `403 Forbidden` before the upgrade and before `verifyClient`.
+   *
+   * A request **without** `Origin` is allowed with the array form: browsers always send it, so its
+   * absence means a non-browser client, which could forge any Origin anyway. The function form
+   * receives `undefined` and decides itself (return false to require an Origin). Default: no check.
+   */
+  readonly allowedOrigins?:
+    | readonly string[]
+    | ((origin: string | undefined, request: UpgradeRequestInfo | IncomingMessage) => boolean);
+  /**
+   * Most connections at once, counting open sockets and upgrades being verified or accepted (not
+   * sockets still sending their request head: those are bounded by `handshakeTimeout`). Over it the
+   * answer is `503 Service Unavailable` with `Retry-After` (RFC 9110 §10.2.3). Default: no limit.
+   */
+  readonly maxConnections?: number;
+  /** Seconds sent in `Retry-After` with the 503 of `maxConnections`. Default 5. */
+  readonly retryAfter?: number;
+  /**
+   * `broadcast()`/`publish()`: a client whose `bufferedAmount` is over this many bytes is a slow
+   * reader and gets `slowReaderPolicy` instead of the message. Default: no limit.
+   */
+  readonly maxBufferedAmount?: number;
+  /**
+   * What `broadcast()`/`publish()` do with a slow reader (see `maxBufferedAmount`): `'drop'` (default)
+   * skips the message for that client; `'close'` closes it with **1013 Try Again Later** (RFC 6455
+   * §7.4.1 via the IANA registry, §11.7). Not 1008 Policy Violation: the client broke no policy, it is
+   * merely slow, and the server is shedding load; 1013 tells it to reconnect later, 1008 would tell a
+   * reconnecting client not to retry.
+   */
+  readonly slowReaderPolicy?: 'close' | 'drop';
+}
+
+/** Options of `server.broadcast()` and `server.publish()`. */
+export interface BroadcastOptions {
+  /** Send as binary. Default: true unless `data` is a string. */
+  readonly binary?: boolean;
+  /** Clients not to send to (typically the sender). */
+  readonly except?: WebSocket | Iterable<WebSocket>;
+  /** Overrides the server's `maxBufferedAmount` for this call. */
+  readonly maxBufferedAmount?: number;
+}
+
+/** What `broadcast()`/`publish()` did: clients the frame was queued for, and those skipped. */
+export interface BroadcastResult {
+  readonly sent: number;
+  /** Excluded, not OPEN, busy with a fragmented message, or slow readers (dropped or closed). */
+  readonly skipped: number;
 }
 
 export interface CloseOptions {
@@ -141,6 +203,9 @@ export interface CloseOptions {
 }
 
 const DEFAULT_HANDSHAKE_TIMEOUT = 10_000;
+const DEFAULT_RETRY_AFTER_SECONDS = 5;
+/** RFC 6455 §11.7 registry: 1013 "Try Again Later". */
+const TRY_AGAIN_LATER = 1013;
 
 /** The WebSocketServers attached to each HTTP server, to route upgrade requests by path. */
 const attachedServers = new WeakMap<HttpServer | HttpsServer, Set<WebSocketServer>>();
@@ -161,6 +226,18 @@ export class WebSocketServer extends EventEmitter {
   readonly #deflateOptions: PerMessageDeflateOptions | null;
   readonly #deflateLimiter: ConcurrencyLimiter | null;
   #closed: Promise<void> | null = null;
+  /** Upgrades past validation and not yet accepted or rejected, plus open sockets (`maxConnections`). */
+  #connectionCount = 0;
+  /** Pub/sub: subscribers by topic. */
+  readonly #topics = new Map<string, Set<WebSocket>>();
+  /** Pub/sub: topics by subscriber, to drop them all on close. */
+  readonly #subscriptions = new WeakMap<WebSocket, Set<string>>();
+  readonly #registry: ServerTopicRegistry = {
+    subscribe: (ws, topic) => this.#subscribe(ws, topic),
+    unsubscribe: (ws, topic) => this.#unsubscribe(ws, topic),
+    isSubscribed: (ws, topic) => this.#topics.get(topic)?.has(ws) ?? false,
+    dropAll: (ws) => this.#dropSubscriptions(ws),
+  };
 
   /**
    * @throws {TypeError} unless exactly one of `port`, `server` or `noServer` is given.
@@ -170,6 +247,12 @@ export class WebSocketServer extends EventEmitter {
     const modes = [options.port !== undefined, options.server !== undefined, options.noServer === true];
     if (modes.filter(Boolean).length !== 1) {
       throw new TypeError('WebSocketServer needs exactly one of the options "port", "server" or "noServer"');
+    }
+    for (const name of ['maxConnections', 'retryAfter', 'maxBufferedAmount'] as const) {
+      const value = options[name];
+      if (value !== undefined && !(typeof value === 'number' && value >= 0 && !Number.isNaN(value))) {
+        throw new TypeError(`the option "${name}" must be a number >= 0`);
+      }
     }
     this.options = options;
     this.#maxPayload = options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
@@ -220,16 +303,148 @@ export class WebSocketServer extends EventEmitter {
       if (this.#state !== 'running') {
         throw new HandshakeError(ErrorCode.HandshakeFailed, 503, 'the server is shutting down');
       }
+      if (!this.#originAllowed(request.origin, req)) {
+        // RFC 6455 §4.2.2: "If the server does not wish to accept this connection, it MUST return an
+        // appropriate HTTP error code (e.g., 403 Forbidden) and abort the WebSocket handshake" (§10.2).
+        throw new HandshakeError(ErrorCode.HandshakeFailed, 403, 'Forbidden: origin not allowed');
+      }
     } catch (error) {
       this.#reject(socket, error);
       return;
     }
+    const maxConnections = this.options.maxConnections;
+    if (maxConnections !== undefined && this.#connectionCount >= maxConnections) {
+      this.#reject(
+        socket,
+        new HandshakeError(ErrorCode.HandshakeFailed, 503, 'Service Unavailable: too many connections'),
+        { 'Retry-After': String(Math.ceil(this.options.retryAfter ?? DEFAULT_RETRY_AFTER_SECONDS)) },
+      );
+      return;
+    }
+    this.#connectionCount++;
     this.#verify(req, request, socket).then(
-      (accepted) => {
-        if (accepted) this.#accept(req, request, socket, head, callback);
+      (verdict) => {
+        const ws = verdict === null ? null : this.#accept(req, request, socket, head, callback, verdict.user);
+        if (ws === null) this.#connectionCount--;
       },
-      (error: unknown) => this.#reject(socket, error),
+      (error: unknown) => {
+        this.#connectionCount--;
+        this.#reject(socket, error);
+      },
     );
+  }
+
+  /**
+   * Sends one message to every open client (requires `clientTracking`, the default). The frame is
+   * encoded **once** and the same bytes are queued for every client: server frames are unmasked
+   * (RFC 6455 §5.1), so they are identical for everyone. They go **uncompressed** (RSV1 clear) even
+   * to clients that negotiated permessage-deflate, which is always allowed: RFC 7692 §6 "An endpoint
+   * MAY send a message without compression" (compressing per client would defeat encoding once).
+   *
+   * Slow readers (`bufferedAmount` over `maxBufferedAmount`) are skipped, or closed with 1013 when
+   * `slowReaderPolicy` is `'close'`. Do not modify `data` afterwards: its bytes are shared, not copied.
+   * @returns how many clients the message was queued for, and how many were skipped.
+   * @throws {InvalidStateError} (code WS_ERR_INVALID_STATE) with `clientTracking: false`;
+   *   (code WS_ERR_INVALID_ARGUMENT) for data of an unsupported type.
+   */
+  broadcast(data: SendData, options: BroadcastOptions = {}): BroadcastResult {
+    if (!this.#tracking) {
+      throw new InvalidStateError('broadcast() needs clientTracking (the set of open clients)');
+    }
+    return this.#sendToAll(this.clients, data, options);
+  }
+
+  /**
+   * Sends one message to every subscriber of `topic` (see `ws.subscribe()`), encoded once per call,
+   * uncompressed, with the same slow-reader policy as {@link WebSocketServer.broadcast}.
+   * @returns how many subscribers the message was queued for, and how many were skipped.
+   * @throws {InvalidStateError} (code WS_ERR_INVALID_ARGUMENT) for data of an unsupported type.
+   */
+  publish(topic: string, data: SendData, options: BroadcastOptions = {}): BroadcastResult {
+    const subscribers = this.#topics.get(topic);
+    if (subscribers === undefined) {
+      toBytes(data); // the same argument check as with subscribers
+      return { sent: 0, skipped: 0 };
+    }
+    return this.#sendToAll(subscribers, data, options);
+  }
+
+  /** How many clients are subscribed to `topic`. */
+  subscriberCount(topic: string): number {
+    return this.#topics.get(topic)?.size ?? 0;
+  }
+
+  #sendToAll(clients: Iterable<WebSocket>, data: SendData, options: BroadcastOptions): BroadcastResult {
+    const bytes = toBytes(data);
+    const binary = options.binary ?? typeof data !== 'string';
+    // §5.1: "A server MUST NOT mask any frames that it sends to the client": one encoding fits all.
+    const frame = encodeFrame(binary ? Opcode.Binary : Opcode.Text, bytes);
+    const except = options.except;
+    const excluded: ReadonlySet<WebSocket> =
+      except === undefined ? EMPTY_SET : except instanceof WebSocket ? new Set([except]) : new Set(except);
+    const limit = options.maxBufferedAmount ?? this.options.maxBufferedAmount ?? Number.POSITIVE_INFINITY;
+    const closeSlow = this.options.slowReaderPolicy === 'close';
+    let sent = 0;
+    let skipped = 0;
+    // A copy: closing a slow reader may change the set being iterated.
+    for (const client of [...clients]) {
+      if (excluded.has(client)) {
+        skipped++;
+      } else if (client.bufferedAmount > limit) {
+        skipped++;
+        if (closeSlow && client.readyState === ReadyState.OPEN) {
+          client.close(TRY_AGAIN_LATER, 'slow reader');
+        }
+      } else if (client[sendEncoded](frame, bytes, binary)) {
+        sent++;
+      } else {
+        skipped++;
+      }
+    }
+    return { sent, skipped };
+  }
+
+  #subscribe(ws: WebSocket, topic: string): boolean {
+    if (ws.readyState !== ReadyState.OPEN) return false;
+    let topics = this.#subscriptions.get(ws);
+    if (topics === undefined) {
+      topics = new Set();
+      this.#subscriptions.set(ws, topics);
+      ws.once('close', dropSubscriptions);
+    }
+    if (topics.has(topic)) return false;
+    topics.add(topic);
+    let subscribers = this.#topics.get(topic);
+    if (subscribers === undefined) {
+      subscribers = new Set();
+      this.#topics.set(topic, subscribers);
+    }
+    subscribers.add(ws);
+    return true;
+  }
+
+  #unsubscribe(ws: WebSocket, topic: string): boolean {
+    const topics = this.#subscriptions.get(ws);
+    if (topics === undefined || !topics.delete(topic)) return false;
+    const subscribers = this.#topics.get(topic);
+    subscribers?.delete(ws);
+    if (subscribers?.size === 0) this.#topics.delete(topic); // no empty sets left behind
+    return true;
+  }
+
+  #dropSubscriptions(ws: WebSocket): void {
+    const topics = this.#subscriptions.get(ws);
+    if (topics === undefined) return;
+    for (const topic of [...topics]) this.#unsubscribe(ws, topic);
+    this.#subscriptions.delete(ws);
+  }
+
+  #originAllowed(origin: string | undefined, req: UpgradeRequestInfo | IncomingMessage): boolean {
+    const allowed = this.options.allowedOrigins;
+    if (allowed === undefined) return true;
+    if (typeof allowed === 'function') return allowed(origin, req) === true;
+    // §10.2: the array form checks browsers, which always send Origin; see the option's TSDoc.
+    return origin === undefined || allowed.includes(origin);
   }
 
   /**
@@ -382,9 +597,9 @@ export class WebSocketServer extends EventEmitter {
     req: IncomingMessage | UpgradeRequestInfo,
     request: UpgradeRequest,
     socket: Duplex,
-  ): Promise<boolean> {
+  ): Promise<{ readonly user: unknown } | null> {
     const verifyClient = this.options.verifyClient;
-    if (verifyClient === undefined) return true;
+    if (verifyClient === undefined) return ACCEPTED;
     const info: VerifyClientInfo = {
       origin: request.origin,
       secure: 'encrypted' in socket && socket.encrypted === true,
@@ -414,14 +629,15 @@ export class WebSocketServer extends EventEmitter {
     } else {
       result = await (verifyClient as (info: VerifyClientInfo) => VerifyResult | Promise<VerifyResult>)(info);
     }
-    if (result === true) return true;
+    if (result === true) return ACCEPTED;
+    if (typeof result === 'object' && result !== null && result.accept === true) return { user: result.user };
     const rejection = result === false ? { accept: false as const } : result;
     if (!socket.destroyed) {
       socket.end(
         buildRejectResponse(rejection.status ?? 401, rejection.reason ?? 'Unauthorized', rejection.headers),
       );
     }
-    return false;
+    return null;
   }
 
   #accept(
@@ -430,11 +646,12 @@ export class WebSocketServer extends EventEmitter {
     socket: Duplex,
     head: Uint8Array,
     callback: (ws: WebSocket, req: IncomingMessage | UpgradeRequestInfo) => void,
-  ): void {
-    if (socket.destroyed || !socket.writable) return;
+    user: unknown,
+  ): WebSocket | null {
+    if (socket.destroyed || !socket.writable) return null;
     if (this.#state !== 'running') {
       this.#reject(socket, new HandshakeError(ErrorCode.HandshakeFailed, 503, 'the server is shutting down'));
-      return;
+      return null;
     }
     let protocol = '';
     if (request.protocols.length > 0) {
@@ -459,12 +676,19 @@ export class WebSocketServer extends EventEmitter {
       ),
     );
     const ws = new WebSocket(null);
+    ws[acceptingServer] = this.#registry;
+    if (user !== undefined) {
+      ws.user = user;
+      (req as { user?: unknown }).user = user;
+    }
+    ws.once('close', this.#onClientClose);
     ws[attachSocket](socket, head, {
       role: 'server',
       protocol,
       extensions: deflate?.response ?? '',
       maxPayload: this.#maxPayload,
       closeTimeout: this.#closeTimeout,
+      keepAlive: this.options.keepAlive,
       deflate:
         deflate === null || deflateOptions === null
           ? undefined
@@ -486,13 +710,20 @@ export class WebSocketServer extends EventEmitter {
       ws.once('close', untrack);
     }
     callback(ws, req);
+    return ws;
   }
 
+  readonly #onClientClose = () => {
+    this.#connectionCount--;
+  };
+
   /** Answers a failed handshake with its HTTP status and one-line reason, then closes the socket. */
-  #reject(socket: Duplex, error: unknown): void {
+  #reject(socket: Duplex, error: unknown, headers?: Record<string, string>): void {
     if (socket.destroyed) return;
     if (error instanceof HandshakeError) {
-      socket.end(buildRejectResponse(error.status, error.message, rejectionHeaders(error)));
+      socket.end(
+        buildRejectResponse(error.status, error.message, { ...rejectionHeaders(error), ...headers }),
+      );
     } else {
       // Never leak internals: an unexpected failure (a throwing hook) is a plain 500.
       socket.end(buildRejectResponse(500, 'Internal Server Error'));
@@ -501,6 +732,19 @@ export class WebSocketServer extends EventEmitter {
     // Do not let a client that never reads keep the socket open.
     setTimeout(() => socket.destroy(), 1000).unref();
   }
+}
+
+const ACCEPTED: { readonly user: unknown } = Object.freeze({ user: undefined });
+const EMPTY_SET: ReadonlySet<WebSocket> = new Set();
+
+/** The registry a server-side WebSocket delegates `subscribe()` & co. to, plus the close hook. */
+interface ServerTopicRegistry extends TopicRegistry {
+  dropAll(ws: WebSocket): void;
+}
+
+/** Drops a closed client's subscriptions (a shared function: no closure per client). */
+function dropSubscriptions(this: WebSocket): void {
+  (this[acceptingServer] as ServerTopicRegistry | undefined)?.dropAll(this);
 }
 
 const kClients = Symbol('sockwire.clients');
