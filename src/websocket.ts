@@ -26,7 +26,7 @@ import { CloseCode } from './frame/close-code.ts';
 import { isValidUtf8 } from './frame/utf8.ts';
 import type { ResponseHead } from './handshake/http.ts';
 import { acceptingServer, attachSocket, failHandshake, sendEncoded, socketEvent } from './internal.ts';
-import { KeepAliveScheduler, type KeepAliveOptions, keepAliveTick } from './keep-alive.ts';
+import { type KeepAliveOptions, KeepAliveScheduler, keepAliveTick } from './keep-alive.ts';
 import { ReadyState } from './ready-state.ts';
 
 /** The server's topic registry, as a server-side WebSocket sees it (see `subscribe()`). */
@@ -277,7 +277,15 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
     }
     socket.pause(); // until the listeners of 'open' and 'connection' are attached
     if ('setNoDelay' in socket && typeof socket.setNoDelay === 'function') socket.setNoDelay(true);
-    if ('setTimeout' in socket && typeof socket.setTimeout === 'function') socket.setTimeout(0);
+    // Clear an idle timeout an HTTP server may have set (only if set: it allocates a timer otherwise).
+    if (
+      'timeout' in socket &&
+      socket.timeout &&
+      'setTimeout' in socket &&
+      typeof socket.setTimeout === 'function'
+    ) {
+      socket.setTimeout(0);
+    }
     // Shared listener functions (no closures per connection) find their WebSocket through a symbol.
     (socket as SocketWithOwner)[kOwner] = this;
     socket.on('data', socketOnData);
@@ -583,7 +591,9 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
   #topics(method: string): TopicRegistry {
     const registry = this[acceptingServer];
     if (registry === undefined) {
-      throw new InvalidStateError(`${method}() is only available on WebSockets accepted by a WebSocketServer`);
+      throw new InvalidStateError(
+        `${method}() is only available on WebSockets accepted by a WebSocketServer`,
+      );
     }
     return registry;
   }

@@ -93,8 +93,8 @@ export class Connection {
   #closeSent = false;
   #closeReceived = false;
   #message: PartialMessage | null = null;
-  /** Validates the current text message across its frames and chunks. */
-  readonly #utf8 = new Utf8Validator();
+  /** Validates the current text message across its frames and chunks; created with the first text message. */
+  #utf8: Utf8Validator | null = null;
   /** True while an outgoing fragmented message is unfinished (§5.4). */
   #sendingFragments = false;
   #outgoing: Uint8Array[] = [];
@@ -374,12 +374,12 @@ export class Connection {
     // §8.1: fail as soon as the bytes cannot be UTF-8, in the chunk where the bad byte arrives.
     // (Compressed text is checked once inflated.)
     const checkText = !message.binary && !message.compressed;
-    if (checkText && !this.#utf8.write(data)) throw invalidUtf8('text message');
+    if (checkText && !(this.#utf8 ??= new Utf8Validator()).write(data)) throw invalidUtf8('text message');
     if (data.length > 0) message.chunks.push(data);
     if (!(part.last && header.fin)) return;
 
     this.#message = null;
-    if (checkText && !this.#utf8.end()) throw invalidUtf8('text message');
+    if (checkText && !this.#utf8!.end()) throw invalidUtf8('text message');
     events.push({
       type: 'message',
       data: concat(message.chunks, message.size),
@@ -444,7 +444,7 @@ export class Connection {
   /** §7.1.7 _Fail the WebSocket Connection_: send a Close frame with the error's code, then close. */
   #fail(error: ProtocolError, events: ConnectionEvent[]): void {
     this.#message = null;
-    this.#utf8.reset();
+    this.#utf8?.reset();
     if (!this.#closeSent) this.#sendClose(error.closeCode, '');
     this.#state = 'closed';
     events.push({ type: 'fail', error });

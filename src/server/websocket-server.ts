@@ -559,8 +559,7 @@ export class WebSocketServer extends EventEmitter {
       this.#handshaking.delete(socket);
       socket.off('data', onData);
       socket.off('close', onClose);
-      socket.off('timeout', destroySocket);
-      socket.setTimeout(0);
+      clearTimeout(timer);
     };
     const onData = (chunk: Buffer) => {
       let result: ReturnType<typeof parser.push>;
@@ -582,8 +581,13 @@ export class WebSocketServer extends EventEmitter {
     socket.on('data', onData);
     socket.on('error', onHandshakeSocketError);
     socket.once('close', onClose);
-    // A socket that does not complete its request head in time is dropped (slowloris).
-    socket.setTimeout(this.options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT, destroySocket);
+    // A socket that does not complete its request head in time is dropped (slowloris). A plain timer,
+    // not socket.setTimeout(): Node keeps that one's Timeout object on the socket for its lifetime.
+    const timer = setTimeout(
+      destroySocketLater,
+      this.options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT,
+      socket,
+    );
   }
 
   #headLimits(): Partial<HttpHeadLimits> {
@@ -755,8 +759,8 @@ function untrack(this: TrackedWebSocket): void {
   this[kClients]?.delete(this);
 }
 
-function destroySocket(this: Duplex): void {
-  this.destroy();
+function destroySocketLater(socket: Duplex): void {
+  socket.destroy();
 }
 
 function onHandshakeSocketError(this: Duplex): void {
