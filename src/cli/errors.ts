@@ -1,0 +1,109 @@
+/**
+ * Turns any error into one clear line for stderr: what failed and, when we can tell, what to do.
+ * Stack traces are shown only with `--verbose`.
+ */
+import { ErrorCode, HandshakeError, WebSocketError } from '../errors.ts';
+
+/** A mistake on the command line: printed with a hint to run `--help`, exit status 2. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+/** Exit statuses, documented in `sockwire --help`. */
+export const ExitCode = {
+  Ok: 0,
+  /** Connection refused, handshake or TLS failure, abnormal close (1006), server cannot listen. */
+  Failure: 1,
+  /** Bad arguments. */
+  Usage: 2,
+  /** `-x`: the expected replies did not arrive before `--timeout`. */
+  Timeout: 3,
+} as const;
+
+/** The TLS verification failures Node reports in `error.code`. */
+const TLS_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'ERR_SSL_WRONG_VERSION_NUMBER',
+  'EPROTO',
+]);
+
+function codeOf(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null || !('code' in error)) return undefined;
+  return typeof error.code === 'string' ? error.code : undefined;
+}
+
+/** The innermost cause of an error (Node's socket error under our HandshakeError). */
+function rootCause(error: unknown): unknown {
+  let current = error;
+  for (let depth = 0; depth < 5; depth++) {
+    if (!(current instanceof Error) || current.cause === undefined) break;
+    current = current.cause;
+  }
+  return current;
+}
+
+/**
+ * One line describing `error`, e.g. "handshake failed: server answered 403",
+ * "connection refused by 127.0.0.1:9", "TLS failure: self-signed certificate (…)".
+ */
+export function describeError(error: unknown, target?: string): string {
+  if (error instanceof UsageError) return `${error.message} (see sockwire --help)`;
+  const cause = rootCause(error);
+  const causeCode = codeOf(cause);
+  const causeMessage = cause instanceof Error ? cause.message : String(cause);
+  const where = target === undefined ? '' : ` ${target}`;
+  if (error instanceof HandshakeError && error.status > 0) {
+    return `handshake failed: server answered ${error.status}${error.status === 101 ? ` (${error.message})` : ''}`;
+  }
+  switch (causeCode) {
+    case 'ECONNREFUSED':
+      return `connection refused by${where || ' the server'} (is a server listening there?)`;
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return `cannot resolve the host name of${where || ' the server'}`;
+    case 'ETIMEDOUT':
+      return `connection to${where || ' the server'} timed out`;
+    case 'ECONNRESET':
+      return 'the server reset the connection during the handshake';
+    case 'EADDRINUSE':
+      return `address already in use: ${causeMessage}`;
+    case 'EACCES':
+      return `permission denied: ${causeMessage}`;
+    case 'ENOENT':
+      return `file not found: ${causeMessage}`;
+  }
+  if (causeCode !== undefined && (TLS_CODES.has(causeCode) || causeCode.startsWith('ERR_SSL'))) {
+    const hint =
+      causeCode === 'DEPTH_ZERO_SELF_SIGNED_CERT' || causeCode === 'SELF_SIGNED_CERT_IN_CHAIN'
+        ? ' (trust it with --ca <file>, or skip verification with --insecure)'
+        : '';
+    return `TLS failure: ${causeMessage}${hint}`;
+  }
+  if (error instanceof WebSocketError) {
+    if (error.code === ErrorCode.HandshakeTimeout) return 'handshake failed: timed out';
+    if (error.code === ErrorCode.HandshakeFailed) return `handshake failed: ${error.message}`;
+    if (error.code === ErrorCode.InvalidArgument) return error.message;
+    return `${error.message} (${error.code})`;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** The stack of an error and of its causes, for `--verbose`. */
+export function verboseDetails(error: unknown): string {
+  const lines: string[] = [];
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current !== undefined; depth++) {
+    lines.push(current instanceof Error ? (current.stack ?? current.message) : String(current));
+    current = current instanceof Error ? current.cause : undefined;
+    if (current !== undefined) lines.push('caused by:');
+  }
+  return lines.join('\n');
+}

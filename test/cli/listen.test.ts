@@ -1,0 +1,86 @@
+/**
+ * `sockwire listen`: the real CLI as a server, with sockwire clients (and the CLI as a client).
+ */
+import { describe, expect, it } from 'vitest';
+import { WebSocket } from '../../src/index.ts';
+import { once } from '../integration/helpers.ts';
+import { exitOf, runCli } from './helpers.ts';
+
+async function listening(args: string[]): Promise<{ cli: ReturnType<typeof runCli>; url: string }> {
+  const cli = runCli(['listen', '0', ...args]);
+  const line = await cli.waitFor(/listening on|"event":"listening"/);
+  const url = /(wss?:\/\/[^\s"]+)/.exec(line)![1]!;
+  return { cli, url };
+}
+
+async function open(url: string): Promise<WebSocket> {
+  const ws = new WebSocket(url);
+  await once(ws, 'open');
+  return ws;
+}
+
+describe('sockwire listen', () => {
+  it('echoes, prints each connection and message, and stops on SIGTERM with status 0', async () => {
+    const { cli, url } = await listening([]);
+    expect(url).toMatch(/^ws:\/\/127\.0\.0\.1:\d+$/);
+    const ws = await open(`${url}/room`);
+    await cli.waitFor(/^\* #1 connected from 127\.0\.0\.1:\d+ \/room$/);
+    ws.send('ping me');
+    const [data] = await once<[Buffer]>(ws, 'message');
+    expect(data.toString()).toBe('ping me');
+    await cli.waitFor(/^< #1 ping me$/);
+    ws.close(1000, 'done');
+    await cli.waitFor(/^\* #1 closed 1000 done$/);
+    cli.child.kill('SIGTERM');
+    expect(await exitOf(cli)).toBe(0);
+  });
+
+  it('--broadcast sends each message to every client; stdin lines go to all', async () => {
+    const { cli, url } = await listening(['--broadcast']);
+    const a = await open(url);
+    const b = await open(url);
+    await cli.waitFor(/#2 connected/);
+    const toB = once<[Buffer]>(b, 'message');
+    const toA = once<[Buffer]>(a, 'message');
+    a.send('hello all');
+    expect(String((await toB)[0])).toBe('hello all');
+    expect(String((await toA)[0])).toBe('hello all');
+    const fromServer = once<[Buffer]>(b, 'message');
+    cli.type('from the console');
+    expect(String((await fromServer)[0])).toBe('from the console');
+    cli.child.kill('SIGTERM');
+    const [code] = await once<[number]>(a, 'close');
+    expect(code).toBe(1001); // the server going away
+    expect(await exitOf(cli)).toBe(0);
+  });
+
+  it('--json: a CLI client against a CLI server, every line parses', async () => {
+    const { cli: server, url } = await listening(['--json']);
+    const client = runCli(['connect', url, '-x', 'round trip', '--json']);
+    expect(await exitOf(client)).toBe(0);
+    const clientEvents = client.stdout
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { event: string; direction?: string; data?: string });
+    expect(clientEvents.find((event) => event.direction === 'in')?.data).toBe('round trip');
+    await server.waitFor(/"event":"close"/);
+    server.child.kill('SIGTERM');
+    expect(await exitOf(server)).toBe(0);
+    const serverEvents = server.stdout
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { event: string });
+    expect(serverEvents.map((event) => event.event)).toEqual(['listening', 'open', 'message', 'close']);
+  });
+
+  it('a port in use: one line on stderr and status 1', async () => {
+    const { cli: first, url } = await listening([]);
+    const port = url.split(':').pop()!;
+    const second = runCli(['listen', port]);
+    expect(await exitOf(second)).toBe(1);
+    expect(second.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(second.stderr).toMatch(/cannot listen on 127\.0\.0\.1:\d+: address already in use/);
+    first.child.kill('SIGTERM');
+    await exitOf(first);
+  });
+});
