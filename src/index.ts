@@ -23,6 +23,8 @@ export { CloseCode } from './frame/close-code.ts';
 export { Opcode } from './frame/opcode.ts';
 export { ReadyState } from './ready-state.ts';
 export {
+  type BroadcastOptions,
+  type BroadcastResult,
   type CloseOptions,
   type ServerOptions,
   type UpgradeRequestInfo,
