@@ -1,7 +1,8 @@
 /**
- * `npm start`: an echo server on ws://127.0.0.1:8080 (PORT and HOST override).
+ * An echo server on ws://127.0.0.1:8080 (PORT and HOST override): `npx tsx examples/echo-server.ts`.
  * Every message comes back as it was sent: text as text, binary as binary.
  */
+import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from '../src/index.ts';
 
 const port = Number(process.env.PORT ?? 8080);
@@ -9,9 +10,12 @@ const host = process.env.HOST ?? '127.0.0.1';
 const server = new WebSocketServer({ port, host });
 
 server.on('listening', () => {
+  // The port actually bound (PORT=0 picks a free one).
+  const { port } = server.address() as AddressInfo;
   console.log(`sockwire echo server listening on ws://${host}:${port}`);
+  console.log(`Talk to it from another terminal: npx tsx examples/console-client.ts ws://${host}:${port}`);
   console.log(
-    `Talk to it from another terminal: node -e "const ws=new (require('ws'))('ws://${host}:${port}');ws.on('open',()=>ws.send('hi'));ws.on('message',m=>{console.log(String(m));ws.close()})"`,
+    `or: node -e "const ws=new (require('ws'))('ws://${host}:${port}');ws.on('open',()=>ws.send('hi'));ws.on('message',m=>{console.log(String(m));ws.close()})"`,
   );
   console.log(
     `(or, from Node 22+: new WebSocket('ws://${host}:${port}') in a REPL). Ctrl-C stops the server.`,
