@@ -37,7 +37,11 @@ import {
 } from '../websocket.ts';
 
 export interface ClientOptions extends ConnectionSettings {
-  /** Extra request headers (`Authorization`, `Cookie`, `User-Agent`, …). */
+  /**
+   * Extra request headers (`Authorization`, `User-Agent`, …). Cookies go here too, as one
+   * `Cookie: a=1; b=2` field (RFC 6265 §5.4): there is no cookie jar; read `Set-Cookie` from the
+   * 'upgrade' event's response head if the server sets any.
+   */
   readonly headers?: Readonly<Record<string, string>>;
   /** The `Origin` header (§4.1 item 8); browsers send it, other clients usually do not. */
   readonly origin?: string;
@@ -63,6 +67,21 @@ export interface ClientOptions extends ConnectionSettings {
    * as browsers and `ws` do; a server that does not want it simply declines, at no cost.
    */
   readonly perMessageDeflate?: boolean | PerMessageDeflateOptions;
+  /**
+   * An HTTP proxy, `http://[user:pass@]host:port`: the client opens a tunnel with `CONNECT host:port`
+   * (RFC 9110 §9.3.6), with `Proxy-Authorization: Basic …` when credentials are given (RFC 7617),
+   * then speaks TLS over the tunnel for wss://. A refusal (non-2xx) is a HandshakeError with the
+   * proxy's status. Not used for ws+unix://. Default: none (environment variables are not read).
+   */
+  readonly proxy?: string | URL;
+  /**
+   * Follow 301/302/303/307/308 redirects with a Location (http(s) URLs map to ws(s)). Default false,
+   * as in `ws`: a redirect is then a HandshakeError with the 3xx status. `Authorization` and `Cookie`
+   * headers are not sent on to another host or port.
+   */
+  readonly followRedirects?: boolean;
+  /** With `followRedirects`: how many redirects at most, then a HandshakeError (3xx). Default 10. */
+  readonly maxRedirects?: number;
 }
 
 /** Where to connect and what to ask for, from a `ws://`, `wss://` or `ws+unix://` URL (§3). */
@@ -98,88 +117,281 @@ export function connectClient(
       ErrorCode.InvalidArgument,
     );
   }
-  const key = generateKey(randomBytes);
   const deflateOptions = resolveDeflateOptions(options.perMessageDeflate, true);
-  const request = buildUpgradeRequest({
-    host: target.hostHeader,
-    path: target.path,
-    key,
-    protocols,
-    ...(deflateOptions === null ? {} : { extensions: buildDeflateOffer(deflateOptions) }),
-    ...(options.origin === undefined ? {} : { origin: options.origin }),
-    ...(options.headers === undefined ? {} : { headers: options.headers }),
-  });
-
-  const socket = openSocket(target, options);
+  const proxy = options.proxy === undefined ? undefined : parseProxy(options.proxy);
+  const maxRedirects = options.followRedirects === true ? (options.maxRedirects ?? DEFAULT_MAX_REDIRECTS) : 0;
+  if (!Number.isInteger(maxRedirects) || maxRedirects < 0) {
+    throw new InvalidStateError('maxRedirects must be an integer >= 0', ErrorCode.InvalidArgument);
+  }
+  let redirects = 0;
   let settled = false;
+  /** Every socket of the current attempt (the proxy's TCP socket, then TLS over it): destroyed on failure. */
+  let sockets: Socket[] = [];
   const fail = (error: WebSocketError) => {
     if (settled) return;
     settled = true;
     clearTimeout(timer);
-    socket.destroy();
+    for (const socket of sockets) socket.destroy();
     ws[failHandshake](error);
   };
+  // One deadline for the whole opening handshake, proxy tunnel and redirects included.
   const timer = setTimeout(
     () => fail(new HandshakeError(ErrorCode.HandshakeTimeout, 0, 'opening handshake timed out')),
     options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT,
   );
 
+  const attempt = (
+    currentUrl: string,
+    target: Target,
+    headers: Readonly<Record<string, string>> | undefined,
+  ) => {
+    const key = generateKey(randomBytes);
+    const request = buildUpgradeRequest({
+      host: target.hostHeader,
+      path: target.path,
+      key,
+      protocols,
+      ...(deflateOptions === null ? {} : { extensions: buildDeflateOffer(deflateOptions) }),
+      ...(options.origin === undefined ? {} : { origin: options.origin }),
+      ...(headers === undefined ? {} : { headers }),
+    });
+    const parser = HttpHeadParser.forResponses();
+    let socket: Socket | null = null;
+    const detach = () => {
+      for (const each of sockets) {
+        each.off('error', onError);
+        each.off('close', onClose);
+      }
+      socket?.off('data', onData);
+    };
+    const onData = (chunk: Buffer) => {
+      let result: HeadParseResult<ResponseHead>;
+      try {
+        result = parser.push(chunk);
+        if (!result.done) return;
+        const status = result.head.statusCode;
+        const location = result.head.headers.get('location');
+        if (options.followRedirects === true && REDIRECT_STATUSES.has(status) && location !== undefined) {
+          const next = redirectTarget(location, currentUrl, status);
+          if (redirects >= maxRedirects) {
+            throw new HandshakeError(
+              ErrorCode.HandshakeFailed,
+              status,
+              `too many redirects: more than maxRedirects (${maxRedirects})`,
+            );
+          }
+          redirects++;
+          detach();
+          for (const each of sockets) each.destroy();
+          sockets = [];
+          // Credentials are for the host they were given for: not sent to another one (as `ws`).
+          const sameHost = next.target.host === target.host && next.target.port === target.port;
+          attempt(next.url, next.target, sameHost ? headers : withoutCredentials(headers));
+          return;
+        }
+        const offeredExtensions = deflateOptions === null ? [] : [EXTENSION_NAME];
+        const response = validateUpgradeResponse(result.head, { key, protocols, offeredExtensions }, sha1);
+        const maxPayload = options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
+        const deflate = negotiatedDeflate(response.extensions, deflateOptions, status, maxPayload);
+        settled = true;
+        clearTimeout(timer);
+        detach();
+        ws.emit('upgrade', result.head);
+        ws[attachSocket](socket!, result.rest, {
+          role: 'client',
+          protocol: response.protocol,
+          extensions: result.head.headers.get('sec-websocket-extensions') ?? '',
+          maxPayload,
+          closeTimeout: options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT,
+          keepAlive: options.keepAlive,
+          deflate,
+          generateMaskKey,
+          url: currentUrl,
+        });
+      } catch (error) {
+        fail(
+          error instanceof WebSocketError
+            ? error
+            : new HandshakeError(ErrorCode.HandshakeFailed, 0, 'invalid handshake response', {
+                cause: error,
+              }),
+        );
+      }
+    };
+    const onError = (error: Error) =>
+      fail(
+        error instanceof WebSocketError
+          ? error
+          : new HandshakeError(ErrorCode.HandshakeFailed, 0, error.message, { cause: error }),
+      );
+    const onClose = () =>
+      fail(
+        new HandshakeError(
+          ErrorCode.HandshakeFailed,
+          0,
+          'the server closed the connection during the handshake',
+        ),
+      );
+    const track = (each: Socket) => {
+      sockets.push(each);
+      each.on('error', onError);
+      each.on('close', onClose);
+    };
+    const ready = (open: Socket) => {
+      if (settled) return;
+      socket = open;
+      open.on('data', onData);
+      open.write(request);
+    };
+    if (proxy === undefined || target.socketPath !== undefined) {
+      const direct = openSocket(target, options);
+      track(direct);
+      direct.once(target.secure ? 'secureConnect' : 'connect', () => ready(direct));
+    } else {
+      openTunnel(proxy, target, options, track, ready, (error) => fail(error));
+    }
+  };
+
+  try {
+    attempt(String(url), target, options.headers);
+  } catch (error) {
+    // A bad header value or path: thrown synchronously from the constructor, nothing left running.
+    settled = true;
+    clearTimeout(timer);
+    for (const socket of sockets) socket.destroy();
+    throw error;
+  }
+  return () => fail(new HandshakeError(ErrorCode.HandshakeFailed, 0, 'connection attempt aborted'));
+}
+
+const DEFAULT_MAX_REDIRECTS = 10;
+/** RFC 9110 §15.4: the redirections that carry a Location to repeat the request at. */
+const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
+
+/** Resolves a redirect's Location against the current URL; http(s) maps to ws(s) (RFC 6455 §3). */
+function redirectTarget(
+  location: string,
+  currentUrl: string,
+  status: number,
+): { url: string; target: Target } {
+  let next: URL;
+  try {
+    next = new URL(location, currentUrl);
+  } catch (error) {
+    throw new HandshakeError(ErrorCode.HandshakeFailed, status, `invalid redirect Location: ${location}`, {
+      cause: error,
+    });
+  }
+  if (next.protocol === 'http:') next.protocol = 'ws:';
+  else if (next.protocol === 'https:') next.protocol = 'wss:';
+  if (next.protocol !== 'ws:' && next.protocol !== 'wss:') {
+    throw new HandshakeError(ErrorCode.HandshakeFailed, status, `cannot follow a redirect to ${next.href}`);
+  }
+  next.hash = '';
+  return { url: next.href, target: parseTarget(next) };
+}
+
+function withoutCredentials(
+  headers: Readonly<Record<string, string>> | undefined,
+): Readonly<Record<string, string>> | undefined {
+  if (headers === undefined) return undefined;
+  const kept: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    const lower = name.toLowerCase();
+    if (lower !== 'authorization' && lower !== 'cookie') kept[name] = value;
+  }
+  return kept;
+}
+
+/** An `http://[user:pass@]host:port` proxy URL. */
+function parseProxy(input: string | URL): URL {
+  let proxy: URL;
+  try {
+    proxy = new URL(String(input));
+  } catch {
+    throw new InvalidStateError(`invalid proxy URL: ${String(input)}`, ErrorCode.InvalidArgument);
+  }
+  if (proxy.protocol !== 'http:') {
+    throw new InvalidStateError(
+      `unsupported proxy scheme "${proxy.protocol}": use http://host:port`,
+      ErrorCode.InvalidArgument,
+    );
+  }
+  return proxy;
+}
+
+/**
+ * Opens a tunnel through an HTTP proxy (RFC 9110 §9.3.6 CONNECT), then TLS over it for wss://:
+ *
+ *   TCP to proxy ─▶ "CONNECT host:port HTTP/1.1" [Proxy-Authorization: Basic …] ─▶ 2xx ─▶ (TLS) ─▶ ready
+ *
+ * A refusal (any non-2xx status, e.g. 407 or 403) fails with a HandshakeError carrying that status.
+ */
+function openTunnel(
+  proxy: URL,
+  target: Target,
+  options: ClientOptions,
+  track: (socket: Socket) => void,
+  ready: (socket: Socket) => void,
+  fail: (error: WebSocketError) => void,
+): void {
+  const raw = netConnect({
+    host: proxy.hostname.startsWith('[') ? proxy.hostname.slice(1, -1) : proxy.hostname,
+    port: proxy.port === '' ? 80 : Number(proxy.port),
+    noDelay: true,
+    ...(options.family === undefined ? {} : { family: options.family }),
+    ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress }),
+  });
+  track(raw);
+  const authority = `${isIP(target.host) === 6 ? `[${target.host}]` : target.host}:${target.port}`;
+  let head = `CONNECT ${authority} HTTP/1.1\r\nHost: ${authority}\r\n`;
+  if (proxy.username !== '' || proxy.password !== '') {
+    // RFC 7617 §2: "the user-id and password are ... concatenated with a single colon" then base64.
+    const credentials = `${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`;
+    head += `Proxy-Authorization: Basic ${Buffer.from(credentials, 'utf8').toString('base64')}\r\n`;
+  }
+  head += '\r\n';
   const parser = HttpHeadParser.forResponses();
   const onData = (chunk: Buffer) => {
     let result: HeadParseResult<ResponseHead>;
     try {
       result = parser.push(chunk);
-      if (!result.done) return;
-      const offeredExtensions = deflateOptions === null ? [] : [EXTENSION_NAME];
-      const response = validateUpgradeResponse(result.head, { key, protocols, offeredExtensions }, sha1);
-      const maxPayload = options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
-      const deflate = negotiatedDeflate(
-        response.extensions,
-        deflateOptions,
-        result.head.statusCode,
-        maxPayload,
-      );
-      settled = true;
-      clearTimeout(timer);
-      socket.off('data', onData);
-      socket.off('error', onError);
-      socket.off('close', onClose);
-      ws.emit('upgrade', result.head);
-      ws[attachSocket](socket, result.rest, {
-        role: 'client',
-        protocol: response.protocol,
-        extensions: result.head.headers.get('sec-websocket-extensions') ?? '',
-        maxPayload,
-        closeTimeout: options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT,
-        keepAlive: options.keepAlive,
-        deflate,
-        generateMaskKey,
-        url: String(url),
-      });
     } catch (error) {
       fail(
         error instanceof WebSocketError
           ? error
-          : new HandshakeError(ErrorCode.HandshakeFailed, 0, 'invalid handshake response', { cause: error }),
+          : new HandshakeError(ErrorCode.HandshakeFailed, 0, 'bad proxy response'),
       );
+      return;
     }
+    if (!result.done) return;
+    raw.off('data', onData);
+    const status = result.head.statusCode;
+    // RFC 9110 §9.3.6: "Any 2xx (Successful) response indicates that the sender (and all inbound
+    // proxies) will switch to tunnel mode immediately after the response header section".
+    if (status < 200 || status > 299) {
+      fail(
+        new HandshakeError(
+          ErrorCode.HandshakeFailed,
+          status,
+          `the proxy refused to open a tunnel: ${status} ${result.head.statusText}`,
+        ),
+      );
+      return;
+    }
+    raw.pause();
+    if (result.rest.length > 0) raw.unshift(Buffer.from(result.rest));
+    if (!target.secure) {
+      ready(raw);
+      raw.resume();
+      return;
+    }
+    const secure = tlsConnect({ ...tlsOptionsFor(target, options), socket: raw });
+    track(secure);
+    secure.once('secureConnect', () => ready(secure));
   };
-  const onError = (error: Error) =>
-    fail(new HandshakeError(ErrorCode.HandshakeFailed, 0, error.message, { cause: error }));
-  const onClose = () =>
-    fail(
-      new HandshakeError(
-        ErrorCode.HandshakeFailed,
-        0,
-        'the server closed the connection during the handshake',
-      ),
-    );
-
-  socket.on(target.secure ? 'secureConnect' : 'connect', () => socket.write(request));
-  socket.on('data', onData);
-  socket.on('error', onError);
-  socket.on('close', onClose);
-  return () => fail(new HandshakeError(ErrorCode.HandshakeFailed, 0, 'connection attempt aborted'));
+  raw.on('data', onData);
+  raw.once('connect', () => raw.write(head));
 }
 
 /** RFC 7692 §5.1 and §7.1: checks the server's permessage-deflate answer and builds the codec. */
@@ -217,8 +429,14 @@ function openSocket(target: Target, options: ClientOptions): Socket {
     ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress }),
   };
   if (!target.secure) return netConnect({ ...common, noDelay: true });
+  const socket = tlsConnect({ ...common, ...tlsOptionsFor(target, options) });
+  socket.setNoDelay(true);
+  return socket;
+}
+
+/** TLS settings for a wss:// target (directly or through a proxy tunnel). */
+function tlsOptionsFor(target: Target, options: ClientOptions): TlsConnectionOptions {
   const tlsOptions: TlsConnectionOptions = {
-    ...common,
     ALPNProtocols: ['http/1.1'],
     // RFC 6066 §3: "Literal IPv4 and IPv6 addresses are not permitted in "HostName"."
     ...(isIP(target.host) === 0 || options.servername
@@ -235,9 +453,7 @@ function openSocket(target: Target, options: ClientOptions): Socket {
   ] as const) {
     if (options[name] !== undefined) Object.assign(tlsOptions, { [name]: options[name] });
   }
-  const socket = tlsConnect(tlsOptions);
-  socket.setNoDelay(true);
-  return socket;
+  return tlsOptions;
 }
 
 /** RFC 6455 §3: ws-URI = "ws:" "//" host [ ":" port ] path [ "?" query ]; wss-URI likewise. */

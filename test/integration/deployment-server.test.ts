@@ -31,7 +31,7 @@ import {
   withTimeout,
 } from './helpers.ts';
 
-const cleanups: (() => Promise<unknown> | undefined | void)[] = [];
+const cleanups: (() => unknown)[] = [];
 
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await withTimeout(Promise.resolve(cleanup()), WAIT_MS);
