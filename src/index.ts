@@ -4,6 +4,15 @@
  */
 export type { ClientOptions } from './client/connect.ts';
 export {
+  backoffDelay,
+  defaultShouldReconnect,
+  type ReconnectCloseEvent,
+  ReconnectingWebSocket,
+  type ReconnectingWebSocketEvents,
+  type ReconnectOptions,
+  type ReconnectTimers,
+} from './client/reconnecting.ts';
+export {
   Connection,
   type ConnectionEvent,
   type ConnectionOptions,
