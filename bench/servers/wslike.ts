@@ -28,6 +28,8 @@ export interface PeerServer {
   on(event: 'error', cb: (err: Error) => void): unknown;
   address(): unknown;
   readonly clients: Set<PeerSocket>;
+  /** sockwire: encodes the frame once and writes it to every client. */
+  broadcast?(data: Data, options: { binary: boolean }): unknown;
   close(): void;
 }
 
@@ -95,7 +97,9 @@ export function runWsLikeServer(mod: PeerModule): void {
         if (n === 0) return;
         void (async () => {
           for (let k = 0; k < n; k++) {
-            for (const c of wss.clients) c.send(BROADCAST_PAYLOAD, { binary: true });
+            // Each library's idiomatic broadcast: sockwire's encode-once broadcast(), else a send() loop.
+            if (wss.broadcast) wss.broadcast(BROADCAST_PAYLOAD, { binary: true });
+            else for (const c of wss.clients) c.send(BROADCAST_PAYLOAD, { binary: true });
             await yieldTick();
           }
         })();
