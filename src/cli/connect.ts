@@ -31,7 +31,7 @@ Options:
       --cert <file>        client certificate (PEM)
       --key <file>         client private key (PEM)
   -k, --insecure           do not verify the server's TLS certificate
-      --proxy <url>        connect through this HTTP proxy (passed as the "proxy" option)
+      --proxy <url>        tunnel through this HTTP proxy (CONNECT), http://[user:pass@]host:port
   -p, --ping <ms>          send a Ping every <ms> milliseconds
   -r, --reconnect          reconnect when the connection drops (ReconnectingWebSocket)
   -c, --compress           offer permessage-deflate (default: off, so that what you type is what
@@ -47,16 +47,26 @@ Options:
 Exit status: 0 after a clean close, 1 on a connection, handshake or TLS failure or an abnormal close
 (1006), 2 for bad arguments, 3 when -x did not get its replies in time.`;
 
-/** What the CLI needs of a socket: satisfied by WebSocket and, presumably, ReconnectingWebSocket. */
+/**
+ * What the CLI needs of a socket: a WebSocket, or a ReconnectingWebSocket, which has no `ping()` and
+ * no `extensions` of its own but exposes the current connection as `socket`.
+ */
 interface CliSocket {
   readonly readyState: number;
   readonly protocol: string;
-  readonly extensions: string;
+  readonly extensions?: string;
+  /** ReconnectingWebSocket: the current underlying connection, or null between attempts. */
+  readonly socket?: WebSocket | null;
   send(data: string | Buffer): void;
-  ping(data?: string | Buffer): void;
   close(code?: number, reason?: string): void;
   // biome-ignore lint/suspicious/noExplicitAny: listeners of different events take different arguments
   on(event: string, listener: (...args: any[]) => void): unknown;
+}
+
+/** The WebSocket carrying the traffic right now: `ws` itself, or a reconnecting socket's current one. */
+function currentSocket(ws: CliSocket): WebSocket | null {
+  if (ws instanceof WebSocket) return ws;
+  return ws.socket ?? null;
 }
 
 type CliSocketConstructor = new (url: string, protocols: string[], options: ClientOptions) => CliSocket;
@@ -125,9 +135,7 @@ export function runConnect(args: string[]): Promise<number> {
     if (colon <= 0) throw new UsageError(`--header must look like "Name: value", got "${header}"`);
     headers[header.slice(0, colon).trim()] = header.slice(colon + 1).trim();
   }
-  // A plain record: `proxy` is passed through whether or not this build of the library knows it yet.
-  // TODO(issue 9): `proxy` is being added to ClientOptions by the client/deployment work; until it is,
-  // the option is ignored by the library.
+  // Built as a record (TLS files are added below), then handed over as ClientOptions.
   const options: Record<string, unknown> = {
     perMessageDeflate: values.compress === true,
     handshakeTimeout: timeout,
@@ -163,7 +171,6 @@ export function runConnect(args: string[]): Promise<number> {
       timeout,
       pingEvery,
       verbose,
-      reconnect: values.reconnect === true,
     });
     session.start(() => new Socket(url, values.subprotocol ?? [], options as ClientOptions), resolve);
   });
@@ -176,7 +183,6 @@ interface SessionOptions {
   readonly timeout: number;
   readonly pingEvery: number;
   readonly verbose: boolean;
-  readonly reconnect: boolean;
 }
 
 /** One run of `connect`: the socket, stdin, the timers, and the exit status. */
@@ -186,11 +192,11 @@ class Session {
   #ws: CliSocket | null = null;
   #readline: ReadlineInterface | null = null;
   #failed = false;
-  #userClosed = false;
   #replies = 0;
   #manualPings = 0;
   #exitCode: number | null = null;
   #timers: NodeJS.Timeout[] = [];
+  #pinger: NodeJS.Timeout | null = null;
   #done: (code: number) => void = () => {};
 
   constructor(printer: Printer, options: SessionOptions) {
@@ -215,17 +221,13 @@ class Session {
     this.#ws = ws;
     ws.on('open', () => this.#onOpen());
     ws.on('message', (data: Buffer, isBinary: boolean) => this.#onMessage(data, isBinary));
-    ws.on('pong', (data: Buffer) => this.#onPong(data));
-    ws.on('ping', (data: Buffer) =>
-      this.#printer.event({ event: 'ping', direction: 'in', data: data.toString('utf8') }, null),
-    );
     ws.on('error', (error: unknown) => this.#fail(error));
     ws.on('close', (code: number, reason: Buffer) => this.#onClose(code, reason));
-    // ReconnectingWebSocket may announce its attempts; print them when it does.
-    ws.on('reconnecting', (attempt?: unknown) =>
+    // ReconnectingWebSocket announces each attempt: (attempt, delay in ms).
+    ws.on('reconnecting', (attempt: number, delay: number) =>
       this.#printer.event(
-        { event: 'reconnecting', ...(typeof attempt === 'number' ? { attempt } : {}) },
-        '* reconnecting…',
+        { event: 'reconnecting', attempt, delay },
+        `* disconnected; reconnecting in ${Math.round(delay)} ms (attempt ${attempt})`,
       ),
     );
   }
@@ -233,18 +235,29 @@ class Session {
   #onOpen(): void {
     const ws = this.#ws!;
     const { url } = this.#options;
+    this.#failed = false; // a reconnection after failed attempts: what counts is how it ends
+    // Pings and pongs are events of the connection itself (of each new one, when reconnecting).
+    const connection = currentSocket(ws);
+    connection?.on('pong', (data: Buffer) => this.#onPong(data));
+    connection?.on('ping', (data: Buffer) =>
+      this.#printer.event({ event: 'ping', direction: 'in', data: data.toString('utf8') }, null),
+    );
+    const extensions = connection?.extensions ?? '';
     const details = [
       ws.protocol ? `subprotocol ${ws.protocol}` : '',
-      ws.extensions ? `extensions ${ws.extensions}` : '',
+      extensions ? `extensions ${extensions}` : '',
     ].filter(Boolean);
     this.#printer.event(
-      { event: 'open', url, protocol: ws.protocol, extensions: ws.extensions },
+      { event: 'open', url, protocol: ws.protocol, extensions },
       this.#executing
         ? null
         : `* connected to ${url}${details.length ? ` (${details.join(', ')})` : ''}; type "exit" or Ctrl-D to quit`,
     );
-    if (this.#options.pingEvery > 0 && this.#timers.length === 0) {
-      this.#timers.push(setInterval(() => this.#safely(() => ws.ping()), this.#options.pingEvery));
+    if (this.#options.pingEvery > 0 && this.#pinger === null) {
+      this.#pinger = setInterval(() => {
+        const current = currentSocket(ws);
+        if (current?.readyState === ReadyState.OPEN) this.#safely(() => current.ping());
+      }, this.#options.pingEvery);
     }
     if (this.#executing) this.#runExecute(ws);
     else if (this.#readline === null) this.#readStdin(ws);
@@ -290,7 +303,7 @@ class Session {
       if (this.#readline === null) return;
       this.#readline = null;
       this.#printer.prompt = null;
-      if (ws.readyState === ReadyState.OPEN) this.#userClose(CloseCode.Normal, '');
+      if (ws.readyState !== ReadyState.CLOSED) this.#userClose(CloseCode.Normal, '');
     });
   }
 
@@ -303,8 +316,12 @@ class Session {
     }
     if (command === '/ping' || command.startsWith('/ping ')) {
       const data = command.slice(6);
+      const current = currentSocket(ws);
+      if (current === null || current.readyState !== ReadyState.OPEN) {
+        throw new Error('/ping: not connected right now');
+      }
       this.#manualPings++;
-      ws.ping(data);
+      current.ping(data);
       this.#printer.event({ event: 'ping', direction: 'out', data }, terminal ? null : `> [ping] ${data}`);
       return;
     }
@@ -352,11 +369,7 @@ class Session {
 
   #onClose(code: number, reason: Buffer): void {
     const text = reason.toString('utf8');
-    if (this.#options.reconnect && !this.#userClosed && this.#exitCode === null) {
-      // The reconnecting socket keeps going; tell the user and wait for the next 'open'.
-      this.#printer.event({ event: 'close', code, reason: text }, `* disconnected (${code}); reconnecting`);
-      return;
-    }
+    // (A ReconnectingWebSocket emits 'close' once, when it stops for good: this is the end either way.)
     if (!this.#failed) {
       // With -x, stdout holds only the replies (JSON events excepted).
       this.#printer.event(
@@ -383,14 +396,12 @@ class Session {
   }
 
   #userClose(code: number, reason: string): void {
-    this.#userClosed = true;
     this.#closeWith(ExitCode.Ok, code, reason);
   }
 
   #closeWith(exitCode: number, code: number = CloseCode.Normal, reason = ''): void {
     const ws = this.#ws;
     this.#exitCode ??= exitCode;
-    this.#userClosed = true;
     // Stop reading stdin; cleared first so that the readline's 'close' does not close with 1000.
     const readline = this.#readline;
     this.#readline = null;
@@ -428,6 +439,8 @@ class Session {
   #finish(code: number): void {
     for (const timer of this.#timers) clearTimeout(timer);
     this.#timers = [];
+    if (this.#pinger !== null) clearInterval(this.#pinger);
+    this.#pinger = null;
     const readline = this.#readline;
     this.#readline = null;
     readline?.close();

@@ -43,7 +43,7 @@ export type CliEvent =
       readonly reason: string;
       readonly id?: number;
     }
-  | { readonly event: 'reconnecting'; readonly attempt?: number }
+  | { readonly event: 'reconnecting'; readonly attempt: number; readonly delay: number }
   | { readonly event: 'error'; readonly message: string; readonly id?: number };
 
 export class Printer {
