@@ -26,6 +26,7 @@ import { encodeFrame } from '../frame/encoder.ts';
 import { MAX_CONTROL_PAYLOAD_LENGTH, RsvBit } from '../frame/frame.ts';
 import { isControlOpcode, Opcode } from '../frame/opcode.ts';
 import { Utf8Validator } from '../frame/utf8.ts';
+import { MessageBuffer } from './message-buffer.ts';
 
 export type Role = 'client' | 'server';
 export type ConnectionState = 'open' | 'closing' | 'closed';
@@ -68,8 +69,7 @@ interface PartialMessage {
   readonly binary: boolean;
   /** RFC 7692 §6: "the "Per-Message Compressed" bit" (RSV1) of the message's first frame. */
   readonly compressed: boolean;
-  readonly chunks: Uint8Array[];
-  size: number;
+  readonly payload: MessageBuffer;
 }
 
 /**
@@ -358,13 +358,17 @@ export class Connection {
         if (message !== null) {
           throw protocolError(ErrorCode.ExpectedContinuation, 'new data frame inside a fragmented message');
         }
-        message = { binary: header.opcode === Opcode.Binary, compressed: header.rsv1, chunks: [], size: 0 };
+        message = {
+          binary: header.opcode === Opcode.Binary,
+          compressed: header.rsv1,
+          payload: new MessageBuffer(),
+        };
         this.#message = message;
       }
     }
     message = message!;
-    message.size += data.length;
-    if (message.size > this.#maxPayload) {
+    // Checked before the bytes are kept, so a message never holds more than maxPayload.
+    if (message.payload.size + data.length > this.#maxPayload) {
       throw new ProtocolError(
         ErrorCode.MessageTooBig,
         CloseCode.MessageTooBig,
@@ -375,14 +379,14 @@ export class Connection {
     // (Compressed text is checked once inflated.)
     const checkText = !message.binary && !message.compressed;
     if (checkText && !(this.#utf8 ??= new Utf8Validator()).write(data)) throw invalidUtf8('text message');
-    if (data.length > 0) message.chunks.push(data);
+    message.payload.append(data);
     if (!(part.last && header.fin)) return;
 
     this.#message = null;
     if (checkText && !this.#utf8!.end()) throw invalidUtf8('text message');
     events.push({
       type: 'message',
-      data: concat(message.chunks, message.size),
+      data: message.payload.join(),
       binary: message.binary,
       compressed: message.compressed,
     });
@@ -512,10 +516,7 @@ function byteLength(chunks: readonly Uint8Array[]): number {
   return total;
 }
 
-/**
- * Joins chunks; a single chunk is returned as is (no copy). `Buffer.allocUnsafe` skips zero-filling
- * memory that is overwritten at once (for a 1 MiB message that is a third of the join's cost).
- */
+/** Joins chunks (a Pong's header and payload); a single chunk is returned as is. */
 function concat(chunks: readonly Uint8Array[], total: number): Uint8Array {
   if (chunks.length === 1) return chunks[0]!;
   if (chunks.length === 0) return EMPTY;

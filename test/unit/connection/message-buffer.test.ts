@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { MessageBuffer } from '../../../src/connection/message-buffer.ts';
+import { seededRandom } from '../../helpers/bytes.ts';
+
+describe('MessageBuffer (RFC 6455 §5.4 reassembly)', () => {
+  it('keeps order across small copied pieces and large viewed pieces', () => {
+    const random = seededRandom(99);
+    const buffer = new MessageBuffer();
+    const expected: number[] = [];
+    for (let i = 0; i < 300; i++) {
+      const size = random() < 0.1 ? 4096 + Math.floor(random() * 5000) : Math.floor(random() * 40);
+      const piece = Uint8Array.from({ length: size }, () => Math.floor(random() * 256));
+      buffer.append(piece);
+      expected.push(...piece);
+    }
+    expect(buffer.size).toBe(expected.length);
+    expect(Array.from(buffer.join())).toEqual(expected);
+  });
+
+  it('returns a single large piece without copying it', () => {
+    const buffer = new MessageBuffer();
+    const piece = new Uint8Array(10_000);
+    buffer.append(piece);
+    expect(buffer.join()).toBe(piece);
+  });
+
+  it('copies small pieces, so the caller may reuse their memory', () => {
+    const buffer = new MessageBuffer();
+    const piece = Uint8Array.of(1, 2, 3);
+    buffer.append(piece);
+    piece.fill(0);
+    expect(Array.from(buffer.join())).toEqual([1, 2, 3]);
+  });
+});
