@@ -14,6 +14,8 @@ export interface HeartbeatOptions {
   readonly port?: number;
   readonly interval?: number;
   readonly timeout?: number;
+  /** Where to print connections and closes. Default console.log. */
+  readonly log?: (line: string) => void;
 }
 
 /** Starts the server; resolves once it listens. */
@@ -26,12 +28,13 @@ export async function startHeartbeatServer(options: HeartbeatOptions = {}): Prom
     keepAlive: { interval: options.interval ?? 5000, timeout: options.timeout ?? 5000 },
   });
   let next = 1;
+  const log = options.log ?? console.log;
   server.on('connection', (ws) => {
     const id = next++;
-    console.log(`+ client ${id} (${server.clients.size} connected)`);
+    log(`+ client ${id} (${server.clients.size} connected)`);
     ws.send(`hello client ${id}`);
     ws.on('message', (data: Buffer, isBinary: boolean) => ws.send(data, { binary: isBinary }));
-    ws.on('close', (code: number) => console.log(`- client ${id} closed with ${code}`));
+    ws.on('close', (code: number) => log(`- client ${id} closed with ${code}`));
   });
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);

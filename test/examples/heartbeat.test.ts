@@ -14,7 +14,12 @@ afterEach(async () => {
 });
 
 it('the server pings, the client reconnects after a restart on the same port', async () => {
-  let server: WebSocketServer = await startHeartbeatServer({ port: 0, interval: 200, timeout: 1000 });
+  let server: WebSocketServer = await startHeartbeatServer({
+    port: 0,
+    interval: 200,
+    timeout: 1000,
+    log: () => {},
+  });
   const { port } = server.address() as AddressInfo;
   const opens: WebSocket[] = [];
   const messages: string[] = [];
@@ -48,7 +53,7 @@ it('the server pings, the client reconnects after a restart on the same port', a
   await server.close({ code: 1012 }); // "service restart"
   await until(() => closes.length >= 1, 'close after the restart');
   expect(closes[0]).toBe(1012);
-  server = await startHeartbeatServer({ port, interval: 200, timeout: 1000 });
+  server = await startHeartbeatServer({ port, interval: 200, timeout: 1000, log: () => {} });
   cleanup.push(() => server.close());
   await until(() => opens.length === 2, 'the reconnection');
   await until(() => messages.filter((text) => text.startsWith('hello client')).length === 2, 'welcomes');
