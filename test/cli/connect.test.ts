@@ -6,10 +6,11 @@ import { createServer as createHttpServer, type Server as HttpServer } from 'nod
 import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type WebSocket, WebSocketServer } from '../../src/index.ts';
-import { exitOf, runCli } from './helpers.ts';
+import { exitOf, killStrays, runCli } from './helpers.ts';
 
 const servers: { close(): unknown }[] = [];
 afterEach(async () => {
+  killStrays();
   for (const server of servers.splice(0)) await server.close();
 });
 

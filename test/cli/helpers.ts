@@ -21,12 +21,23 @@ export interface CliRun {
   readonly exited: Promise<number | null>;
 }
 
+/** Every process started by runCli and not yet exited: killed by {@link killStrays}. */
+const running = new Set<ChildProcess>();
+
+/** Kills what a failed test left running (call from afterEach). */
+export function killStrays(): void {
+  for (const child of running) child.kill('SIGKILL');
+  running.clear();
+}
+
 export function runCli(args: readonly string[]): CliRun {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
     cwd: ROOT,
     stdio: ['pipe', 'pipe', 'pipe'],
     env: { ...process.env, NO_COLOR: '1' },
   });
+  running.add(child);
+  child.on('exit', () => running.delete(child));
   const waiters: { pattern: RegExp; resolve: (line: string) => void }[] = [];
   const run: CliRun = {
     child,

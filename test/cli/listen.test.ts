@@ -1,10 +1,12 @@
 /**
  * `sockwire listen`: the real CLI as a server, with sockwire clients (and the CLI as a client).
  */
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from '../../src/index.ts';
 import { once } from '../integration/helpers.ts';
-import { exitOf, runCli } from './helpers.ts';
+import { exitOf, killStrays, runCli } from './helpers.ts';
+
+afterEach(killStrays);
 
 async function listening(args: string[]): Promise<{ cli: ReturnType<typeof runCli>; url: string }> {
   const cli = runCli(['listen', '0', ...args]);

@@ -11,13 +11,14 @@ import {
 import { afterEach, describe, expect, it } from 'vitest';
 import * as sockwire from '../../src/index.ts';
 import { type WebSocket, WebSocketServer } from '../../src/index.ts';
-import { exitOf, runCli } from './helpers.ts';
+import { exitOf, killStrays, runCli } from './helpers.ts';
 
 const hasReconnecting = 'ReconnectingWebSocket' in sockwire;
 if (!hasReconnecting) console.warn('--reconnect test skipped: ReconnectingWebSocket is not exported');
 
 const cleanup: (() => unknown)[] = [];
 afterEach(async () => {
+  killStrays();
   for (const step of cleanup.splice(0).reverse()) await step();
 });
 
