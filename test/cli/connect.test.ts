@@ -176,3 +176,72 @@ describe('sockwire connect errors', () => {
     expectOneErrorLine(cli.stderr, /--nope.*sockwire --help/);
   });
 });
+
+describe('sockwire connect options', () => {
+  it('--header, --subprotocol, --origin reach the server; --ping sends pings; binary shown as hex', async () => {
+    const server = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    servers.push(server);
+    const seen = new Promise<{ headers: Record<string, unknown>; protocol: string; pings: number }>(
+      (resolve) => {
+        server.on('connection', (ws: WebSocket, request: { headers: Record<string, unknown> }) => {
+          let pings = 0;
+          ws.on('ping', () => {
+            pings++;
+            if (pings === 2) resolve({ headers: request.headers, protocol: ws.protocol, pings });
+          });
+          ws.send(Buffer.from([1, 2, 0xfe]));
+        });
+      },
+    );
+    await new Promise((resolve) => server.once('listening', resolve));
+    const { port } = server.address() as AddressInfo;
+    const cli = runCli([
+      'connect',
+      `ws://127.0.0.1:${port}/path`,
+      '-H',
+      'X-Token: secret value',
+      '--header',
+      'x-other:2',
+      '-s',
+      'chat.v2',
+      '--subprotocol',
+      'chat.v1',
+      '--origin',
+      'https://example.test',
+      '--ping',
+      '50',
+    ]);
+    expect(await cli.waitFor(/^\* connected/)).toMatch(/\(subprotocol chat\.v2\)/);
+    expect(await cli.waitFor(/^< \[binary/)).toBe('< [binary 3 B, hex] 0102fe');
+    const { headers, protocol, pings } = await seen;
+    expect(headers['x-token']).toBe('secret value');
+    expect(headers['x-other']).toBe('2');
+    expect(headers.origin).toBe('https://example.test');
+    expect(headers['sec-websocket-extensions']).toBeUndefined(); // no --compress: nothing offered
+    expect(protocol).toBe('chat.v2');
+    expect(pings).toBe(2);
+    cli.type('exit');
+    expect(await exitOf(cli)).toBe(0);
+  });
+
+  it('--binary base64, --compress offers permessage-deflate', async () => {
+    const server = new WebSocketServer({ port: 0, host: '127.0.0.1', perMessageDeflate: true });
+    servers.push(server);
+    server.on('connection', (ws: WebSocket) => ws.send(Buffer.from('hi there')));
+    await new Promise((resolve) => server.once('listening', resolve));
+    const { port } = server.address() as AddressInfo;
+    const cli = runCli(['connect', `ws://127.0.0.1:${port}`, '--compress', '--binary', 'base64', '--json']);
+    const open = JSON.parse(await cli.waitFor(/"event":"open"/)) as { extensions: string };
+    expect(open.extensions).toMatch(/^permessage-deflate/);
+    const message = JSON.parse(await cli.waitFor(/"direction":"in"/)) as Record<string, unknown>;
+    expect(message).toEqual({
+      event: 'message',
+      direction: 'in',
+      binary: true,
+      data: Buffer.from('hi there').toString('base64'),
+      encoding: 'base64',
+    });
+    cli.child.stdin!.end();
+    expect(await exitOf(cli)).toBe(0);
+  });
+});

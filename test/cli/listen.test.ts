@@ -85,4 +85,21 @@ describe('sockwire listen', () => {
     first.child.kill('SIGTERM');
     await exitOf(first);
   });
+
+  it('serves wss:// with --cert/--key; a CLI client trusts it with --ca', async () => {
+    const cert = 'test/fixtures/localhost-cert.pem';
+    const { cli: server, url } = await listening([
+      '--cert',
+      cert,
+      '--key',
+      'test/fixtures/localhost-key.pem',
+    ]);
+    expect(url).toMatch(/^wss:\/\//);
+    const client = runCli(['connect', url, '--ca', cert, '-x', 'over TLS']);
+    expect(await exitOf(client)).toBe(0);
+    expect(client.stdout).toBe('over TLS\n');
+    await server.waitFor(/^< #1 over TLS$/);
+    server.child.kill('SIGTERM');
+    expect(await exitOf(server)).toBe(0);
+  });
 });
