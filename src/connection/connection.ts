@@ -378,7 +378,10 @@ export class Connection {
     // §8.1: fail as soon as the bytes cannot be UTF-8, in the chunk where the bad byte arrives.
     // (Compressed text is checked once inflated.)
     const checkText = !message.binary && !message.compressed;
-    if (checkText && !(this.#utf8 ??= new Utf8Validator()).write(data)) throw invalidUtf8('text message');
+    if (checkText) {
+      this.#utf8 ??= new Utf8Validator();
+      if (!this.#utf8.write(data)) throw invalidUtf8('text message');
+    }
     message.payload.append(data);
     if (!(part.last && header.fin)) return;
 
