@@ -30,6 +30,9 @@ export {
 export { CloseEvent, ErrorEvent, MessageEvent, WebSocketEvent } from './events.ts';
 export { CloseCode } from './frame/close-code.ts';
 export { Opcode } from './frame/opcode.ts';
+export { type Http2Policy, SESSION_IDLE_TIMEOUT } from './http2/client.ts';
+export { isExtendedConnect } from './http2/handshake.ts';
+export { attachHttp2, type Http2UpgradeRequest } from './http2/server.ts';
 export { ReadyState } from './ready-state.ts';
 export {
   type BroadcastOptions,

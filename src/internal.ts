@@ -13,3 +13,8 @@ export const socketEvent: unique symbol = Symbol('sockwire.socketEvent');
 export const sendEncoded: unique symbol = Symbol('sockwire.sendEncoded');
 /** The WebSocketServer that accepted a server-side WebSocket (pub/sub delegates to its topic registry). */
 export const acceptingServer: unique symbol = Symbol('sockwire.acceptingServer');
+/**
+ * Runs the transport-independent part of a server handshake (path, origin, maxConnections,
+ * verifyClient, subprotocol, permessage-deflate, accept) for a request that HTTP/1.1 or HTTP/2 validated.
+ */
+export const negotiateHandshake: unique symbol = Symbol('sockwire.negotiateHandshake');

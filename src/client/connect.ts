@@ -27,6 +27,7 @@ import { buildUpgradeRequest, validateUpgradeResponse } from '../handshake/clien
 import type { ExtensionOffer } from '../handshake/headers.ts';
 import { isToken } from '../handshake/headers.ts';
 import { type HeadParseResult, HttpHeadParser, type ResponseHead } from '../handshake/http.ts';
+import { connectHttp2, type Http2Policy } from '../http2/client.ts';
 import { attachSocket, failHandshake } from '../internal.ts';
 import {
   type AttachOptions,
@@ -82,6 +83,15 @@ export interface ClientOptions extends ConnectionSettings {
   readonly followRedirects?: boolean;
   /** With `followRedirects`: how many redirects at most, then a HandshakeError (3xx). Default 10. */
   readonly maxRedirects?: number;
+  /**
+   * WebSockets over HTTP/2 (RFC 8441) for wss:// URLs: `'prefer'` uses an extended CONNECT stream on
+   * a pooled HTTP/2 session when the server allows it and falls back to the HTTP/1.1 Upgrade
+   * otherwise; `'require'` fails with a HandshakeError instead (and throws for ws://, ws+unix:// or a
+   * proxy). Default false (HTTP/1.1 only), as .NET's default `RequestVersionOrLower` with 1.1: an
+   * HTTP/2 session costs a round trip for its SETTINGS and is worth it only when sockets share it.
+   * Redirects are not followed over HTTP/2. See docs/http2.md.
+   */
+  readonly http2?: Http2Policy;
 }
 
 /** Where to connect and what to ask for, from a `ws://`, `wss://` or `ws+unix://` URL (§3). */
@@ -127,10 +137,12 @@ export function connectClient(
   let settled = false;
   /** Every socket of the current attempt (the proxy's TCP socket, then TLS over it): destroyed on failure. */
   let sockets: Socket[] = [];
+  let abortHttp2: (() => void) | null = null;
   const fail = (error: WebSocketError) => {
     if (settled) return;
     settled = true;
     clearTimeout(timer);
+    abortHttp2?.();
     for (const socket of sockets) socket.destroy();
     ws[failHandshake](error);
   };
@@ -252,8 +264,50 @@ export function connectClient(
     }
   };
 
+  let starting = true;
   try {
-    attempt(String(url), target, options.headers);
+    if (options.http2 === 'prefer' || options.http2 === 'require') {
+      const extensionOffer = deflateOptions === null ? undefined : buildDeflateOffer(deflateOptions);
+      abortHttp2 = connectHttp2({
+        ws,
+        url: String(url),
+        policy: options.http2,
+        secure: target.secure,
+        unsupported:
+          target.socketPath !== undefined ? 'ws+unix://' : proxy !== undefined ? 'a proxy' : undefined,
+        host: target.host,
+        port: target.port,
+        authority: target.hostHeader,
+        path: target.path,
+        protocols,
+        options,
+        tlsOptions: tlsOptionsFor(target, options),
+        extensionOffer,
+        offeredExtensions: extensionOffer === undefined ? [] : [EXTENSION_NAME],
+        negotiateDeflate: (extensions, status, maxPayload) =>
+          negotiatedDeflate(extensions, deflateOptions, status, maxPayload),
+        settle: () => {
+          if (settled) return false;
+          settled = true;
+          clearTimeout(timer);
+          return true;
+        },
+        fail,
+        fallback: () => {
+          abortHttp2 = null;
+          // Decided synchronously (ws:// with 'prefer'): errors are thrown from the constructor as usual.
+          if (starting) return attempt(String(url), target, options.headers);
+          try {
+            attempt(String(url), target, options.headers);
+          } catch (error) {
+            fail(error instanceof WebSocketError ? error : new InvalidStateError(String(error)));
+          }
+        },
+      });
+    } else {
+      attempt(String(url), target, options.headers);
+    }
+    starting = false;
   } catch (error) {
     // A bad header value or path: thrown synchronously from the constructor, nothing left running.
     settled = true;

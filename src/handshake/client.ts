@@ -204,6 +204,31 @@ export function validateUpgradeResponse(
     throw fail('Invalid server response: Sec-WebSocket-Accept does not match the key sent');
   }
 
+  const { protocol, extensions } = checkNegotiatedFields(head, expected);
+  return Object.freeze({ protocol, extensions, head });
+}
+
+/**
+ * The checks of the server's `Sec-WebSocket-Extensions` and `Sec-WebSocket-Protocol` (RFC 6455 §4.1
+ * items 4–5), shared by the HTTP/1.1 handshake and the HTTP/2 one (RFC 8441 §5: the subprotocol and
+ * extensions are negotiated "as specified in RFC 6455").
+ *
+ * @param head - The response head (its status is only used in the errors).
+ * @param expected - The offered subprotocols and extension names.
+ * @returns The selected subprotocol (`''` when none) and the accepted extensions.
+ * @throws {HandshakeError} `WS_ERR_HANDSHAKE_FAILED` with `status` = the received status, when the
+ * subprotocol was not offered (or several were returned), or an extension was not offered or the
+ * field is malformed.
+ */
+export function checkNegotiatedFields(
+  head: ResponseHead,
+  expected: { readonly protocols: readonly string[]; readonly offeredExtensions: readonly string[] },
+): { readonly protocol: string; readonly extensions: readonly ExtensionOffer[] } {
+  const status = head.statusCode;
+  const fail = (message: string): HandshakeError =>
+    new HandshakeError(ErrorCode.HandshakeFailed, status, message);
+  const { headers } = head;
+
   // §4.1 item 4: "If the response includes a |Sec-WebSocket-Extensions| header field and this header
   // field indicates the use of an extension that was not present in the client's handshake (the
   // server has indicated an extension not requested by the client), the client MUST _Fail the
@@ -252,5 +277,5 @@ export function validateUpgradeResponse(
     protocol = protocolField;
   }
 
-  return Object.freeze({ protocol, extensions: Object.freeze(extensions), head });
+  return { protocol, extensions: Object.freeze(extensions) };
 }

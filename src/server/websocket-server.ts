@@ -11,6 +11,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Server as HttpServer, IncomingMessage } from 'node:http';
+import type { Http2SecureServer, Http2Server } from 'node:http2';
 import type { Server as HttpsServer } from 'node:https';
 import {
   type AddressInfo,
@@ -42,7 +43,8 @@ import {
   type UpgradeRequest,
   validateUpgradeRequest,
 } from '../handshake/server.ts';
-import { acceptingServer, attachSocket, sendEncoded } from '../internal.ts';
+import { attachHttp2 } from '../http2/server.ts';
+import { acceptingServer, attachSocket, negotiateHandshake, sendEncoded } from '../internal.ts';
 import { ReadyState } from '../ready-state.ts';
 import {
   type ConnectionSettings,
@@ -96,8 +98,12 @@ export interface ServerOptions extends ConnectionSettings {
   readonly backlog?: number;
   /** TLS options (`key`, `cert`, …) for a standalone `wss://` server. */
   readonly tls?: TlsOptions;
-  /** An existing `http`/`https` server to take upgrade requests from. */
-  readonly server?: HttpServer | HttpsServer;
+  /**
+   * An existing `http`/`https` server to take upgrade requests from, or a `node:http2` server: then
+   * HTTP/1.1 upgrades (with `allowHTTP1: true`) and RFC 8441 extended CONNECT streams are both
+   * accepted, on the same port, with the same options and hooks (see docs/http2.md).
+   */
+  readonly server?: HttpServer | HttpsServer | Http2SecureServer | Http2Server;
   /** No listener at all: call `handleUpgrade()` yourself. */
   readonly noServer?: boolean;
   /** Accept only this path (the request target without its query). Default: any path. */
@@ -207,8 +213,49 @@ const DEFAULT_RETRY_AFTER_SECONDS = 5;
 /** RFC 6455 §11.7 registry: 1013 "Try Again Later". */
 const TRY_AGAIN_LATER = 1013;
 
+type AttachableServer = HttpServer | HttpsServer | Http2SecureServer | Http2Server;
+
 /** The WebSocketServers attached to each HTTP server, to route upgrade requests by path. */
-const attachedServers = new WeakMap<HttpServer | HttpsServer, Set<WebSocketServer>>();
+const attachedServers = new WeakMap<AttachableServer, Set<WebSocketServer>>();
+
+/**
+ * How one handshake is answered: over HTTP/1.1 (101 or an error response written to the socket) or
+ * over HTTP/2 (RFC 8441 §5: `:status` 200 or an error status on the stream). The negotiation itself
+ * (path, origin, maxConnections, verifyClient, subprotocol, permessage-deflate) is shared. Internal.
+ */
+export interface HandshakeResponder {
+  /** The Duplex the WebSocket runs on once accepted: the TCP/TLS socket, or the HTTP/2 stream. */
+  readonly socket: Duplex;
+  /** Whether the connection is TLS (for `verifyClient`'s `info.secure`). */
+  readonly secure: boolean;
+  /**
+   * Sends the success response.
+   * @throws {TypeError} for a subprotocol that is not a token or an invalid extensions value.
+   */
+  accept(request: UpgradeRequest, protocol: string | undefined, extensions: string | undefined): void;
+  /** Sends an error response and ends the exchange; `linger` destroys it 1 s later if still open. */
+  reject(status: number, reason: string, headers: Record<string, string> | undefined, linger: boolean): void;
+}
+
+/** The HTTP/1.1 responder (RFC 6455 §4.2.2). */
+class Http1Responder implements HandshakeResponder {
+  readonly socket: Duplex;
+  constructor(socket: Duplex) {
+    this.socket = socket;
+  }
+  get secure(): boolean {
+    return 'encrypted' in this.socket && this.socket.encrypted === true;
+  }
+  accept(request: UpgradeRequest, protocol: string | undefined, extensions: string | undefined): void {
+    this.socket.write(buildAcceptResponse({ key: request.key, protocol, extensions }, sha1));
+  }
+  reject(status: number, reason: string, headers: Record<string, string> | undefined, linger: boolean): void {
+    if (this.socket.destroyed) return;
+    this.socket.end(buildRejectResponse(status, reason, headers));
+    // Do not let a client that never reads keep the socket open.
+    if (linger) setTimeout(destroySocketLater, 1000, this.socket).unref();
+  }
+}
 
 export class WebSocketServer extends EventEmitter {
   /** The open clients, when `clientTracking` is on. */
@@ -218,7 +265,8 @@ export class WebSocketServer extends EventEmitter {
   readonly #closeTimeout: number;
   readonly #tracking: boolean;
   #listener: NetServer | null = null;
-  #attachedTo: HttpServer | HttpsServer | null = null;
+  #attachedTo: AttachableServer | null = null;
+  #detachHttp2: (() => void) | null = null;
   #onUpgrade: ((req: IncomingMessage, socket: Duplex, head: Buffer) => void) | null = null;
   /** Standalone sockets still in their opening handshake, destroyed when the server closes. */
   readonly #handshaking = new Set<Duplex>();
@@ -294,9 +342,29 @@ export class WebSocketServer extends EventEmitter {
     callback: (ws: WebSocket, req: IncomingMessage | UpgradeRequestInfo) => void,
   ): void {
     socket.on('error', onHandshakeSocketError);
+    const responder = new Http1Responder(socket);
     let request: UpgradeRequest;
     try {
       request = validateUpgradeRequest(toRequestHead(req));
+    } catch (error) {
+      this.#reject(responder, error);
+      return;
+    }
+    this[negotiateHandshake](req, request, responder, head, callback);
+  }
+
+  /**
+   * Internal (src/http2 calls it too): everything after the transport-specific validation.
+   * @throws Never: failures are answered through `responder`.
+   */
+  [negotiateHandshake](
+    req: IncomingMessage | UpgradeRequestInfo,
+    request: UpgradeRequest,
+    responder: HandshakeResponder,
+    head: Uint8Array,
+    callback: (ws: WebSocket, req: IncomingMessage | UpgradeRequestInfo) => void,
+  ): void {
+    try {
       if (!this.shouldHandle(req)) {
         throw new HandshakeError(ErrorCode.HandshakeFailed, 400, `no WebSocket endpoint at ${req.url}`);
       }
@@ -309,27 +377,28 @@ export class WebSocketServer extends EventEmitter {
         throw new HandshakeError(ErrorCode.HandshakeFailed, 403, 'Forbidden: origin not allowed');
       }
     } catch (error) {
-      this.#reject(socket, error);
+      this.#reject(responder, error);
       return;
     }
     const maxConnections = this.options.maxConnections;
     if (maxConnections !== undefined && this.#connectionCount >= maxConnections) {
       this.#reject(
-        socket,
+        responder,
         new HandshakeError(ErrorCode.HandshakeFailed, 503, 'Service Unavailable: too many connections'),
         { 'Retry-After': String(Math.ceil(this.options.retryAfter ?? DEFAULT_RETRY_AFTER_SECONDS)) },
       );
       return;
     }
     this.#connectionCount++;
-    this.#verify(req, request, socket).then(
+    this.#verify(req, request, responder).then(
       (verdict) => {
-        const ws = verdict === null ? null : this.#accept(req, request, socket, head, callback, verdict.user);
+        const ws =
+          verdict === null ? null : this.#accept(req, request, responder, head, callback, verdict.user);
         if (ws === null) this.#connectionCount--;
       },
       (error: unknown) => {
         this.#connectionCount--;
-        this.#reject(socket, error);
+        this.#reject(responder, error);
       },
     );
   }
@@ -471,6 +540,7 @@ export class WebSocketServer extends EventEmitter {
       this.#listener === null
         ? Promise.resolve()
         : new Promise<void>((resolve) => this.#listener!.close(() => resolve()));
+    this.#detachHttp2?.();
     if (this.#attachedTo !== null && this.#onUpgrade !== null) {
       this.#attachedTo.off('upgrade', this.#onUpgrade);
       attachedServers.get(this.#attachedTo)?.delete(this);
@@ -514,7 +584,7 @@ export class WebSocketServer extends EventEmitter {
     listener.listen(options.port, options.host, options.backlog);
   }
 
-  #attach(server: HttpServer | HttpsServer): void {
+  #attach(server: AttachableServer): void {
     this.#attachedTo = server;
     let siblings = attachedServers.get(server);
     if (siblings === undefined) {
@@ -535,6 +605,8 @@ export class WebSocketServer extends EventEmitter {
       this.handleUpgrade(req, socket, head, this.#emitConnection);
     };
     server.on('upgrade', this.#onUpgrade);
+    // A node:http2 server (it alone has updateSettings): also take RFC 8441 extended CONNECT streams.
+    if ('updateSettings' in server) this.#detachHttp2 = attachHttp2(server, this);
     server.on('listening', this.#emitListening);
     server.on('error', this.#emitError);
   }
@@ -567,7 +639,7 @@ export class WebSocketServer extends EventEmitter {
         result = parser.push(chunk);
       } catch (error) {
         finish();
-        this.#reject(socket, error);
+        this.#reject(new Http1Responder(socket), error);
         return;
       }
       if (!result.done) return;
@@ -600,13 +672,13 @@ export class WebSocketServer extends EventEmitter {
   async #verify(
     req: IncomingMessage | UpgradeRequestInfo,
     request: UpgradeRequest,
-    socket: Duplex,
+    responder: HandshakeResponder,
   ): Promise<{ readonly user: unknown } | null> {
     const verifyClient = this.options.verifyClient;
     if (verifyClient === undefined) return ACCEPTED;
     const info: VerifyClientInfo = {
       origin: request.origin,
-      secure: 'encrypted' in socket && socket.encrypted === true,
+      secure: responder.secure,
       req,
     };
     let result: VerifyResult;
@@ -636,25 +708,25 @@ export class WebSocketServer extends EventEmitter {
     if (result === true) return ACCEPTED;
     if (typeof result === 'object' && result !== null && result.accept === true) return { user: result.user };
     const rejection = result === false ? { accept: false as const } : result;
-    if (!socket.destroyed) {
-      socket.end(
-        buildRejectResponse(rejection.status ?? 401, rejection.reason ?? 'Unauthorized', rejection.headers),
-      );
-    }
+    responder.reject(rejection.status ?? 401, rejection.reason ?? 'Unauthorized', rejection.headers, false);
     return null;
   }
 
   #accept(
     req: IncomingMessage | UpgradeRequestInfo,
     request: UpgradeRequest,
-    socket: Duplex,
+    responder: HandshakeResponder,
     head: Uint8Array,
     callback: (ws: WebSocket, req: IncomingMessage | UpgradeRequestInfo) => void,
     user: unknown,
   ): WebSocket | null {
+    const socket = responder.socket;
     if (socket.destroyed || !socket.writable) return null;
     if (this.#state !== 'running') {
-      this.#reject(socket, new HandshakeError(ErrorCode.HandshakeFailed, 503, 'the server is shutting down'));
+      this.#reject(
+        responder,
+        new HandshakeError(ErrorCode.HandshakeFailed, 503, 'the server is shutting down'),
+      );
       return null;
     }
     let protocol = '';
@@ -669,16 +741,7 @@ export class WebSocketServer extends EventEmitter {
     const deflateOptions = this.#deflateOptions;
     const deflate = deflateOptions === null ? null : acceptDeflateOffer(request.extensions, deflateOptions);
     socket.off('error', onHandshakeSocketError);
-    socket.write(
-      buildAcceptResponse(
-        {
-          key: request.key,
-          protocol: protocol === '' ? undefined : protocol,
-          extensions: deflate?.response,
-        },
-        sha1,
-      ),
-    );
+    responder.accept(request, protocol === '' ? undefined : protocol, deflate?.response);
     const ws = new WebSocket(null);
     ws[acceptingServer] = this.#registry;
     if (user !== undefined) {
@@ -722,19 +785,15 @@ export class WebSocketServer extends EventEmitter {
   };
 
   /** Answers a failed handshake with its HTTP status and one-line reason, then closes the socket. */
-  #reject(socket: Duplex, error: unknown, headers?: Record<string, string>): void {
-    if (socket.destroyed) return;
+  #reject(responder: HandshakeResponder, error: unknown, headers?: Record<string, string>): void {
+    if (responder.socket.destroyed) return;
     if (error instanceof HandshakeError) {
-      socket.end(
-        buildRejectResponse(error.status, error.message, { ...rejectionHeaders(error), ...headers }),
-      );
+      responder.reject(error.status, error.message, { ...rejectionHeaders(error), ...headers }, true);
     } else {
       // Never leak internals: an unexpected failure (a throwing hook) is a plain 500.
-      socket.end(buildRejectResponse(500, 'Internal Server Error'));
-      if (this.listenerCount('wsClientError') > 0) this.emit('wsClientError', error, socket);
+      responder.reject(500, 'Internal Server Error', undefined, true);
+      if (this.listenerCount('wsClientError') > 0) this.emit('wsClientError', error, responder.socket);
     }
-    // Do not let a client that never reads keep the socket open.
-    setTimeout(() => socket.destroy(), 1000).unref();
   }
 }
 

@@ -1,0 +1,389 @@
+/**
+ * The client side of WebSockets over HTTP/2 (RFC 8441), called from src/client/connect.ts when the
+ * `http2` option is `'prefer'` or `'require'`:
+ *
+ *   wss:// ─▶ pooled ClientHttp2Session per origin + TLS options (ALPN "h2") ─▶ peer SETTINGS
+ *     ─▶ SETTINGS_ENABLE_CONNECT_PROTOCOL = 1? (§3) ─no─▶ 'prefer': HTTP/1.1 Upgrade; 'require': HandshakeError
+ *        │ yes
+ *        ▼
+ *   HEADERS :method CONNECT, :protocol websocket, :scheme, :path, :authority, sec-websocket-version 13,
+ *           [sec-websocket-protocol, sec-websocket-extensions, origin] (§4, §5)
+ *     ─▶ :status 200 ─▶ validateConnectResponse ─▶ the stream is the Duplex under the WebSocket
+ *     ─▶ any other status: HandshakeError with it
+ *
+ * Closing a WebSocket ends its stream, not the session; a session with no streams for
+ * {@link SESSION_IDLE_TIMEOUT} ms is closed (and never keeps the process alive while idle).
+ */
+import {
+  type ClientHttp2Session,
+  type ClientHttp2Stream,
+  constants as h2constants,
+  connect as http2Connect,
+} from 'node:http2';
+import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
+import type { ClientOptions } from '../client/connect.ts';
+import { generateMaskKey } from '../crypto.ts';
+import { ErrorCode, HandshakeError, InvalidStateError, WebSocketError } from '../errors.ts';
+import { assertFieldName, assertFieldValue } from '../handshake/header-lines.ts';
+import type { ExtensionOffer } from '../handshake/headers.ts';
+import { attachSocket } from '../internal.ts';
+import {
+  type AttachOptions,
+  DEFAULT_CLOSE_TIMEOUT,
+  DEFAULT_MAX_PAYLOAD,
+  type WebSocket,
+} from '../websocket.ts';
+import { type Http2HeaderValues, validateConnectResponse, WEBSOCKET_PROTOCOL } from './handshake.ts';
+
+/**
+ * The `http2` client option: `false` (default) speaks HTTP/1.1 only; `'prefer'` uses RFC 8441 when
+ * the server offers it over TLS and falls back to HTTP/1.1 otherwise (like .NET's
+ * `HttpVersionPolicy.RequestVersionOrLower`); `'require'` fails instead of falling back.
+ */
+export type Http2Policy = 'prefer' | 'require' | false;
+
+/** How long a pooled session with no streams stays open, in ms. */
+export const SESSION_IDLE_TIMEOUT = 1000;
+
+/** What src/client/connect.ts hands over. */
+export interface Http2Attempt {
+  readonly ws: WebSocket;
+  readonly url: string;
+  readonly policy: 'prefer' | 'require';
+  readonly secure: boolean;
+  /** Why HTTP/2 cannot be used for this target at all (ws+unix://, a proxy), or undefined. */
+  readonly unsupported: string | undefined;
+  readonly host: string;
+  readonly port: number;
+  /** `:authority`: host[:port], IPv6 literals bracketed. */
+  readonly authority: string;
+  readonly path: string;
+  readonly protocols: readonly string[];
+  readonly options: ClientOptions;
+  readonly tlsOptions: TlsConnectionOptions;
+  /** The serialized permessage-deflate offer, if any, and the offered extension names. */
+  readonly extensionOffer: string | undefined;
+  readonly offeredExtensions: readonly string[];
+  readonly negotiateDeflate: (
+    extensions: readonly ExtensionOffer[],
+    status: number,
+    maxPayload: number,
+  ) => AttachOptions['deflate'];
+  /** Marks the attempt settled; false when it already was (timed out or aborted). */
+  readonly settle: () => boolean;
+  readonly fail: (error: WebSocketError) => void;
+  /** Continues with the HTTP/1.1 Upgrade (only with 'prefer'). */
+  readonly fallback: () => void;
+}
+
+interface PooledSession {
+  readonly key: string;
+  readonly session: ClientHttp2Session;
+  /** Settled with the peer's SETTINGS_ENABLE_CONNECT_PROTOCOL, or an error / 'no-h2'. */
+  readonly ready: Promise<boolean>;
+  streams: number;
+  idleTimer: NodeJS.Timeout | null;
+}
+
+const pool = new Map<string, PooledSession>();
+
+/** The number of pooled HTTP/2 sessions (for tests and diagnostics). */
+export function pooledSessionCount(): number {
+  return pool.size;
+}
+
+/** Thrown (internally) when the server did not negotiate h2 through ALPN. */
+class NoHttp2 extends Error {}
+
+/**
+ * Starts an RFC 8441 attempt; returns a function that aborts it.
+ * @throws {InvalidStateError} (code WS_ERR_INVALID_ARGUMENT) synchronously with `'require'` for a
+ *   target HTTP/2 cannot serve (ws://, ws+unix://, a proxy), or an invalid extra header.
+ */
+export function connectHttp2(attempt: Http2Attempt): () => void {
+  const why = !attempt.secure ? 'a ws:// URL (HTTP/2 is used over TLS only)' : attempt.unsupported;
+  if (why !== undefined) {
+    if (attempt.policy === 'require') {
+      throw new InvalidStateError(`http2: 'require' cannot be used with ${why}`, ErrorCode.InvalidArgument);
+    }
+    attempt.fallback();
+    return noop;
+  }
+  const headers = requestHeaders(attempt);
+  const entry = acquire(attempt);
+  let stream: ClientHttp2Stream | null = null;
+  let done = false;
+  const finish = () => {
+    if (done) return;
+    done = true;
+    release(entry);
+  };
+  const fail = (error: WebSocketError) => {
+    finish();
+    if (stream !== null && !stream.closed) stream.close(h2constants.NGHTTP2_CANCEL);
+    attempt.fail(error);
+  };
+  entry.ready.then(
+    (enabled) => {
+      if (done) return;
+      if (!enabled) {
+        // RFC 8441 §3: "A sender MUST NOT send a SETTINGS_ENABLE_CONNECT_PROTOCOL parameter with the
+        // value of 0 after previously sending a value of 1"; without it, ":protocol" may not be used.
+        noHttp2(
+          attempt,
+          finish,
+          'the server does not allow extended CONNECT (SETTINGS_ENABLE_CONNECT_PROTOCOL)',
+        );
+        return;
+      }
+      open();
+    },
+    (error: unknown) => {
+      if (done) return;
+      if (error instanceof NoHttp2) {
+        noHttp2(attempt, finish, error.message);
+        return;
+      }
+      fail(
+        new HandshakeError(
+          ErrorCode.HandshakeFailed,
+          0,
+          (error as Error).message ?? 'HTTP/2 session failed',
+          {
+            cause: error,
+          },
+        ),
+      );
+    },
+  );
+  const open = () => {
+    try {
+      stream = entry.session.request(headers, { endStream: false });
+    } catch (error) {
+      fail(new HandshakeError(ErrorCode.HandshakeFailed, 0, (error as Error).message, { cause: error }));
+      return;
+    }
+    const current = stream;
+    current.once('close', finish);
+    const onError = (error: Error) =>
+      fail(new HandshakeError(ErrorCode.HandshakeFailed, 0, error.message, { cause: error }));
+    const onClose = () =>
+      fail(
+        new HandshakeError(ErrorCode.HandshakeFailed, 0, 'the server closed the stream during the handshake'),
+      );
+    current.on('error', onError);
+    current.on('close', onClose);
+    current.once('response', (responseHeaders: Http2HeaderValues) => {
+      current.off('error', onError);
+      current.off('close', onClose);
+      try {
+        const response = validateConnectResponse(responseHeaders, {
+          protocols: attempt.protocols,
+          offeredExtensions: attempt.offeredExtensions,
+        });
+        const status = response.head.statusCode;
+        const maxPayload = attempt.options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
+        const deflate = attempt.negotiateDeflate(response.extensions, status, maxPayload);
+        if (!attempt.settle()) {
+          current.close(h2constants.NGHTTP2_CANCEL);
+          return;
+        }
+        attempt.ws.emit('upgrade', response.head);
+        attempt.ws[attachSocket](current, EMPTY, {
+          role: 'client', // RFC 8441 §5: frames are masked exactly as over HTTP/1.1
+          protocol: response.protocol,
+          extensions: response.head.headers.get('sec-websocket-extensions') ?? '',
+          maxPayload,
+          closeTimeout: attempt.options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT,
+          keepAlive: attempt.options.keepAlive,
+          deflate,
+          generateMaskKey,
+          url: attempt.url,
+        });
+      } catch (error) {
+        fail(
+          error instanceof WebSocketError
+            ? error
+            : new HandshakeError(ErrorCode.HandshakeFailed, 0, 'invalid handshake response', {
+                cause: error,
+              }),
+        );
+      }
+    });
+  };
+  return () => {
+    if (!done) fail(new HandshakeError(ErrorCode.HandshakeFailed, 0, 'connection attempt aborted'));
+  };
+}
+
+const EMPTY = new Uint8Array(0);
+function noop(): void {}
+
+function noHttp2(attempt: Http2Attempt, finish: () => void, reason: string): void {
+  finish();
+  if (attempt.policy === 'prefer') {
+    attempt.fallback();
+    return;
+  }
+  attempt.fail(new HandshakeError(ErrorCode.HandshakeFailed, 0, `http2 'require': ${reason}`));
+}
+
+/** Header fields an HTTP/2 request must not carry (RFC 9113 §8.2.2) or that the handshake sets. */
+const RESERVED: ReadonlySet<string> = new Set([
+  'connection',
+  'upgrade',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'host',
+  'sec-websocket-key',
+  'sec-websocket-version',
+  'sec-websocket-protocol',
+  'sec-websocket-extensions',
+  'sec-websocket-accept',
+]);
+
+/**
+ * RFC 8441 §4–§5 request headers.
+ * @throws {InvalidStateError} for an invalid or reserved extra header.
+ */
+function requestHeaders(attempt: Http2Attempt): Record<string, string> {
+  const headers: Record<string, string> = {
+    ':method': 'CONNECT',
+    ':protocol': WEBSOCKET_PROTOCOL,
+    ':scheme': 'https',
+    ':path': attempt.path,
+    ':authority': attempt.authority,
+    // RFC 8441 §5 keeps Sec-WebSocket-Version (RFC 6455 §4.1 item 9: "MUST be 13").
+    'sec-websocket-version': '13',
+  };
+  if (attempt.protocols.length > 0) headers['sec-websocket-protocol'] = attempt.protocols.join(', ');
+  if (attempt.extensionOffer !== undefined) headers['sec-websocket-extensions'] = attempt.extensionOffer;
+  try {
+    if (attempt.options.origin !== undefined) {
+      assertFieldValue('Origin', attempt.options.origin);
+      headers.origin = attempt.options.origin;
+    }
+    for (const [name, value] of Object.entries(attempt.options.headers ?? {})) {
+      assertFieldName(name);
+      assertFieldValue(name, value);
+      const lower = name.toLowerCase();
+      if (RESERVED.has(lower) || lower === 'origin') {
+        throw new TypeError(`the header ${name} is set by the handshake or not allowed in HTTP/2`);
+      }
+      headers[lower] = value;
+    }
+  } catch (error) {
+    throw new InvalidStateError((error as Error).message, ErrorCode.InvalidArgument);
+  }
+  return headers;
+}
+
+/** Pool key: the origin plus every option that changes the TLS connection. */
+function poolKey(attempt: Http2Attempt): string {
+  const { tlsOptions, options } = attempt;
+  const parts = [
+    attempt.host,
+    String(attempt.port),
+    String(options.family ?? ''),
+    options.localAddress ?? '',
+  ];
+  for (const name of [
+    'servername',
+    'ca',
+    'cert',
+    'key',
+    'passphrase',
+    'rejectUnauthorized',
+    'checkServerIdentity',
+  ] as const) {
+    parts.push(identity(tlsOptions[name]));
+  }
+  return parts.join('\u0000');
+}
+
+const identities = new WeakMap<object, number>();
+let nextIdentity = 0;
+/** Strings and numbers by value, objects (Buffers, arrays, functions) by identity. */
+function identity(value: unknown): string {
+  if (value === undefined) return '';
+  if ((typeof value === 'object' && value !== null) || typeof value === 'function') {
+    let id = identities.get(value);
+    if (id === undefined) {
+      id = ++nextIdentity;
+      identities.set(value, id);
+    }
+    return `#${id}`;
+  }
+  return `=${String(value)}`;
+}
+
+function acquire(attempt: Http2Attempt): PooledSession {
+  const key = poolKey(attempt);
+  let entry = pool.get(key);
+  if (entry === undefined || entry.session.closed || entry.session.destroyed) {
+    entry = openSession(key, attempt);
+    pool.set(key, entry);
+  }
+  entry.streams++;
+  if (entry.idleTimer !== null) {
+    clearTimeout(entry.idleTimer);
+    entry.idleTimer = null;
+  }
+  entry.session.ref();
+  return entry;
+}
+
+function release(entry: PooledSession): void {
+  entry.streams--;
+  if (entry.streams > 0 || entry.session.closed || entry.session.destroyed) return;
+  entry.session.unref();
+  entry.idleTimer = setTimeout(closeIdle, SESSION_IDLE_TIMEOUT, entry);
+  entry.idleTimer.unref();
+}
+
+function closeIdle(entry: PooledSession): void {
+  entry.idleTimer = null;
+  if (entry.streams > 0) return;
+  if (pool.get(entry.key) === entry) pool.delete(entry.key);
+  entry.session.close();
+}
+
+function openSession(key: string, attempt: Http2Attempt): PooledSession {
+  const authority = `https://${attempt.authority}`;
+  const session = http2Connect(authority, {
+    ...attempt.tlsOptions,
+    ALPNProtocols: ['h2'],
+    host: attempt.host,
+    port: attempt.port,
+    ...(attempt.options.family === undefined ? {} : { family: attempt.options.family }),
+    ...(attempt.options.localAddress === undefined ? {} : { localAddress: attempt.options.localAddress }),
+  });
+  const forget = () => {
+    if (pool.get(key) === entry) pool.delete(key);
+  };
+  const ready = new Promise<boolean>((resolve, reject) => {
+    let alpn: string | false | undefined;
+    session.once('connect', () => {
+      alpn = session.alpnProtocol;
+      if (alpn !== 'h2') reject(new NoHttp2(`the server did not negotiate h2 through ALPN (got ${alpn})`));
+    });
+    // RFC 8441 §3: the client waits for the server's SETTINGS before using ":protocol".
+    session.once('remoteSettings', (settings) => resolve(settings.enableConnectProtocol === true));
+    session.on('error', (error: Error & { code?: string }) => {
+      forget();
+      if (error.code === 'ERR_SSL_TLSV1_ALERT_NO_APPLICATION_PROTOCOL') {
+        reject(new NoHttp2('the server does not speak h2 (TLS ALPN refused)'));
+      } else {
+        reject(error);
+      }
+    });
+    session.once('close', () => {
+      forget();
+      reject(new Error('the HTTP/2 session closed before the server SETTINGS arrived'));
+    });
+  });
+  ready.catch(noop); // the attempts waiting on it handle the rejection
+  const entry: PooledSession = { key, session, ready, streams: 0, idleTimer: null };
+  return entry;
+}

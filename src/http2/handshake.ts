@@ -1,0 +1,153 @@
+/**
+ * The opening handshake of WebSockets over HTTP/2 (RFC 8441), pure: header checks only, no streams.
+ *
+ * ```
+ *   client                                       server (SETTINGS_ENABLE_CONNECT_PROTOCOL = 1, §3)
+ *   HEADERS  :method = CONNECT                   ─▶ validateExtendedConnect (§4, §5)
+ *            :protocol = websocket                     ─▶ UpgradeRequest (same shape as HTTP/1.1)
+ *            :scheme, :path, :authority                ─▶ subprotocol, permessage-deflate, verifyClient
+ *            sec-websocket-version: 13                    (shared with the HTTP/1.1 path)
+ *            [sec-websocket-protocol, -extensions, origin]
+ *   validateConnectResponse ◀─ HEADERS :status = 200 [sec-websocket-protocol, -extensions]
+ *   DATA frames on the stream = WebSocket frames (client frames still masked, §5)
+ * ```
+ *
+ * RFC 8441 §5: "The Sec-WebSocket-Key and Sec-WebSocket-Accept header fields are not used".
+ */
+
+import { ErrorCode, HandshakeError } from '../errors.ts';
+import { checkNegotiatedFields, type UpgradeResponse } from '../handshake/client.ts';
+import { asciiEqualsIgnoreCase, parseExtensions, parseSubprotocols } from '../handshake/headers.ts';
+import { HeaderMap, type RequestHead, type ResponseHead } from '../handshake/http.ts';
+import type { UpgradeRequest } from '../handshake/server.ts';
+
+/** Header values as `node:http2` delivers them (pseudo-headers included). */
+export type Http2HeaderValues = Readonly<Record<string, string | string[] | number | undefined>>;
+
+/** The `:protocol` value for WebSockets (RFC 8441 §4, the "websocket" HTTP Upgrade Token). */
+export const WEBSOCKET_PROTOCOL = 'websocket';
+
+/**
+ * Whether a stream's headers are an extended CONNECT (RFC 8441 §4: CONNECT with `:protocol`), of any
+ * protocol. A plain CONNECT (a tunnel, RFC 9113 §8.5) is not.
+ * @throws Never.
+ */
+export function isExtendedConnect(headers: Http2HeaderValues): boolean {
+  return headers[':method'] === 'CONNECT' && headers[':protocol'] !== undefined;
+}
+
+/**
+ * Turns an HTTP/2 header object into `[name, value, …]` pairs (pseudo-headers included; a
+ * repeated field appears once per value).
+ * @throws Never.
+ */
+export function toRawHeaders(headers: Http2HeaderValues): string[] {
+  const raw: string[] = [];
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined) continue;
+    if (Array.isArray(value)) for (const each of value) raw.push(name, each);
+    else raw.push(name, String(value));
+  }
+  return raw;
+}
+
+function reject(status: number, message: string): HandshakeError {
+  return new HandshakeError(ErrorCode.HandshakeFailed, status, message);
+}
+
+/**
+ * Validates an extended CONNECT request for a WebSocket (RFC 8441 §4–§5) and returns it in the same
+ * shape as an HTTP/1.1 upgrade (`key` is `''`: §5 drops Sec-WebSocket-Key), so that the server
+ * negotiates subprotocols and extensions with the same code for both.
+ *
+ * Checks, in order:
+ * 1. `:method` is CONNECT with a `:protocol` → else 405 (the caller normally filters these out);
+ * 2. `:protocol` is `websocket` → else 400 (§4: the value is an HTTP Upgrade Token this server must know);
+ * 3. `:scheme`, `:path` and `:authority` are present → else 400 (§4: "the :scheme and :path
+ *    pseudo-header fields MUST be included"; §5 uses :authority as the Host);
+ * 4. `sec-websocket-version` is `13` → else 400, message starting with "Unsupported WebSocket
+ *    version" (RFC 6455 §4.2.2 asks for an error such as 426 with the supported version; in HTTP/2 a
+ *    426 cannot carry its mandatory `Upgrade` field, RFC 9113 §8.2.2, so the answer is 400 with
+ *    `sec-websocket-version: 13`);
+ * 5. `sec-websocket-protocol` and `sec-websocket-extensions` are well-formed → else 400.
+ *
+ * @param headers - The stream's request headers.
+ * @returns The validated request.
+ * @throws {HandshakeError} `WS_ERR_HANDSHAKE_FAILED` with status 400 or 405.
+ */
+export function validateExtendedConnect(headers: Http2HeaderValues): UpgradeRequest {
+  if (!isExtendedConnect(headers)) {
+    throw reject(405, 'Method Not Allowed: a WebSocket over HTTP/2 is an extended CONNECT (RFC 8441 §4)');
+  }
+  const protocol = String(headers[':protocol']);
+  if (!asciiEqualsIgnoreCase(protocol, WEBSOCKET_PROTOCOL)) {
+    throw reject(400, `Bad Request: unsupported :protocol "${protocol}"`);
+  }
+  const scheme = headers[':scheme'];
+  const path = headers[':path'];
+  const authority = headers[':authority'];
+  // RFC 8441 §4: "On requests that contain the :protocol pseudo-header field, the :scheme and :path
+  // pseudo-header fields of the target URI (see Section 5) MUST also be included."
+  if (typeof scheme !== 'string' || typeof path !== 'string' || path.charCodeAt(0) !== 0x2f) {
+    throw reject(400, 'Bad Request: an extended CONNECT needs :scheme and an origin-form :path');
+  }
+  if (typeof authority !== 'string' || authority === '') {
+    throw reject(400, 'Bad Request: missing :authority');
+  }
+  // RFC 8441 §5: "The :protocol pseudo-header field MUST be included in the CONNECT request, and it
+  // MUST have a value of "websocket" ... The Sec-WebSocket-Version header field ... [is used] as
+  // defined in [RFC6455]", whose §4.2.1 item 6 requires the value 13.
+  const raw = toRawHeaders(headers);
+  const fields = new HeaderMap(raw);
+  if (fields.get('sec-websocket-version') !== '13') {
+    throw reject(400, 'Unsupported WebSocket version: sec-websocket-version must be 13');
+  }
+  const protocolField = fields.get('sec-websocket-protocol');
+  const extensionField = fields.get('sec-websocket-extensions');
+  const head: RequestHead = {
+    method: 'CONNECT',
+    target: path,
+    httpVersion: '2.0',
+    headers: fields,
+    rawHeaders: raw,
+  };
+  return Object.freeze({
+    key: '',
+    host: authority,
+    path,
+    origin: fields.get('origin'),
+    protocols: Object.freeze(protocolField === undefined ? [] : parseSubprotocols(protocolField)),
+    extensions: Object.freeze(extensionField === undefined ? [] : parseExtensions(extensionField)),
+    head,
+  });
+}
+
+/**
+ * Validates the server's answer to an extended CONNECT (RFC 8441 §5): a 2xx status (RFC 9110 §9.3.6:
+ * "Any 2xx (Successful) response indicates that the sender ... will switch to tunnel mode"), then the
+ * same subprotocol and extension checks as over HTTP/1.1 (RFC 6455 §4.1 items 4–5).
+ *
+ * @param headers - The response headers of the stream.
+ * @param expected - The offered subprotocols and extension names.
+ * @returns The negotiated subprotocol and extensions, and the head (status 200, no reason phrase).
+ * @throws {HandshakeError} `WS_ERR_HANDSHAKE_FAILED` with `status` = the received status.
+ */
+export function validateConnectResponse(
+  headers: Http2HeaderValues,
+  expected: { readonly protocols: readonly string[]; readonly offeredExtensions: readonly string[] },
+): UpgradeResponse {
+  const status = Number(headers[':status']);
+  const raw = toRawHeaders(headers).filter((_, i, all) => !all[i - (i % 2)]!.startsWith(':'));
+  const head: ResponseHead = {
+    httpVersion: '2.0',
+    statusCode: status,
+    statusText: '',
+    headers: new HeaderMap(raw),
+    rawHeaders: raw,
+  };
+  if (!(status >= 200 && status <= 299)) {
+    throw new HandshakeError(ErrorCode.HandshakeFailed, status, `Unexpected server response: ${status}`);
+  }
+  const { protocol, extensions } = checkNegotiatedFields(head, expected);
+  return Object.freeze({ protocol, extensions, head });
+}

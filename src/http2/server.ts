@@ -1,0 +1,236 @@
+/**
+ * The server side of WebSockets over HTTP/2 (RFC 8441) on a `node:http2` server:
+ *
+ *   Http2(Secure)Server 'stream' ─▶ extended CONNECT? (§4) ─no─▶ left to the application
+ *                                      │ yes
+ *                                      ▼
+ *               validateExtendedConnect (§4, §5) ─▶ WebSocketServer[negotiateHandshake]
+ *                 (path, allowedOrigins, maxConnections, verifyClient, subprotocol, permessage-deflate:
+ *                  the same code as the HTTP/1.1 upgrade) ─▶ :status 200 ─▶ the stream is the Duplex
+ *                  under the WebSocket ─▶ 'connection' (ws, request with httpVersion '2.0')
+ *
+ * With `allowHTTP1: true` the same server emits 'upgrade' for HTTP/1.1 clients, which the
+ * WebSocketServer's `server` option already handles: one port, both protocols, one set of hooks.
+ */
+import type {
+  Http2SecureServer,
+  Http2Server,
+  Http2ServerRequest,
+  Http2ServerResponse,
+  OutgoingHttpHeaders,
+  ServerHttp2Stream,
+} from 'node:http2';
+import { constants as h2constants } from 'node:http2';
+import type { Duplex } from 'node:stream';
+import { HandshakeError } from '../errors.ts';
+import { assertFieldValue } from '../handshake/header-lines.ts';
+import { isToken } from '../handshake/headers.ts';
+import { UNSUPPORTED_VERSION_MESSAGE, type UpgradeRequest } from '../handshake/server.ts';
+import { negotiateHandshake } from '../internal.ts';
+import type { HandshakeResponder, UpgradeRequestInfo, WebSocketServer } from '../server/websocket-server.ts';
+import type { WebSocket } from '../websocket.ts';
+import {
+  type Http2HeaderValues,
+  isExtendedConnect,
+  toRawHeaders,
+  validateExtendedConnect,
+} from './handshake.ts';
+
+/** The request a WebSocketServer passes to `verifyClient`, `handleProtocols` and 'connection' for HTTP/2. */
+export interface Http2UpgradeRequest extends UpgradeRequestInfo {
+  readonly method: 'CONNECT';
+  readonly httpVersion: '2.0';
+  /** The HTTP/2 stream the WebSocket runs on (also `socket`). */
+  readonly stream: ServerHttp2Stream;
+  /** `:authority` (RFC 8441 §5: it takes the place of `Host`). */
+  readonly authority: string;
+  /** `:scheme`, normally `https`. */
+  readonly scheme: string;
+}
+
+/** RFC 9113 §8.2.2: "An endpoint MUST NOT generate an HTTP/2 message containing connection-specific header fields". */
+const CONNECTION_SPECIFIC: ReadonlySet<string> = new Set([
+  'connection',
+  'upgrade',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+]);
+
+const EMPTY = new Uint8Array(0);
+
+/** Answers an RFC 8441 handshake on its stream. */
+class Http2Responder implements HandshakeResponder {
+  readonly stream: ServerHttp2Stream;
+  constructor(stream: ServerHttp2Stream) {
+    this.stream = stream;
+  }
+  get socket(): Duplex {
+    return this.stream;
+  }
+  get secure(): boolean {
+    return this.stream.session?.encrypted === true;
+  }
+  /**
+   * RFC 8441 §5: the server answers the CONNECT with a 2xx (`:status` 200) and, as over HTTP/1.1,
+   * the selected subprotocol and accepted extensions; no Sec-WebSocket-Accept.
+   * @throws {TypeError} for a subprotocol that is not a token or an extensions value with controls.
+   */
+  accept(_request: UpgradeRequest, protocol: string | undefined, extensions: string | undefined): void {
+    const headers: OutgoingHttpHeaders = { ':status': 200 };
+    if (protocol !== undefined) {
+      if (!isToken(protocol)) throw new TypeError(`Subprotocol ${JSON.stringify(protocol)} is not a token`);
+      headers['sec-websocket-protocol'] = protocol;
+    }
+    if (extensions !== undefined && extensions !== '') {
+      assertFieldValue('Sec-WebSocket-Extensions', extensions);
+      headers['sec-websocket-extensions'] = extensions;
+    }
+    this.stream.respond(headers);
+  }
+  reject(status: number, reason: string, headers: Record<string, string> | undefined, linger: boolean): void {
+    const stream = this.stream;
+    if (stream.destroyed || stream.headersSent) return;
+    const out: OutgoingHttpHeaders = { ':status': status, 'content-type': 'text/plain; charset=utf-8' };
+    for (const [name, value] of Object.entries(headers ?? {})) {
+      const lower = name.toLowerCase();
+      if (!CONNECTION_SPECIFIC.has(lower)) out[lower] = value;
+    }
+    stream.respond(out);
+    stream.end(`${reason}\n`);
+    if (linger) setTimeout(closeStream, 1000, stream).unref();
+  }
+}
+
+function closeStream(stream: ServerHttp2Stream): void {
+  if (!stream.closed) stream.close(h2constants.NGHTTP2_CANCEL);
+}
+
+function onHandshakeStreamError(this: Duplex): void {
+  this.destroy();
+}
+
+/** The WebSocketServers attached to each HTTP/2 server, in attach order (routing by `path`). */
+const attached = new WeakMap<
+  Http2SecureServer | Http2Server,
+  {
+    readonly servers: Set<WebSocketServer>;
+    readonly onStream: (stream: ServerHttp2Stream, headers: Http2HeaderValues) => void;
+    readonly onConnect: (req: Http2ServerRequest | { readonly headers: object }, second: unknown) => void;
+  }
+>();
+
+/**
+ * Takes RFC 8441 WebSocket streams from a `node:http2` server and hands them to `wss` (which must not
+ * be attached to it already; `new WebSocketServer({ server: http2Server })` calls this itself). Sets
+ * `enableConnectProtocol: true` in the server's SETTINGS for new sessions (RFC 8441 §3: "a server
+ * ... MUST send SETTINGS_ENABLE_CONNECT_PROTOCOL = 1" before a client may use `:protocol`).
+ *
+ * Every extended CONNECT stream (a CONNECT with `:protocol`) is taken: `:protocol` other than
+ * `websocket` is answered 400. Everything else (GET, a plain CONNECT tunnel) is left to the
+ * application's 'stream' or 'request' handler; a 'stream' handler should skip streams for which
+ * {@link isExtendedConnect} is true. Several WebSocketServers may share one HTTP/2 server, each for
+ * its own `path`; a path none serves is answered 400 by the first.
+ *
+ * @param server - A server from `http2.createSecureServer()` (or `createServer()` for h2c).
+ * @param wss - The WebSocketServer that negotiates and emits 'connection' (usually `noServer: true`).
+ * @returns A function that detaches `wss` again.
+ * @throws {TypeError} (from `server.updateSettings`) when the server rejects the setting.
+ */
+export function attachHttp2(server: Http2SecureServer | Http2Server, wss: WebSocketServer): () => void {
+  let entry = attached.get(server);
+  if (entry === undefined) {
+    const servers = new Set<WebSocketServer>();
+    const onStream = (stream: ServerHttp2Stream, headers: Http2HeaderValues) =>
+      takeStream(servers, stream, headers);
+    // The compatibility API (a 'request' listener) turns every CONNECT into a 'connect' event and
+    // answers 405 when nobody listens, which would race with our answer to an extended CONNECT. This
+    // listener keeps Node's defaults for everything else as long as the application has none.
+    const onConnect = (req: { readonly headers: object }, second: unknown) => {
+      if (server.listenerCount('connect') > 1) return;
+      if ('stream' in req) {
+        if (isExtendedConnect(req.headers as Http2HeaderValues)) return;
+        const response = second as Http2ServerResponse;
+        response.statusCode = 405;
+        response.end();
+      } else {
+        (second as Duplex).destroy(); // an HTTP/1.1 CONNECT: what node:http does without a listener
+      }
+    };
+    entry = { servers, onStream, onConnect };
+    attached.set(server, entry);
+    server.on('stream', onStream);
+    server.on('connect', onConnect);
+  }
+  entry.servers.add(wss);
+  server.updateSettings({ enableConnectProtocol: true });
+  const current = entry;
+  return () => {
+    current.servers.delete(wss);
+    if (current.servers.size > 0 || attached.get(server) !== current) return;
+    attached.delete(server);
+    server.off('stream', current.onStream);
+    server.off('connect', current.onConnect);
+  };
+}
+
+function takeStream(
+  servers: ReadonlySet<WebSocketServer>,
+  stream: ServerHttp2Stream,
+  headers: Http2HeaderValues,
+): void {
+  // RFC 8441 §4: the extended CONNECT is a CONNECT carrying :protocol; anything else is not ours.
+  if (!isExtendedConnect(headers)) return;
+  stream.on('error', onHandshakeStreamError);
+  const responder = new Http2Responder(stream);
+  let request: UpgradeRequest;
+  try {
+    request = validateExtendedConnect(headers);
+  } catch (error) {
+    if (error instanceof HandshakeError) {
+      const extra = error.message.startsWith(UNSUPPORTED_VERSION_MESSAGE)
+        ? { 'sec-websocket-version': '13' }
+        : undefined;
+      responder.reject(error.status, error.message, extra, true);
+    } else {
+      responder.reject(500, 'Internal Server Error', undefined, true);
+    }
+    return;
+  }
+  const info = toRequestInfo(stream, headers, request);
+  let chosen: WebSocketServer | undefined;
+  for (const wss of servers) {
+    if (wss.shouldHandle(info)) {
+      chosen = wss;
+      break;
+    }
+  }
+  chosen ??= servers.values().next().value;
+  if (chosen === undefined) return;
+  const wss = chosen;
+  wss[negotiateHandshake](info, request, responder, EMPTY, (ws: WebSocket, req) =>
+    wss.emit('connection', ws, req),
+  );
+}
+
+function toRequestInfo(
+  stream: ServerHttp2Stream,
+  headers: Http2HeaderValues,
+  request: UpgradeRequest,
+): Http2UpgradeRequest {
+  const plain: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value !== undefined) plain[name] = Array.isArray(value) ? value : String(value);
+  }
+  return {
+    method: 'CONNECT',
+    url: request.path,
+    httpVersion: '2.0',
+    headers: plain,
+    rawHeaders: toRawHeaders(headers),
+    socket: stream,
+    stream,
+    authority: request.host,
+    scheme: String(headers[':scheme']),
+  };
+}
