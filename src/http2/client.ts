@@ -81,15 +81,36 @@ interface PooledSession {
   readonly session: ClientHttp2Session;
   /** Settled with the peer's SETTINGS_ENABLE_CONNECT_PROTOCOL, or an error / 'no-h2'. */
   readonly ready: Promise<boolean>;
+  /** Attempts and WebSockets using the session (it closes when idle at 0). */
   streams: number;
+  /** Streams opened on it (against the server's SETTINGS_MAX_CONCURRENT_STREAMS). */
+  open: number;
   idleTimer: NodeJS.Timeout | null;
 }
 
-const pool = new Map<string, PooledSession>();
+/** Sessions by pool key; more than one when a server limits concurrent streams. */
+const pool = new Map<string, PooledSession[]>();
 
 /** The number of pooled HTTP/2 sessions (for tests and diagnostics). */
 export function pooledSessionCount(): number {
-  return pool.size;
+  let count = 0;
+  for (const entries of pool.values()) count += entries.length;
+  return count;
+}
+
+function forget(entry: PooledSession): void {
+  const entries = pool.get(entry.key);
+  if (entries === undefined) return;
+  const at = entries.indexOf(entry);
+  if (at !== -1) entries.splice(at, 1);
+  if (entries.length === 0) pool.delete(entry.key);
+}
+
+/** Whether a session can take one more stream (unknown before the server's SETTINGS: yes). */
+function hasRoom(entry: PooledSession): boolean {
+  if (entry.session.closed || entry.session.destroyed) return false;
+  const limit = entry.session.remoteSettings?.maxConcurrentStreams;
+  return limit === undefined || entry.open < limit;
 }
 
 /** Thrown (internally) when the server did not negotiate h2 through ALPN. */
@@ -110,7 +131,7 @@ export function connectHttp2(attempt: Http2Attempt): () => void {
     return noop;
   }
   const headers = requestHeaders(attempt);
-  const entry = acquire(attempt);
+  let entry = acquire(attempt);
   let stream: ClientHttp2Stream | null = null;
   let done = false;
   const finish = () => {
@@ -118,44 +139,43 @@ export function connectHttp2(attempt: Http2Attempt): () => void {
     done = true;
     release(entry);
   };
+  const onReady = (enabled: boolean) => {
+    if (done) return;
+    // A session at the server's SETTINGS_MAX_CONCURRENT_STREAMS (RFC 9113 §6.5.2) would queue the
+    // stream until another one closes: take (or open) another session to the same origin instead.
+    if (enabled && entry.open >= (entry.session.remoteSettings.maxConcurrentStreams ?? Infinity)) {
+      release(entry);
+      entry = acquire(attempt);
+      entry.ready.then(onReady, onFailure);
+      return;
+    }
+    if (!enabled) {
+      // RFC 8441 §3: "A client MUST NOT send a CONNECT request with the :protocol pseudo-header field
+      // unless the server has sent SETTINGS_ENABLE_CONNECT_PROTOCOL = 1" (it never sends it as 0 later).
+      noHttp2(
+        attempt,
+        finish,
+        'the server does not allow extended CONNECT (SETTINGS_ENABLE_CONNECT_PROTOCOL)',
+      );
+      return;
+    }
+    open();
+  };
   const fail = (error: WebSocketError) => {
     finish();
     if (stream !== null && !stream.closed) stream.close(h2constants.NGHTTP2_CANCEL);
     attempt.fail(error);
   };
-  entry.ready.then(
-    (enabled) => {
-      if (done) return;
-      if (!enabled) {
-        // RFC 8441 §3: "A sender MUST NOT send a SETTINGS_ENABLE_CONNECT_PROTOCOL parameter with the
-        // value of 0 after previously sending a value of 1"; without it, ":protocol" may not be used.
-        noHttp2(
-          attempt,
-          finish,
-          'the server does not allow extended CONNECT (SETTINGS_ENABLE_CONNECT_PROTOCOL)',
-        );
-        return;
-      }
-      open();
-    },
-    (error: unknown) => {
-      if (done) return;
-      if (error instanceof NoHttp2) {
-        noHttp2(attempt, finish, error.message);
-        return;
-      }
-      fail(
-        new HandshakeError(
-          ErrorCode.HandshakeFailed,
-          0,
-          (error as Error).message ?? 'HTTP/2 session failed',
-          {
-            cause: error,
-          },
-        ),
-      );
-    },
-  );
+  const onFailure = (error: unknown) => {
+    if (done) return;
+    if (error instanceof NoHttp2) {
+      noHttp2(attempt, finish, error.message);
+      return;
+    }
+    const message = (error as Error).message ?? 'HTTP/2 session failed';
+    fail(new HandshakeError(ErrorCode.HandshakeFailed, 0, message, { cause: error }));
+  };
+  entry.ready.then(onReady, onFailure);
   const open = () => {
     try {
       stream = entry.session.request(headers, { endStream: false });
@@ -164,7 +184,12 @@ export function connectHttp2(attempt: Http2Attempt): () => void {
       return;
     }
     const current = stream;
-    current.once('close', finish);
+    const opened = entry;
+    opened.open++;
+    current.once('close', () => {
+      opened.open--;
+      finish();
+    });
     const onError = (error: Error) =>
       fail(new HandshakeError(ErrorCode.HandshakeFailed, 0, error.message, { cause: error }));
     const onClose = () =>
@@ -320,10 +345,15 @@ function identity(value: unknown): string {
 
 function acquire(attempt: Http2Attempt): PooledSession {
   const key = poolKey(attempt);
-  let entry = pool.get(key);
-  if (entry === undefined || entry.session.closed || entry.session.destroyed) {
+  let entries = pool.get(key);
+  if (entries === undefined) {
+    entries = [];
+    pool.set(key, entries);
+  }
+  let entry = entries.find(hasRoom);
+  if (entry === undefined) {
     entry = openSession(key, attempt);
-    pool.set(key, entry);
+    entries.push(entry);
   }
   entry.streams++;
   if (entry.idleTimer !== null) {
@@ -345,7 +375,7 @@ function release(entry: PooledSession): void {
 function closeIdle(entry: PooledSession): void {
   entry.idleTimer = null;
   if (entry.streams > 0) return;
-  if (pool.get(entry.key) === entry) pool.delete(entry.key);
+  forget(entry);
   entry.session.close();
 }
 
@@ -359,9 +389,6 @@ function openSession(key: string, attempt: Http2Attempt): PooledSession {
     ...(attempt.options.family === undefined ? {} : { family: attempt.options.family }),
     ...(attempt.options.localAddress === undefined ? {} : { localAddress: attempt.options.localAddress }),
   });
-  const forget = () => {
-    if (pool.get(key) === entry) pool.delete(key);
-  };
   const ready = new Promise<boolean>((resolve, reject) => {
     let alpn: string | false | undefined;
     session.once('connect', () => {
@@ -371,7 +398,7 @@ function openSession(key: string, attempt: Http2Attempt): PooledSession {
     // RFC 8441 §3: the client waits for the server's SETTINGS before using ":protocol".
     session.once('remoteSettings', (settings) => resolve(settings.enableConnectProtocol === true));
     session.on('error', (error: Error & { code?: string }) => {
-      forget();
+      forget(entry);
       if (error.code === 'ERR_SSL_TLSV1_ALERT_NO_APPLICATION_PROTOCOL') {
         reject(new NoHttp2('the server does not speak h2 (TLS ALPN refused)'));
       } else {
@@ -379,11 +406,11 @@ function openSession(key: string, attempt: Http2Attempt): PooledSession {
       }
     });
     session.once('close', () => {
-      forget();
+      forget(entry);
       reject(new Error('the HTTP/2 session closed before the server SETTINGS arrived'));
     });
   });
   ready.catch(noop); // the attempts waiting on it handle the rejection
-  const entry: PooledSession = { key, session, ready, streams: 0, idleTimer: null };
+  const entry: PooledSession = { key, session, ready, streams: 0, open: 0, idleTimer: null };
   return entry;
 }

@@ -6,7 +6,13 @@ import { createSecureServer, connect as http2Connect } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { pooledSessionCount } from '../../src/http2/client.ts';
-import { HandshakeError, type VerifyClientInfo, WebSocket, WebSocketServer } from '../../src/index.ts';
+import {
+  attachHttp2,
+  HandshakeError,
+  type VerifyClientInfo,
+  WebSocket,
+  WebSocketServer,
+} from '../../src/index.ts';
 import { once } from '../integration/helpers.ts';
 import {
   cert,
@@ -323,6 +329,114 @@ describe('the http2 client option: prefer / require / false', () => {
       stream.close();
     } finally {
       session.destroy();
+    }
+  });
+});
+
+describe('sessions, timeouts and failures', () => {
+  it('opens a second session when the server limits concurrent streams (SETTINGS_MAX_CONCURRENT_STREAMS)', async () => {
+    fixture = await startH2({}, { settings: { enableConnectProtocol: true, maxConcurrentStreams: 5 } });
+    const sockets = await Promise.all(Array.from({ length: 12 }, () => open(fixture!.url)));
+    await Promise.all(
+      sockets.map(async (ws, i) => {
+        ws.send(`m${i}`);
+        expect(String((await nextMessage(ws)).data)).toBe(`m${i}`);
+      }),
+    );
+    expect(fixture.counts.sessions).toBe(3);
+  });
+
+  it('handshakeTimeout covers an extended CONNECT the server never answers', async () => {
+    const server = createSecureServer({ key, cert, settings: { enableConnectProtocol: true } });
+    server.on('stream', () => {}); // never responds
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const port = (server.address() as AddressInfo).port;
+    try {
+      const error = await clientError(`wss://localhost:${port}/`, {
+        ...tls,
+        http2: 'require',
+        handshakeTimeout: 300,
+      });
+      expect((error as HandshakeError).code).toBe('WS_ERR_HANDSHAKE_TIMEOUT');
+    } finally {
+      await new Promise((resolve) => {
+        server.close(resolve);
+        setTimeout(resolve, 1500).unref(); // the client's session closes when idle
+      });
+    }
+  });
+
+  it('verifyClient sees secure: true and its rejection headers reach the HTTP/2 client', async () => {
+    const seen: boolean[] = [];
+    fixture = await startH2({
+      verifyClient: (info: VerifyClientInfo) => {
+        seen.push(info.secure);
+        return {
+          accept: false,
+          status: 401,
+          reason: 'login first',
+          headers: { 'WWW-Authenticate': 'Bearer' },
+        };
+      },
+    });
+    const session = http2Connect(`https://localhost:${fixture.port}`, { ca: cert });
+    try {
+      const stream = session.request({
+        ':method': 'CONNECT',
+        ':protocol': 'websocket',
+        ':scheme': 'https',
+        ':path': '/',
+        ':authority': `localhost:${fixture.port}`,
+        'sec-websocket-version': '13',
+      });
+      const [headers] = await once<[Record<string, unknown>]>(stream, 'response');
+      expect(headers[':status']).toBe(401);
+      expect(headers['www-authenticate']).toBe('Bearer');
+      stream.close();
+    } finally {
+      session.destroy();
+    }
+    expect(seen).toEqual([true]);
+  });
+
+  it('a stream reset by the server (terminate) closes the client with 1006, without an uncaught error', async () => {
+    fixture = await startH2();
+    const ws = await open(fixture.url);
+    const errors: unknown[] = [];
+    ws.on('error', (error) => errors.push(error));
+    const closing = closed(ws);
+    for (const client of fixture.wss.clients) client.terminate();
+    expect((await closing).code).toBe(1006);
+  });
+
+  it('attachHttp2 serves a noServer WebSocketServer; close() of a server: attachment detaches it', async () => {
+    const server = createSecureServer({ key, cert });
+    const wss = new WebSocketServer({ noServer: true });
+    wss.on('connection', (ws: WebSocket) => ws.on('message', (data) => ws.send(data)));
+    const detach = attachHttp2(server, wss);
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const port = (server.address() as AddressInfo).port;
+    try {
+      const ws = await openClient(`wss://localhost:${port}/`, { ...tls, http2: 'require' });
+      ws.send('noServer');
+      expect(String((await nextMessage(ws)).data)).toBe('noServer');
+      ws.close();
+      await closed(ws);
+      detach();
+      expect(server.listenerCount('stream')).toBe(0);
+      const attached = new WebSocketServer({ server });
+      expect(server.listenerCount('stream')).toBe(1);
+      await attached.close();
+      expect(server.listenerCount('stream')).toBe(0);
+      expect(server.listenerCount('upgrade')).toBe(0);
+    } finally {
+      await wss.close();
+      await new Promise((resolve) => {
+        server.close(resolve);
+        setTimeout(resolve, 1500).unref();
+      });
     }
   });
 });
