@@ -59,7 +59,7 @@ const HELP = `usage: npm run autobahn -- [options]
 
 environment:
   AUTOBAHN_IMPL=ws       run the agents on the 'ws' package instead of sockwire (stand-in)
-  AUTOBAHN_DEFLATE=1     offer/accept permessage-deflate in the agents (ws only for now)
+  AUTOBAHN_DEFLATE=0     turn permessage-deflate off in both agents (12.x/13.x then UNIMPLEMENTED)
   WSTEST=/path/wstest    use this wstest instead of installing one
   WSTEST_HOME=DIR        where install-wstest.sh keeps its virtualenv
   WSTEST_PYTHON=PATH     the Python 2.7 interpreter (default ~/.pyenv/versions/2.7.18/bin/python)`;
@@ -157,7 +157,7 @@ function parseArgs(argv: readonly string[]): Options {
     timeoutMs: (timeoutS ?? (mode === 'fast' ? 900 : 3600)) * 1000,
     stallMs: stallS * 1000,
     impl,
-    deflate: process.env.AUTOBAHN_DEFLATE === '1',
+    deflate: process.env.AUTOBAHN_DEFLATE !== '0',
   };
 }
 
