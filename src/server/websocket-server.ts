@@ -8,6 +8,10 @@
  *                                                      │     ─▶ path, verifyClient, subprotocol
  *                                                      │     ─▶ 101 (§4.2.2) ─▶ WebSocket ─▶ 'connection'
  *                                                      └─▶ on any failure: an HTTP error status and a reason
+ *   http2 server 'stream' (RFC 8441 extended CONNECT, src/http2/server.ts) ─▶ validateExtendedConnect
+ *     ─▶ [negotiateHandshake]: the same path/origin/limit/verifyClient/subprotocol/deflate steps
+ *     ─▶ :status 200 on the stream ─▶ WebSocket on the stream ─▶ 'connection'
+ * The transport-specific answers (101 or :status 200, error responses) go through a HandshakeResponder.
  */
 import { EventEmitter } from 'node:events';
 import type { Server as HttpServer, IncomingMessage } from 'node:http';

@@ -1,0 +1,98 @@
+/**
+ * The pure RFC 8441 checks (src/http2/handshake.ts), one `describe` per section.
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  isExtendedConnect,
+  toRawHeaders,
+  validateConnectResponse,
+  validateExtendedConnect,
+} from '../../src/http2/handshake.ts';
+import { HandshakeError } from '../../src/index.ts';
+
+const base = {
+  ':method': 'CONNECT',
+  ':protocol': 'websocket',
+  ':scheme': 'https',
+  ':path': '/chat?room=1',
+  ':authority': 'server.example.com',
+  'sec-websocket-version': '13',
+};
+
+function statusOf(fn: () => unknown): number | undefined {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof HandshakeError) return error.status;
+    throw error;
+  }
+  return undefined;
+}
+
+describe('RFC 8441 §4: the extended CONNECT method', () => {
+  it('is a CONNECT with :protocol; a plain CONNECT or a GET is not', () => {
+    expect(isExtendedConnect(base)).toBe(true);
+    expect(isExtendedConnect({ ':method': 'CONNECT', ':authority': 'a:443' })).toBe(false);
+    expect(isExtendedConnect({ ':method': 'GET', ':protocol': 'websocket' })).toBe(false);
+  });
+  it('requires :protocol websocket (case-insensitive), :scheme, an origin-form :path and :authority', () => {
+    expect(statusOf(() => validateExtendedConnect({ ...base, ':protocol': 'WebSocket' }))).toBeUndefined();
+    expect(statusOf(() => validateExtendedConnect({ ...base, ':protocol': 'webtransport' }))).toBe(400);
+    expect(statusOf(() => validateExtendedConnect({ ...base, ':path': undefined }))).toBe(400);
+    expect(statusOf(() => validateExtendedConnect({ ...base, ':path': '*' }))).toBe(400);
+    expect(statusOf(() => validateExtendedConnect({ ...base, ':scheme': undefined }))).toBe(400);
+    expect(statusOf(() => validateExtendedConnect({ ...base, ':authority': '' }))).toBe(400);
+    expect(statusOf(() => validateExtendedConnect({ ':method': 'GET' }))).toBe(405);
+  });
+});
+
+describe('RFC 8441 §5: the WebSocket handshake over HTTP/2', () => {
+  it('keeps Sec-WebSocket-Version 13 (RFC 6455 §4.2.1 item 6), needs no Sec-WebSocket-Key', () => {
+    const request = validateExtendedConnect(base);
+    expect(request.key).toBe('');
+    expect(request.host).toBe('server.example.com');
+    expect(request.path).toBe('/chat?room=1');
+    expect(request.head.httpVersion).toBe('2.0');
+    expect(statusOf(() => validateExtendedConnect({ ...base, 'sec-websocket-version': undefined }))).toBe(
+      400,
+    );
+    expect(statusOf(() => validateExtendedConnect({ ...base, 'sec-websocket-version': '8' }))).toBe(400);
+  });
+  it('parses subprotocols, extensions and origin as over HTTP/1.1', () => {
+    const request = validateExtendedConnect({
+      ...base,
+      'sec-websocket-protocol': 'chat, superchat',
+      'sec-websocket-extensions': 'permessage-deflate; client_max_window_bits',
+      origin: 'https://app.example',
+    });
+    expect(request.protocols).toEqual(['chat', 'superchat']);
+    expect(request.extensions[0]?.name).toBe('permessage-deflate');
+    expect(request.origin).toBe('https://app.example');
+    expect(statusOf(() => validateExtendedConnect({ ...base, 'sec-websocket-protocol': 'a b' }))).toBe(400);
+    expect(statusOf(() => validateExtendedConnect({ ...base, 'sec-websocket-extensions': ';' }))).toBe(400);
+  });
+  it('the response: 2xx succeeds, with the offered subprotocol and extension only', () => {
+    const expected = { protocols: ['chat'], offeredExtensions: ['permessage-deflate'] };
+    const ok = validateConnectResponse(
+      { ':status': 200, 'sec-websocket-protocol': 'chat', 'sec-websocket-extensions': 'permessage-deflate' },
+      expected,
+    );
+    expect(ok.protocol).toBe('chat');
+    expect(ok.extensions.map((extension) => extension.name)).toEqual(['permessage-deflate']);
+    expect(ok.head.rawHeaders).not.toContain(':status');
+    expect(statusOf(() => validateConnectResponse({ ':status': 403 }, expected))).toBe(403);
+    expect(
+      statusOf(() =>
+        validateConnectResponse({ ':status': 200, 'sec-websocket-protocol': 'other' }, expected),
+      ),
+    ).toBe(200);
+    expect(
+      statusOf(() =>
+        validateConnectResponse({ ':status': 200, 'sec-websocket-extensions': 'x-foo' }, expected),
+      ),
+    ).toBe(200);
+  });
+  it('toRawHeaders keeps repeated fields', () => {
+    expect(toRawHeaders({ a: ['1', '2'], b: 3, c: undefined })).toEqual(['a', '1', 'a', '2', 'b', '3']);
+  });
+});
