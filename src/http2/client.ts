@@ -150,8 +150,10 @@ export function connectHttp2(attempt: Http2Attempt): () => void {
       return;
     }
     if (!enabled) {
-      // RFC 8441 §3: "A client MUST NOT send a CONNECT request with the :protocol pseudo-header field
-      // unless the server has sent SETTINGS_ENABLE_CONNECT_PROTOCOL = 1" (it never sends it as 0 later).
+      // RFC 8441 §3: "Upon receipt of SETTINGS_ENABLE_CONNECT_PROTOCOL with a value of 1, a client MAY
+      // use the Extended CONNECT"; without it, "a non-supporting peer would detect a malformed request
+      // and generate a stream error". ("A sender MUST NOT send ... 0 after previously sending a value
+      // of 1", so the answer holds for the session's lifetime.)
       noHttp2(
         attempt,
         finish,

@@ -12,7 +12,9 @@
  *   DATA frames on the stream = WebSocket frames (client frames still masked, §5)
  * ```
  *
- * RFC 8441 §5: "The Sec-WebSocket-Key and Sec-WebSocket-Accept header fields are not used".
+ * RFC 8441 §5: "Implementations using this extended CONNECT to bootstrap WebSockets do not do the
+ * processing of the Sec-WebSocket-Key and Sec-WebSocket-Accept header fields of [RFC6455] as that
+ * functionality has been superseded by the :protocol pseudo-header field."
  */
 
 import { ErrorCode, HandshakeError } from '../errors.ts';
@@ -94,9 +96,9 @@ export function validateExtendedConnect(headers: Http2HeaderValues): UpgradeRequ
   if (typeof authority !== 'string' || authority === '') {
     throw reject(400, 'Bad Request: missing :authority');
   }
-  // RFC 8441 §5: "The :protocol pseudo-header field MUST be included in the CONNECT request, and it
-  // MUST have a value of "websocket" ... The Sec-WebSocket-Version header field ... [is used] as
-  // defined in [RFC6455]", whose §4.2.1 item 6 requires the value 13.
+  // RFC 8441 §5: "The Origin [RFC6454], Sec-WebSocket-Version, Sec-WebSocket-Protocol, and
+  // Sec-WebSocket-Extensions header fields are used in the CONNECT request and response-header fields
+  // as defined in [RFC6455]"; RFC 6455 §4.2.1 item 6 requires the version 13.
   const raw = toRawHeaders(headers);
   const fields = new HeaderMap(raw);
   if (fields.get('sec-websocket-version') !== '13') {

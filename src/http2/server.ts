@@ -123,8 +123,8 @@ const attached = new WeakMap<
 /**
  * Takes RFC 8441 WebSocket streams from a `node:http2` server and hands them to `wss` (which must not
  * be attached to it already; `new WebSocketServer({ server: http2Server })` calls this itself). Sets
- * `enableConnectProtocol: true` in the server's SETTINGS for new sessions (RFC 8441 §3: "a server
- * ... MUST send SETTINGS_ENABLE_CONNECT_PROTOCOL = 1" before a client may use `:protocol`).
+ * `enableConnectProtocol: true` in the server's SETTINGS for new sessions (RFC 8441 §3: "Upon receipt
+ * of SETTINGS_ENABLE_CONNECT_PROTOCOL with a value of 1, a client MAY use the Extended CONNECT").
  *
  * Every extended CONNECT stream (a CONNECT with `:protocol`) is taken: `:protocol` other than
  * `websocket` is answered 400. Everything else (GET, a plain CONNECT tunnel) is left to the

@@ -156,7 +156,7 @@ describe('RFC 8441 §4–§5: extended CONNECT handshake errors', () => {
   it('a malformed sec-websocket-protocol → 400', async () => {
     expect((await statusFor(connectHeaders({ 'sec-websocket-protocol': 'a b, ,' })))[':status']).toBe(400);
   });
-  it('Sec-WebSocket-Key is not needed (§5: "not used")', async () => {
+  it('Sec-WebSocket-Key is not needed (§5: superseded by :protocol)', async () => {
     expect((await statusFor(connectHeaders()))[':status']).toBe(200);
   });
   it('a plain CONNECT (no :protocol) is left to the application: Node answers 405 with a request handler', async () => {
