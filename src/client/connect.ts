@@ -87,9 +87,10 @@ export interface ClientOptions extends ConnectionSettings {
    * WebSockets over HTTP/2 (RFC 8441) for wss:// URLs: `'prefer'` uses an extended CONNECT stream on
    * a pooled HTTP/2 session when the server allows it and falls back to the HTTP/1.1 Upgrade
    * otherwise; `'require'` fails with a HandshakeError instead (and throws for ws://, ws+unix:// or a
-   * proxy). Default false (HTTP/1.1 only), as .NET's default `RequestVersionOrLower` with 1.1: an
-   * HTTP/2 session costs a round trip for its SETTINGS and is worth it only when sockets share it.
-   * Redirects are not followed over HTTP/2. See docs/http2.md.
+   * proxy). In .NET terms, 'prefer' is `HttpVersion = 2.0` with `RequestVersionOrLower` and
+   * 'require' is `RequestVersionExact`. Default false (HTTP/1.1 only, as .NET's ClientWebSocket
+   * default `HttpVersion = 1.1`): an HTTP/2 session costs a round trip for its SETTINGS and pays off
+   * only when sockets share it. Redirects are not followed over HTTP/2. See docs/http2.md.
    */
   readonly http2?: Http2Policy;
 }

@@ -91,7 +91,10 @@ interface PooledSession {
 /** Sessions by pool key; more than one when a server limits concurrent streams. */
 const pool = new Map<string, PooledSession[]>();
 
-/** The number of pooled HTTP/2 sessions (for tests and diagnostics). */
+/**
+ * The number of pooled HTTP/2 sessions (for tests and diagnostics).
+ * @throws Never.
+ */
 export function pooledSessionCount(): number {
   let count = 0;
   for (const entries of pool.values()) count += entries.length;
