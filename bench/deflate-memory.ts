@@ -22,7 +22,9 @@ const message = JSON.stringify(
 
 async function measure(label: string, perMessageDeflate: boolean | object): Promise<string> {
   const server = new WebSocketServer({ port: 0, host: '127.0.0.1', perMessageDeflate });
-  server.on('connection', (ws) => ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary })));
+  server.on('connection', (ws: WebSocket) =>
+    ws.on('message', (data: Buffer, isBinary: boolean) => ws.send(data, { binary: isBinary })),
+  );
   await new Promise((resolve) => server.once('listening', resolve));
   const url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}`;
   gc();
@@ -34,7 +36,7 @@ async function measure(label: string, perMessageDeflate: boolean | object): Prom
       Array.from({ length: Math.min(50, conns - i) }, async () => {
         const ws = new WebSocket(url, { perMessageDeflate: perMessageDeflate !== false });
         clients.push(ws);
-        await new Promise((resolve) => ws.once('open', resolve));
+        await new Promise<void>((resolve) => ws.once('open', () => resolve()));
         ws.send(message);
         await new Promise((resolve) => ws.once('message', resolve));
       }),

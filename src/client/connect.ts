@@ -36,6 +36,7 @@ import {
   DEFAULT_MAX_PAYLOAD,
   type WebSocket,
 } from '../websocket.ts';
+import { USER_TLS_OPTIONS } from './tls-options.ts';
 
 export interface ClientOptions extends ConnectionSettings {
   /**
@@ -498,14 +499,7 @@ function tlsOptionsFor(target: Target, options: ClientOptions): TlsConnectionOpt
       ? { servername: options.servername ?? target.host }
       : {}),
   };
-  for (const name of [
-    'ca',
-    'cert',
-    'key',
-    'passphrase',
-    'rejectUnauthorized',
-    'checkServerIdentity',
-  ] as const) {
+  for (const name of USER_TLS_OPTIONS) {
     if (options[name] !== undefined) Object.assign(tlsOptions, { [name]: options[name] });
   }
   return tlsOptions;

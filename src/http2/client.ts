@@ -22,6 +22,7 @@ import {
 } from 'node:http2';
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import type { ClientOptions } from '../client/connect.ts';
+import { USER_TLS_OPTIONS } from '../client/tls-options.ts';
 import { generateMaskKey } from '../crypto.ts';
 import { ErrorCode, HandshakeError, InvalidStateError, WebSocketError } from '../errors.ts';
 import { assertFieldName, assertFieldValue } from '../handshake/header-lines.ts';
@@ -318,17 +319,7 @@ function poolKey(attempt: Http2Attempt): string {
     String(options.family ?? ''),
     options.localAddress ?? '',
   ];
-  for (const name of [
-    'servername',
-    'ca',
-    'cert',
-    'key',
-    'passphrase',
-    'rejectUnauthorized',
-    'checkServerIdentity',
-  ] as const) {
-    parts.push(identity(tlsOptions[name]));
-  }
+  for (const name of ['servername', ...USER_TLS_OPTIONS] as const) parts.push(identity(tlsOptions[name]));
   return parts.join('\u0000');
 }
 
