@@ -82,3 +82,13 @@ export class InvalidStateError extends WebSocketError {
     super(code, message);
   }
 }
+
+/**
+ * The error a failed client handshake reports: our own errors as they are, anything else (an
+ * exception from a parser or a hook) wrapped as a HandshakeError with status 0 and the cause.
+ */
+export function toHandshakeFailure(error: unknown): WebSocketError {
+  return error instanceof WebSocketError
+    ? error
+    : new HandshakeError(ErrorCode.HandshakeFailed, 0, 'invalid handshake response', { cause: error });
+}

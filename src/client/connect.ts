@@ -10,7 +10,13 @@
 import { isIP, connect as netConnect, type Socket } from 'node:net';
 import { type ConnectionOptions as TlsConnectionOptions, connect as tlsConnect } from 'node:tls';
 import { generateMaskKey, randomBytes, sha1 } from '../crypto.ts';
-import { ErrorCode, HandshakeError, InvalidStateError, WebSocketError } from '../errors.ts';
+import {
+  ErrorCode,
+  HandshakeError,
+  InvalidStateError,
+  toHandshakeFailure,
+  WebSocketError,
+} from '../errors.ts';
 import {
   acceptDeflateResponse,
   buildDeflateOffer,
@@ -223,13 +229,7 @@ export function connectClient(
           url: currentUrl,
         });
       } catch (error) {
-        fail(
-          error instanceof WebSocketError
-            ? error
-            : new HandshakeError(ErrorCode.HandshakeFailed, 0, 'invalid handshake response', {
-                cause: error,
-              }),
-        );
+        fail(toHandshakeFailure(error));
       }
     };
     const onError = (error: Error) =>

@@ -401,14 +401,16 @@ export class Connection {
     // already received a Close frame. ... A Pong frame sent in response to a Ping frame must have
     // identical 'Application data' as found in the message body of the Ping frame being replied to."
     if (this.#closeSent) return;
-    const pong = encodeFrame(Opcode.Pong, data, { maskKey: this.#maskKey() });
+    // One array per Pong, so that a later Pong can replace it in the queue.
+    const parts = encodeFrame(Opcode.Pong, data, { maskKey: this.#maskKey() });
+    const pong = concat(parts, byteLength(parts));
     if (this.#unsentPongs >= MAX_UNSENT_PONGS && this.#lastPongIndex >= 0) {
       // Answer only the most recent Ping (§5.5.3) instead of growing the queue.
-      const [old] = this.#outgoing.splice(this.#lastPongIndex, 1, concat(pong, byteLength(pong)));
-      this.#outgoingBytes += byteLength(pong) - (old?.length ?? 0);
+      const [old] = this.#outgoing.splice(this.#lastPongIndex, 1, pong);
+      this.#outgoingBytes += pong.length - (old?.length ?? 0);
       return;
     }
-    this.#queue([concat(pong, byteLength(pong))]);
+    this.#queue([pong]);
     this.#unsentPongs++;
     this.#lastPongIndex = this.#outgoing.length - 1;
   }

@@ -24,7 +24,13 @@ import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import type { ClientOptions } from '../client/connect.ts';
 import { USER_TLS_OPTIONS } from '../client/tls-options.ts';
 import { generateMaskKey } from '../crypto.ts';
-import { ErrorCode, HandshakeError, InvalidStateError, WebSocketError } from '../errors.ts';
+import {
+  ErrorCode,
+  HandshakeError,
+  InvalidStateError,
+  toHandshakeFailure,
+  type WebSocketError,
+} from '../errors.ts';
 import { assertFieldName, assertFieldValue } from '../handshake/header-lines.ts';
 import type { ExtensionOffer } from '../handshake/headers.ts';
 import { attachSocket } from '../internal.ts';
@@ -232,13 +238,7 @@ export function connectHttp2(attempt: Http2Attempt): () => void {
           url: attempt.url,
         });
       } catch (error) {
-        fail(
-          error instanceof WebSocketError
-            ? error
-            : new HandshakeError(ErrorCode.HandshakeFailed, 0, 'invalid handshake response', {
-                cause: error,
-              }),
-        );
+        fail(toHandshakeFailure(error));
       }
     });
   };
