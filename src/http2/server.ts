@@ -106,6 +106,40 @@ function closeStream(stream: ServerHttp2Stream): void {
   if (!stream.closed) stream.close(h2constants.NGHTTP2_CANCEL);
 }
 
+/**
+ * How long, after the server has sent END_STREAM on a WebSocket's stream, the peer gets to end its
+ * own half before the stream is reset. A peer that has the whole closing handshake ends its half
+ * within one round trip (our client and Firefox do; Chromium 150 never does), so 1 s is generous yet
+ * short next to `closeTimeout` (30 s), which would otherwise hold the WebSocket's 'close', the stream
+ * and its slot in the session's stream limit.
+ */
+const STREAM_END_GRACE_MS = 1000;
+
+/**
+ * The server ended its half of a WebSocket's stream ('finish'): the WebSocket ends it right after the
+ * closing handshake (or after failing the connection), carrying §7.1.1's "the server SHOULD close the
+ * underlying TCP connection first" over to the stream (RFC 8441 §6: "Orderly TCP-level closures are
+ * represented as END_STREAM flags"). Give the peer a short grace to end its half too.
+ */
+function onWebSocketStreamFinish(this: ServerHttp2Stream): void {
+  if (!this.closed && !this.readableEnded)
+    setTimeout(resetLingeringStream, STREAM_END_GRACE_MS, this).unref();
+}
+
+function resetLingeringStream(stream: ServerHttp2Stream): void {
+  if (stream.closed || stream.destroyed) return;
+  // Our END_STREAM may still wait behind HTTP/2 flow control (RFC 9113 §5.2), and a reset would drop
+  // the Close frame queued before it: wait until it has gone (`closeTimeout` still bounds the whole).
+  if (stream.state.localClose !== 1) {
+    setTimeout(resetLingeringStream, STREAM_END_GRACE_MS, stream).unref();
+    return;
+  }
+  // RFC 9113 §8.1: "A server can send a complete response prior to the client sending an entire
+  // request [...] the server MAY request that the client abort transmission of a request without error
+  // by sending a RST_STREAM with an error code of NO_ERROR after sending a complete response".
+  stream.close(h2constants.NGHTTP2_NO_ERROR);
+}
+
 function onHandshakeStreamError(this: Duplex): void {
   this.destroy();
 }
@@ -208,9 +242,10 @@ function takeStream(
   chosen ??= servers.values().next().value;
   if (chosen === undefined) return;
   const wss = chosen;
-  wss[negotiateHandshake](info, request, responder, EMPTY, (ws: WebSocket, req) =>
-    wss.emit('connection', ws, req),
-  );
+  wss[negotiateHandshake](info, request, responder, EMPTY, (ws: WebSocket, req) => {
+    stream.once('finish', onWebSocketStreamFinish);
+    wss.emit('connection', ws, req);
+  });
 }
 
 function toRequestInfo(
