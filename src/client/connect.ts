@@ -84,8 +84,9 @@ export interface ClientOptions extends ConnectionSettings {
   readonly proxy?: string | URL;
   /**
    * Follow 301/302/303/307/308 redirects with a Location (http(s) URLs map to ws(s)). Default false,
-   * as in `ws`: a redirect is then a HandshakeError with the 3xx status. `Authorization` and `Cookie`
-   * headers are not sent on to another host or port.
+   * as in `ws`: a redirect is then a HandshakeError with the 3xx status. `Authorization`, `Cookie`
+   * and `Proxy-Authorization` headers are not sent on to another scheme, host or port. A redirect
+   * from wss:// to ws:// is refused (a HandshakeError with the 3xx status; `ws` follows it).
    */
   readonly followRedirects?: boolean;
   /** With `followRedirects`: how many redirects at most, then a HandshakeError (3xx). Default 10. */
@@ -193,6 +194,17 @@ export function connectClient(
         const location = result.head.headers.get('location');
         if (options.followRedirects === true && REDIRECT_STATUSES.has(status) && location !== undefined) {
           const next = redirectTarget(location, currentUrl, status);
+          // §4.1: for a wss:// URL the client "MUST perform a TLS handshake"; following a redirect to
+          // ws:// would repeat the request, credentials and all, in cleartext instead (the same host
+          // and port included). Refused, as browsers refuse mixed content.
+          if (target.secure && !next.target.secure) {
+            throw new HandshakeError(
+              ErrorCode.HandshakeFailed,
+              status,
+              `refusing to follow a redirect from wss:// to ws:// (${next.url}): it would send the ` +
+                'request in cleartext; connect to the ws:// URL yourself if that is intended',
+            );
+          }
           if (redirects >= maxRedirects) {
             throw new HandshakeError(
               ErrorCode.HandshakeFailed,
@@ -204,9 +216,14 @@ export function connectClient(
           detach();
           for (const each of sockets) each.destroy();
           sockets = [];
-          // Credentials are for the host they were given for: not sent to another one (as `ws`).
-          const sameHost = next.target.host === target.host && next.target.port === target.port;
-          attempt(next.url, next.target, sameHost ? headers : withoutCredentials(headers));
+          // RFC 9110 §15.4: "Consider removing header fields that were not automatically generated
+          // ... where there are security implications; this includes ... Authorization and Cookie."
+          // They are kept only on the origin (scheme, host and port: RFC 6454 §4) they were given for.
+          const sameOrigin =
+            next.target.secure === target.secure &&
+            next.target.host === target.host &&
+            next.target.port === target.port;
+          attempt(next.url, next.target, sameOrigin ? headers : withoutCredentials(headers));
           return;
         }
         const offeredExtensions = deflateOptions === null ? [] : [EXTENSION_NAME];
@@ -347,6 +364,9 @@ function redirectTarget(
   return { url: next.href, target: parseTarget(next) };
 }
 
+/** Request headers that carry credentials (RFC 9110 §11.6.2, §11.7.2; RFC 6265 §5.4). */
+const CREDENTIAL_HEADERS: ReadonlySet<string> = new Set(['authorization', 'cookie', 'proxy-authorization']);
+
 function withoutCredentials(
   headers: Readonly<Record<string, string>> | undefined,
 ): Readonly<Record<string, string>> | undefined {
@@ -354,7 +374,7 @@ function withoutCredentials(
   const kept: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
     const lower = name.toLowerCase();
-    if (lower !== 'authorization' && lower !== 'cookie') kept[name] = value;
+    if (!CREDENTIAL_HEADERS.has(lower)) kept[name] = value;
   }
   return kept;
 }
