@@ -1,7 +1,15 @@
 /**
  * sockwire: a zero-dependency WebSocket library (RFC 6455) for Node.js.
  * Public exports only; see docs/api.md.
+ *
+ * Two ways in, as with `ws`: named exports (`import { WebSocket, WebSocketServer } from 'sockwire'`)
+ * and a default export that is the `WebSocket` class carrying the server as statics
+ * (`import WebSocket from 'sockwire'; new WebSocket.Server(…)`), which is also what
+ * `require('sockwire')` returns.
  */
+import { WebSocketServer as WebSocketServerClass } from './server/websocket-server.ts';
+import { WebSocket as WebSocketClass } from './websocket.ts';
+
 export type { ClientOptions } from './client/connect.ts';
 export {
   backoffDelay,
@@ -23,6 +31,7 @@ export {
   ErrorCode,
   type ErrorCodeString,
   HandshakeError,
+  InvalidOptionError,
   InvalidStateError,
   ProtocolError,
   WebSocketError,
@@ -51,3 +60,22 @@ export {
   type SendOptions,
   WebSocket,
 } from './websocket.ts';
+
+/** The `ws`-shaped default export: the `WebSocket` class with the server classes as statics. */
+type WebSocketWithStatics = typeof WebSocketClass & {
+  /** The server class, under the name `ws` used before 8.0. */
+  readonly Server: typeof WebSocketServerClass;
+  readonly WebSocketServer: typeof WebSocketServerClass;
+  readonly WebSocket: typeof WebSocketClass;
+};
+
+// Statics are added to the class itself (not to a subclass or a copy) so that `instanceof` holds for
+// every socket, whichever import a program uses.
+const WebSocketDefault: WebSocketWithStatics = Object.assign(WebSocketClass, {
+  Server: WebSocketServerClass,
+  WebSocketServer: WebSocketServerClass,
+  WebSocket: WebSocketClass,
+});
+/** So that `import WebSocket from 'sockwire'` also names the instance type, as with `ws`. */
+type WebSocketDefault = WebSocketClass;
+export default WebSocketDefault;

@@ -1,0 +1,180 @@
+// Proves the artefact users get, not the work tree: packs the package, installs the tarball into a
+// fresh project outside the repository, and uses it there the ways users do: ESM import (named and
+// default), CommonJS require, `tsc --strict` on typed ESM and CommonJS programs, `npx sockwire
+// --version`, and a loopback echo in both module systems. Source maps must resolve to shipped files.
+//
+// Usage: node scripts/check-package.mjs [node-binary …]
+//   Each extra Node binary (e.g. the oldest and newest versions `engines` allows, from
+//   scripts/install-node.sh) runs the ESM and CommonJS programs again.
+import { execFileSync } from 'node:child_process';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const pkg = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8'));
+const extraNodes = process.argv.slice(2);
+const scratch = mkdtempSync(join(tmpdir(), 'sockwire-package-'));
+
+function run(command, args, cwd, env = {}) {
+  return execFileSync(command, args, {
+    cwd,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, npm_config_fund: 'false', npm_config_audit: 'false', ...env },
+    timeout: 300_000,
+  });
+}
+
+function check(what, condition) {
+  if (!condition) throw new Error(`check-package: ${what}`);
+  console.log(`ok   ${what}`);
+}
+
+// A server and a client that echo one text and one binary message, then close with 1000.
+const echoBody = `
+const server = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+await new Promise((done) => server.on('listening', done));
+server.on('connection', (ws) => ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary })));
+const client = new WebSocket(\`ws://127.0.0.1:\${server.address().port}\`);
+const replies = [];
+await new Promise((done, fail) => {
+  client.on('error', fail);
+  client.on('open', () => { client.send('hello'); client.send(Buffer.from([1, 2, 3])); });
+  client.on('message', (data, isBinary) => {
+    replies.push(isBinary ? [...data].join(',') : data.toString());
+    if (replies.length === 2) client.close(1000);
+  });
+  client.on('close', (code) => (code === 1000 ? done() : fail(new Error('close ' + code))));
+});
+await server.close();
+if (replies.join('|') !== 'hello|1,2,3') throw new Error('echo: ' + replies.join('|'));
+`;
+
+const esmProgram = `
+import WebSocket, { WebSocketServer, ErrorCode } from 'sockwire';
+if (WebSocket.Server !== WebSocketServer || WebSocket.WebSocketServer !== WebSocketServer) throw new Error('default export statics');
+if (WebSocket.WebSocket !== WebSocket || typeof ErrorCode !== 'object') throw new Error('named exports');
+${echoBody}
+console.log('esm ok');
+`;
+
+const cjsProgram = `
+const WebSocket = require('sockwire');
+const { WebSocketServer, ErrorCode } = require('sockwire');
+if (typeof WebSocket !== 'function' || WebSocket.Server !== WebSocketServer) throw new Error('require shape');
+if (typeof ErrorCode !== 'object') throw new Error('named exports on require');
+(async () => {
+${echoBody}
+console.log('cjs ok');
+})().catch((error) => { console.error(error); process.exit(1); });
+`;
+
+const typedEsm = `
+import WebSocket, { WebSocketServer, type ServerOptions, type WebSocket as NamedWebSocket } from 'sockwire';
+const options: ServerOptions = { port: 0, host: '127.0.0.1' };
+const server: WebSocketServer = new WebSocket.Server(options);
+const client: WebSocket = new WebSocket('ws://127.0.0.1:1');
+const same: NamedWebSocket = client;
+client.on('message', (data: Buffer, isBinary: boolean) => console.log(data.length, isBinary));
+client.on('close', (code: number, reason: Buffer) => console.log(code, reason.toString()));
+void same;
+void server.close();
+`;
+
+const typedCjs = `
+import WebSocket = require('sockwire');
+const client: WebSocket = new WebSocket('ws://127.0.0.1:1');
+const server = new WebSocket.WebSocketServer({ noServer: true });
+client.terminate();
+void server.close();
+`;
+
+try {
+  console.log(`check-package: packing ${pkg.name}@${pkg.version} into ${scratch}`);
+  const tarballName = run('npm', ['pack', '--silent', '--pack-destination', scratch], repo)
+    .trim()
+    .split('\n')
+    .pop();
+  const tarball = join(scratch, tarballName);
+  check('npm pack made a tarball', existsSync(tarball));
+
+  const app = join(scratch, 'app');
+  mkdirSync(app);
+  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, version: '1.0.0' }));
+  const typescriptVersion = JSON.parse(
+    readFileSync(join(repo, 'node_modules/typescript/package.json'), 'utf8'),
+  ).version;
+  run('npm', ['install', '--silent', tarball, `typescript@${typescriptVersion}`, '@types/node@20'], app);
+  const installed = join(app, 'node_modules', 'sockwire');
+  check('the tarball installs with its compiled code', existsSync(join(installed, 'dist/index.js')));
+  check('zero runtime dependencies were installed with it', !existsSync(join(installed, 'node_modules')));
+
+  // Every source map must point at a file the package ships (src/ is shipped for that purpose).
+  const maps = [];
+  const walk = (dir) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (entry.name.endsWith('.map')) maps.push(path);
+    }
+  };
+  walk(join(installed, 'dist'));
+  const missing = maps.flatMap((map) =>
+    JSON.parse(readFileSync(map, 'utf8'))
+      .sources.map((source) => resolve(dirname(map), source))
+      .filter((source) => !existsSync(source)),
+  );
+  check(`${maps.length} source maps resolve to shipped sources`, maps.length > 0 && missing.length === 0);
+
+  writeFileSync(join(app, 'esm.mjs'), esmProgram);
+  writeFileSync(join(app, 'cjs.cjs'), cjsProgram);
+  writeFileSync(join(app, 'typed.mts'), typedEsm);
+  writeFileSync(join(app, 'typed.cts'), typedCjs);
+
+  for (const node of [process.execPath, ...extraNodes]) {
+    const version = run(node, ['--version'], app).trim();
+    check(`ESM import and echo on Node ${version}`, run(node, ['esm.mjs'], app).includes('esm ok'));
+    const cjs = execFileSync(node, ['cjs.cjs'], {
+      cwd: app,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    check(`CommonJS require and echo on Node ${version}`, cjs.includes('cjs ok'));
+  }
+
+  const tsc = join(app, 'node_modules/typescript/bin/tsc');
+  const tscArgs = [
+    '--strict',
+    '--noEmit',
+    '--module',
+    'nodenext',
+    '--moduleResolution',
+    'nodenext',
+    '--target',
+    'es2022',
+    '--types',
+    'node',
+  ];
+  run(process.execPath, [tsc, ...tscArgs, 'typed.mts', 'typed.cts'], app);
+  check('tsc --strict accepts typed ESM and CommonJS programs', true);
+
+  const version = run('npx', ['--no-install', 'sockwire', '--version'], app).trim();
+  check(`npx sockwire --version prints ${version}`, version === `sockwire ${pkg.version}`);
+  console.log('check-package: the packed tarball works');
+} catch (error) {
+  console.error(error.stdout ?? '', error.stderr ?? '');
+  console.error(error.message);
+  process.exitCode = 1;
+} finally {
+  rmSync(scratch, { recursive: true, force: true });
+}
