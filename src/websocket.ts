@@ -308,9 +308,10 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
   }
 
   /** Internal: the shared socket listeners call in here. */
-  [socketEvent](event: 'data' | 'end' | 'close', chunk?: Buffer): void {
+  [socketEvent](event: 'data' | 'end' | 'close' | 'drain', chunk?: Buffer): void {
     if (event === 'data') this.#onData(chunk!);
     else if (event === 'end') this.#onSocketEnd();
+    else if (event === 'drain') this.#onSocketDrain();
     else this.#onSocketClose();
   }
 
@@ -455,9 +456,10 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
     this.#socket?.pause();
   }
 
+  /** Reads from the socket again, unless the WebSocket itself must hold reading (see `#updateReading`). */
   resume(): void {
     this.#userPaused = false;
-    this.#socket?.resume();
+    this.#updateReading();
   }
 
   // --- WHATWG EventTarget-style API -------------------------------------------------------------
@@ -680,12 +682,15 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
     if (this.#inbox.length > 0) return;
     // §7.1.1: "the server SHOULD close the underlying TCP connection first"; a client that failed the
     // connection closes too rather than wait for a peer that broke the protocol.
-    if (connection.role === 'server' || !this.#closeFrameReceived) this.#socket?.end();
+    if (connection.role === 'server' || !this.#closeFrameReceived) {
+      this.#flush(true); // the Close frame may be held in the core while the socket needs 'drain'
+      this.#socket?.end();
+    }
   }
 
   #onSocketEnd(): void {
     // The peer closed its side (§7.1.1); close ours after flushing what is queued.
-    this.#flush();
+    this.#flush(true);
     this.#socket?.end();
   }
 
@@ -887,20 +892,31 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
     ws.#flush();
   }
 
-  /** Writes everything the core has queued, as one write when small, else as one corked vector. */
-  #flush(): void {
+  /**
+   * Writes everything the core has queued, as one write when small, else as one corked vector.
+   * @param force - write even when the socket needs 'drain' (the socket is about to end).
+   */
+  #flush(force = false): void {
     const socket = this.#socket;
     const connection = this.#connection;
     if (socket === null || connection === null || connection.outgoingBytes === 0) {
       this.#releaseCallbacks();
       return;
     }
-    const total = connection.outgoingBytes;
-    const chunks = connection.takeOutgoing();
     if (socket.destroyed || !socket.writable) {
+      connection.takeOutgoing();
       this.#releaseCallbacks(new WebSocketError(ErrorCode.ConnectionLost, 'connection closed'));
       return;
     }
+    // While the socket cannot take more (the peer does not read), frames stay in the core, where
+    // §5.5.3 lets it answer only the most recent Ping instead of queueing a Pong per Ping; they
+    // leave on 'drain'. Unless the socket is about to end: then everything goes now.
+    if (socket.writableNeedDrain && !force) {
+      this.#updateReading();
+      return;
+    }
+    const total = connection.outgoingBytes;
+    const chunks = connection.takeOutgoing();
     const callbacks = this.#pendingCallbacks;
     this.#pendingCallbacks = null;
     const done =
@@ -918,6 +934,34 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
       for (let i = 0; i < chunks.length - 1; i++) socket.write(chunks[i]!);
       socket.write(chunks[chunks.length - 1]!, done);
       socket.uncork();
+    }
+    this.#updateReading();
+  }
+
+  /** The socket wrote what it held: send what the core kept meanwhile, read again, tell the user. */
+  #onSocketDrain(): void {
+    this.#flush();
+    this.#updateReading();
+    this.emit('drain');
+  }
+
+  /**
+   * Pauses or resumes reading from the socket for every reason at once: the user's `pause()`, and,
+   * on the server, outgoing bytes over the high-water mark. A peer that sends but never reads (a
+   * ping flood, or messages an echo answers) would otherwise grow our outgoing queue without bound;
+   * while we do not read, TCP holds the rest of what it sends (flow control), so memory per
+   * connection stays bounded. Only the server does this: a client keeps reading, so that two peers
+   * that both stop reading while their writes are blocked can never wait on each other forever.
+   */
+  #updateReading(): void {
+    const socket = this.#socket;
+    if (socket === null || this.#readyState === ReadyState.CONNECTING || socket.destroyed) return;
+    const stop =
+      this.#userPaused || (this.#connection?.role === 'server' && this.bufferedAmount >= HIGH_WATER_MARK);
+    if (stop) {
+      if (!socket.isPaused()) socket.pause();
+    } else if (socket.isPaused()) {
+      socket.resume();
     }
   }
 
@@ -995,7 +1039,7 @@ function socketOnError(this: SocketWithOwner): void {
   this.destroy(); // a reset or broken pipe: 'close' follows, with 1006
 }
 function socketOnDrain(this: SocketWithOwner): void {
-  this[kOwner].emit('drain');
+  this[kOwner][socketEvent]('drain');
 }
 
 /** Converts what `send()` accepts into bytes without copying where possible. */

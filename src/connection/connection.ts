@@ -76,7 +76,10 @@ interface PartialMessage {
  * §5.5.3 "If an endpoint receives a Ping frame and has not yet sent Pong frame(s) in response to
  * previous Ping frame(s), the endpoint MAY elect to send a Pong frame for only the most recently
  * processed Ping frame." Beyond this many unsent Pongs we do exactly that, so a ping flood cannot
- * grow our outgoing buffer without bound.
+ * grow our outgoing buffer without bound. "Unsent" means not yet taken by {@link Connection.takeOutgoing}:
+ * the wrapper leaves frames here while its socket cannot take more (the peer does not read), so
+ * however long the flood lasts, at most this many Pongs wait. (Not 1: a burst of a few Pings from a
+ * peer that does read, as Autobahn 2.10 sends, still gets one Pong each.)
  */
 const MAX_UNSENT_PONGS = 16;
 
