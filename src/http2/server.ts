@@ -17,6 +17,7 @@ import type {
   Http2Server,
   Http2ServerRequest,
   Http2ServerResponse,
+  Http2Session,
   OutgoingHttpHeaders,
   ServerHttp2Stream,
 } from 'node:http2';
@@ -58,6 +59,22 @@ const CONNECTION_SPECIFIC: ReadonlySet<string> = new Set([
 ]);
 
 const EMPTY = new Uint8Array(0);
+
+/**
+ * Default of `maxStreamsPerSession`: RFC 9113 §6.5.2 recommends that SETTINGS_MAX_CONCURRENT_STREAMS
+ * "be no smaller than 100, so as to not unnecessarily limit parallelism"; common servers allow about
+ * as many streams per connection (Apache httpd 100, nginx 128).
+ */
+export const DEFAULT_MAX_STREAMS_PER_SESSION = 100;
+
+/** WebSocket streams (being verified or open) per HTTP/2 session, for `maxStreamsPerSession`. */
+const streamCounts = new WeakMap<Http2Session, number>();
+
+function releaseStreamSlot(session: Http2Session): void {
+  const count = streamCounts.get(session) ?? 0;
+  if (count <= 1) streamCounts.delete(session);
+  else streamCounts.set(session, count - 1);
+}
 
 /** Answers an RFC 8441 handshake on its stream. */
 class Http2Responder implements HandshakeResponder {
@@ -109,7 +126,7 @@ function closeStream(stream: ServerHttp2Stream): void {
 /**
  * How long, after the server has sent END_STREAM on a WebSocket's stream, the peer gets to end its
  * own half before the stream is reset. A peer that has the whole closing handshake ends its half
- * within one round trip (our client and Firefox do; Chromium 150 never does), so 1 s is generous yet
+ * within one round trip (our client does; Chromium 150 never does), so 1 s is generous yet
  * short next to `closeTimeout` (30 s), which would otherwise hold the WebSocket's 'close', the stream
  * and its slot in the session's stream limit.
  */
@@ -242,6 +259,26 @@ function takeStream(
   chosen ??= servers.values().next().value;
   if (chosen === undefined) return;
   const wss = chosen;
+  // A limit of our own: the server is the application's, so its SETTINGS_MAX_CONCURRENT_STREAMS (RFC
+  // 9113 §5.1.2), which also bounds its plain requests, is left alone. A status rather than
+  // RST_STREAM REFUSED_STREAM: RFC 9113 §8.7 makes a refused stream safe to retry, and clients retry
+  // it on the same connection, while a 429 (RFC 6585 §4) is a final answer with a reason to read.
+  const session = stream.session;
+  if (session !== undefined) {
+    const count = streamCounts.get(session) ?? 0;
+    if (count >= (wss.options.maxStreamsPerSession ?? DEFAULT_MAX_STREAMS_PER_SESSION)) {
+      responder.reject(
+        429,
+        'Too Many Requests: this HTTP/2 connection carries as many WebSockets as the server allows ' +
+          '(maxStreamsPerSession); close one or open them over another connection',
+        undefined,
+        true,
+      );
+      return;
+    }
+    streamCounts.set(session, count + 1);
+    stream.once('close', () => releaseStreamSlot(session));
+  }
   wss[negotiateHandshake](info, request, responder, EMPTY, (ws: WebSocket, req) => {
     stream.once('finish', onWebSocketStreamFinish);
     wss.emit('connection', ws, req);

@@ -173,6 +173,15 @@ export interface ServerOptions extends ConnectionSettings {
   /** Seconds sent in `Retry-After` with the 503 of `maxConnections`. Default 5. */
   readonly retryAfter?: number;
   /**
+   * HTTP/2 (RFC 8441): most WebSockets (streams being verified or open) one HTTP/2 connection may
+   * carry; further extended CONNECTs on it are answered `429 Too Many Requests` (RFC 6585 §4) while
+   * the connection and its other streams go on. Per-IP or per-connection limits in front of the
+   * server count TCP connections, and without this one connection could hold thousands of
+   * WebSockets. Default 100: the smallest SETTINGS_MAX_CONCURRENT_STREAMS that RFC 9113 §6.5.2
+   * recommends, and near common servers' stream limits (Apache httpd 100, nginx 128). `Infinity`: no limit.
+   */
+  readonly maxStreamsPerSession?: number;
+  /**
    * `broadcast()`/`publish()`: a client whose `bufferedAmount` is over this many bytes is a slow
    * reader and gets `slowReaderPolicy` instead of the message. Default: no limit.
    */
