@@ -5,7 +5,9 @@
  * an empty stored block `00 00 ff ff`; §7.2.1 removes those 4 octets, and §7.2.2 appends them again
  * before inflating. With context takeover the same zlib stream carries on from message to message
  * (its window remembers earlier messages, which is where the compression ratio comes from); without
- * it the stream is reset after each message (§7.1.1).
+ * it the stream is reset after each message (§7.1.1). A peer may instead end a message with a block
+ * whose BFINAL is 1 (RFC 7692 §7.2.3.4): that ends its DEFLATE stream, so we start a new inflate
+ * stream for its next message, and fail with 1007 if more data follows the final block in a message.
  *
  * Memory: zlib streams are created on first use, not per connection, and dropped after each message
  * when the context is not taken over, so an idle connection costs nothing here.
@@ -118,73 +120,111 @@ export class PerMessageDeflateCodec {
   #inflateNext(): void {
     const job = this.#inflateQueue[0];
     if (job === undefined) return;
-    const { chunks, done } = job;
     this.#options.limiter.run((release) => {
       const finish: Done = (error, result) => {
         release();
         this.#inflateQueue.shift();
-        done(error, result);
+        job.done(error, result);
         this.#inflateNext();
       };
       if (this.#closed) return finish(new Error('connection closed'));
-      this.#inflate ??= createInflateRaw({
-        ...this.#options.zlibInflateOptions,
-        windowBits: Math.max(9, this.#receiveWindowBits),
-      });
-      const inflate = this.#inflate;
-      const maxPayload = this.#options.maxPayload;
-      const output: Buffer[] = [];
-      let length = 0;
-      let failed = false;
-      const cleanUp = () => {
-        inflate.off('data', onData);
-        inflate.off('error', onError);
-      };
-      const fail = (error: ProtocolError) => {
-        if (failed) return;
-        failed = true;
-        cleanUp();
-        // The stream is unusable after an error or an abandoned message: drop it.
-        this.#dropInflate();
-        finish(error);
-      };
-      const onData = (chunk: Buffer) => {
-        length += chunk.length;
-        if (length > maxPayload) {
+      this.#inflateMessage(job.chunks, this.#inflate !== null, finish);
+    });
+  }
+
+  /**
+   * Runs one message through the inflate stream. `carriedOn`: the stream already read earlier
+   * messages (context takeover), so it may have ended at the end of the previous one.
+   */
+  #inflateMessage(chunks: readonly Uint8Array[], carriedOn: boolean, finish: Done): void {
+    this.#inflate ??= createInflateRaw({
+      ...this.#options.zlibInflateOptions,
+      windowBits: Math.max(9, this.#receiveWindowBits),
+    });
+    const inflate = this.#inflate;
+    const maxPayload = this.#options.maxPayload;
+    const consumedBefore = inflate.bytesWritten;
+    let input = TRAILER.length;
+    for (const chunk of chunks) input += chunk.length;
+    const output: Buffer[] = [];
+    let length = 0;
+    let failed = false;
+    const cleanUp = () => {
+      inflate.off('data', onData);
+      inflate.off('error', onError);
+    };
+    const fail = (error: ProtocolError) => {
+      if (failed) return;
+      failed = true;
+      cleanUp();
+      // The stream is unusable after an error or an abandoned message: drop it.
+      this.#dropInflate();
+      finish(error);
+    };
+    const onData = (chunk: Buffer) => {
+      length += chunk.length;
+      if (length > maxPayload) {
+        fail(
+          new ProtocolError(
+            ErrorCode.MessageTooBig,
+            CloseCode.MessageTooBig,
+            `inflated message exceeds maxPayload (${maxPayload} bytes)`,
+          ),
+        );
+        return;
+      }
+      output.push(chunk);
+    };
+    const onError = (error: Error) =>
+      fail(
+        new ProtocolError(
+          ErrorCode.InvalidCompressedData,
+          CloseCode.InvalidPayload,
+          'invalid compressed data',
+          {
+            cause: error,
+          },
+        ),
+      );
+    inflate.on('data', onData);
+    inflate.on('error', onError);
+    for (const chunk of chunks) inflate.write(chunk);
+    // §7.2.2: "Append 4 octets of 0x00 0x00 0xff 0xff to the tail end of the payload of the message."
+    inflate.write(TRAILER);
+    inflate.flush(() => {
+      if (failed) return;
+      cleanUp();
+      if (this.#closed) return finish(new Error('connection closed'));
+      // zlib takes every byte it is given until the DEFLATE stream ends (a block with BFINAL set),
+      // and none after: fewer bytes taken than written means the stream ended inside this message.
+      const consumed = inflate.bytesWritten - consumedBefore;
+      if (consumed < input) {
+        if (consumed === 0 && carriedOn) {
+          // RFC 7692 §7.2.3.4 lets a sender flush with a block whose BFINAL is 1; the previous
+          // message ended its stream exactly at its last byte, so this message starts a new one.
+          this.#dropInflate();
+          this.#inflateMessage(chunks, false, finish);
+          return;
+        }
+        // After the final block only the empty stored block of §7.2.1 step 2 may follow (its 0x00
+        // header octet and our appended 00 00 ff ff, or only ours); it carries no data. Anything
+        // else would be a second stream inside one message, which RFC 7692 §7.2 does not define.
+        if (!isEmptyStoredBlockTail(chunks, input - consumed)) {
           fail(
             new ProtocolError(
-              ErrorCode.MessageTooBig,
-              CloseCode.MessageTooBig,
-              `inflated message exceeds maxPayload (${maxPayload} bytes)`,
+              ErrorCode.InvalidCompressedData,
+              CloseCode.InvalidPayload,
+              'invalid compressed data: data after the final DEFLATE block of a message',
             ),
           );
           return;
         }
-        output.push(chunk);
-      };
-      const onError = (error: Error) =>
-        fail(
-          new ProtocolError(
-            ErrorCode.InvalidCompressedData,
-            CloseCode.InvalidPayload,
-            'invalid compressed data',
-            {
-              cause: error,
-            },
-          ),
-        );
-      inflate.on('data', onData);
-      inflate.on('error', onError);
-      for (const chunk of chunks) inflate.write(chunk);
-      // §7.2.2: "Append 4 octets of 0x00 0x00 0xff 0xff to the tail end of the payload of the message."
-      inflate.write(TRAILER);
-      inflate.flush(() => {
-        if (failed) return;
-        cleanUp();
-        if (this.#closed) return finish(new Error('connection closed'));
-        if (!this.#receiveTakeover) this.#dropInflate();
-        finish(null, Buffer.concat(output, length));
-      });
+        // RFC 7692 §7.2.3.4: the stream ended with this message; the next message starts a new one.
+        this.#dropInflate();
+      } else if (!this.#receiveTakeover) {
+        this.#dropInflate();
+      }
+      finish(null, Buffer.concat(output, length));
     });
   }
 
@@ -204,4 +244,18 @@ export class PerMessageDeflateCodec {
     this.#inflate?.close();
     this.#inflate = null;
   }
+}
+
+/**
+ * Whether the last `count` bytes of a message's payload plus the appended trailer are an empty
+ * stored block (RFC 1951 §3.2.4: a header with BTYPE 00, padding to the byte, LEN 0, NLEN 0xffff):
+ * either `00 00 ff ff` alone (the sender appended nothing after its final block) or one header
+ * octet before it (the §7.2.3.4 example ends with that 0x00).
+ */
+function isEmptyStoredBlockTail(chunks: readonly Uint8Array[], count: number): boolean {
+  if (count === TRAILER.length) return true;
+  if (count !== TRAILER.length + 1) return false;
+  const last = chunks.findLast((chunk) => chunk.length > 0);
+  // BTYPE (bits 1-2 of the header) must be 00; BFINAL and the padding bits carry no data.
+  return last !== undefined && (last[last.length - 1]! & 0b110) === 0;
 }

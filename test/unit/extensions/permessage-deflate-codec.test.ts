@@ -72,6 +72,42 @@ describe('RFC 7692 §7.2 compression', () => {
   });
 });
 
+describe('RFC 7692 §7.2.3.4 a DEFLATE block with BFINAL set', () => {
+  // "Hello" in a final block, then the 0x00 header octet of the empty stored block §7.2.1 appends.
+  const helloFinal = Buffer.from('f348cdc9c90700' + '00', 'hex');
+
+  it('decompresses the §7.2.3.4 example, and with context takeover the next message starts a new stream', async () => {
+    const receiver = codec();
+    expect((await decompress(receiver, helloFinal)).toString()).toBe('Hello');
+    // The §7.2.3.1 "Hello" is a fresh stream's first message; the §7.2.3.2 one continues it.
+    expect((await decompress(receiver, Buffer.from('f248cdc9c90700', 'hex'))).toString()).toBe('Hello');
+    expect((await decompress(receiver, Buffer.from('f200110000', 'hex'))).toString()).toBe('Hello');
+    expect((await decompress(receiver, helloFinal)).toString()).toBe('Hello');
+    expect((await decompress(receiver, helloFinal)).toString()).toBe('Hello');
+  });
+
+  it('accepts a final block with nothing after it, and a stream that ends exactly at the trailer', async () => {
+    const receiver = codec();
+    expect((await decompress(receiver, Buffer.from('f348cdc9c90700', 'hex'))).toString()).toBe('Hello');
+    // 00 05 00 fa ff "Hello": a stored block; then 01: a final empty stored block (00 00 ff ff ours).
+    const storedThenFinal = Buffer.from('000500faff48656c6c6f' + '01', 'hex');
+    expect((await decompress(receiver, storedThenFinal)).toString()).toBe('Hello');
+    expect((await decompress(receiver, storedThenFinal)).toString()).toBe('Hello');
+    expect((await decompress(receiver, helloFinal)).toString()).toBe('Hello');
+  });
+
+  it('fails data after the final block (a second stream in one message) with 1007', async () => {
+    const error = await decompress(
+      codec(),
+      Buffer.concat([helloFinal, Buffer.from('f248cdc9c90700', 'hex')]),
+    ).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ProtocolError);
+    expect((error as ProtocolError).closeCode).toBe(1007);
+    expect((error as ProtocolError).code).toBe(ErrorCode.InvalidCompressedData);
+    expect((error as ProtocolError).message).toMatch(/after the final DEFLATE block/);
+  });
+});
+
 describe('RFC 7692 §8 bounded and validated inflation', () => {
   it('stops a zip bomb at maxPayload with 1009, without inflating it all', async () => {
     const bomb = deflateRawSync(Buffer.alloc(50 * 1024 * 1024), { finishFlush: zlibConstants.Z_SYNC_FLUSH });
