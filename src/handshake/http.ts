@@ -363,7 +363,13 @@ export class HttpHeadParser<H extends RequestHead | ResponseHead> {
         this.#kind === 'request' ? this.#parseRequestLine(line, end) : this.#parseStatusLine(line, end);
       return false;
     }
-    if (end === 0) return true; // the blank line: end of the head
+    if (end === 0) {
+      // The blank line: end of the head. A request's framing decides where its body ends and
+      // so where the WebSocket frames begin: check it now (a response's body is never read: a 101
+      // has none, RFC 9110 §15.2, and any other status ends the handshake).
+      if (this.#kind === 'request') requestBodyFraming(this.#rawHeaders);
+      return true;
+    }
     this.#parseFieldLine(line, end);
     return false;
   }
@@ -387,6 +393,7 @@ export class HttpHeadParser<H extends RequestHead | ResponseHead> {
     }
     const httpVersion = parseHttpVersion(line, sp2 + 1, end);
     if (httpVersion === undefined) throw this.#malformed('malformed HTTP version in request line');
+    this.#checkVersion(httpVersion);
     return {
       method: latin1(line, 0, sp1),
       target: latin1(line, sp1 + 1, sp2),
@@ -405,6 +412,7 @@ export class HttpHeadParser<H extends RequestHead | ResponseHead> {
     const httpVersion = parseHttpVersion(line, 0, Math.min(8, end));
     if (httpVersion === undefined || line[8] !== SP || end < 12)
       throw this.#malformed('malformed status line');
+    this.#checkVersion(httpVersion);
     let statusCode = 0;
     for (let i = 9; i < 12; i++) {
       const digit = line[i]! - 0x30;
@@ -494,6 +502,26 @@ export class HttpHeadParser<H extends RequestHead | ResponseHead> {
     return Object.freeze(head) as H;
   }
 
+  /**
+   * RFC 9112 §2.3: "This specification defines version "1.1"." Only HTTP/1.0 and HTTP/1.1 are
+   * accepted, as llhttp (Node's parser) does for HTTP/1.x: a later minor version is answered 400
+   * (RFC 9110 §2.5 would have us treat it as 1.1, but a front proxy built on llhttp rejects it, and
+   * the two must agree on what a valid request is). Another major version in an HTTP/1.1 message
+   * (`HTTP/2.0`, `HTTP/0.9`) cannot be ours: 505, RFC 9110 §15.6.6 "the server does not support, or
+   * refuses to support, the major version of HTTP that was used in the request message".
+   */
+  #checkVersion(httpVersion: string): void {
+    if (httpVersion === '1.1' || httpVersion === '1.0') return;
+    if (this.#kind === 'request' && httpVersion.charCodeAt(0) !== 0x31) {
+      throw new HandshakeError(
+        ErrorCode.HandshakeFailed,
+        505,
+        'HTTP Version Not Supported: send the WebSocket opening handshake as HTTP/1.1',
+      );
+    }
+    throw this.#malformed('unsupported HTTP version (only HTTP/1.0 and HTTP/1.1)');
+  }
+
   #malformed(reason: string): HandshakeError {
     const status = this.#kind === 'request' ? 400 : 0;
     const what = this.#kind === 'request' ? 'request' : 'response';
@@ -506,4 +534,80 @@ export class HttpHeadParser<H extends RequestHead | ResponseHead> {
     const status = this.#kind === 'request' ? 431 : 0;
     return new HandshakeError(ErrorCode.HeadTooLarge, status, reason);
   }
+}
+
+function framingError(reason: string): HandshakeError {
+  return new HandshakeError(ErrorCode.HandshakeFailed, 400, `Malformed HTTP request: ${reason}`);
+}
+
+/**
+ * The framing of a request's body (RFC 9112 §6.3), from its header fields: how many bytes of body
+ * follow the head (`Content-Length`, 0 when absent), or `'chunked'`. Rejects, with 400, every
+ * framing that Node's parser (llhttp) rejects, so that a proxy in front and this server never
+ * disagree on where a body ends, which would let a body be read as WebSocket frames (request
+ * smuggling):
+ * - RFC 9112 §6.1: "A server MAY reject a request that contains both Content-Length and
+ *   Transfer-Encoding ... Regardless, the server MUST close the connection after responding to such
+ *   a request". We reject.
+ * - RFC 9112 §6.3 item 4: "If a Transfer-Encoding header field is present in a request and the
+ *   chunked transfer coding is not the final encoding, the message body length cannot be determined
+ *   reliably; the server MUST respond with the 400 (Bad Request) status code and then close the
+ *   connection." RFC 9112 §6.1: "A sender MUST NOT apply the chunked transfer coding more than once".
+ * - RFC 9112 §6.3 item 5: "If a message is received without Transfer-Encoding and with an invalid
+ *   Content-Length header field, then the message framing is invalid ... the server MUST respond
+ *   with a 400 (Bad Request) status code and then close the connection." RFC 9110 §8.6:
+ *   `Content-Length = 1*DIGIT`; a repeated field or a list (`0, 0`) "MAY" be collapsed: like
+ *   llhttp we reject it, even with equal values.
+ *
+ * @param rawHeaders - `[name, value, …]` as received (values without their OWS).
+ * @returns The body length in bytes, or `'chunked'`.
+ * @throws {HandshakeError} `WS_ERR_HANDSHAKE_FAILED`, status 400, for any framing above.
+ */
+export function requestBodyFraming(rawHeaders: readonly string[]): number | 'chunked' {
+  let contentLength: string | undefined;
+  let codings: string[] | undefined;
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!;
+    if (name.length === 14 && name.toLowerCase() === 'content-length') {
+      if (contentLength !== undefined) throw framingError('more than one Content-Length header');
+      contentLength = rawHeaders[i + 1]!;
+    } else if (name.length === 17 && name.toLowerCase() === 'transfer-encoding') {
+      // RFC 9110 §5.3: repeated fields are one comma-separated list, in order.
+      codings ??= [];
+      for (const element of rawHeaders[i + 1]!.split(',')) codings.push(element);
+    }
+  }
+  if (codings !== undefined) {
+    if (contentLength !== undefined) {
+      throw framingError('Content-Length together with Transfer-Encoding');
+    }
+    // RFC 9112 §7: `Transfer-Encoding = #transfer-coding`, `transfer-coding = token *( OWS ";" OWS
+    // transfer-parameter )`. Only the coding name is looked at; an empty element is an error here
+    // (as in llhttp), not skipped: framing is no place for leniency.
+    let chunked = 0;
+    for (let k = 0; k < codings.length; k++) {
+      const element = codings[k]!;
+      const semicolon = element.indexOf(';');
+      const name = (semicolon === -1 ? element : element.slice(0, semicolon)).replace(/^[ \t]+|[ \t]+$/g, '');
+      let isToken = name !== '';
+      for (let j = 0; isToken && j < name.length; j++) isToken = isTchar(name.charCodeAt(j));
+      if (!isToken) throw framingError('invalid Transfer-Encoding header');
+      if (name.length === 7 && name.toLowerCase() === 'chunked') {
+        if (semicolon !== -1 || k !== codings.length - 1 || ++chunked > 1) {
+          throw framingError('Transfer-Encoding must end with chunked, applied once');
+        }
+      }
+    }
+    if (chunked === 0) throw framingError('Transfer-Encoding must end with chunked, applied once');
+    return 'chunked';
+  }
+  if (contentLength === undefined) return 0;
+  if (contentLength === '') throw framingError('empty Content-Length header');
+  for (let j = 0; j < contentLength.length; j++) {
+    const code = contentLength.charCodeAt(j);
+    if (code < 0x30 || code > 0x39) throw framingError('Content-Length is not a decimal number');
+  }
+  const length = Number(contentLength);
+  if (!Number.isSafeInteger(length)) throw framingError('Content-Length is too large');
+  return length;
 }

@@ -22,7 +22,7 @@ import {
   parseExtensions,
   parseSubprotocols,
 } from './headers.ts';
-import type { RequestHead } from './http.ts';
+import { type RequestHead, requestBodyFraming } from './http.ts';
 
 /**
  * Message prefix of the {@link HandshakeError} thrown when `Sec-WebSocket-Version` is missing or
@@ -65,20 +65,42 @@ function isHttp11OrHigher(httpVersion: string): boolean {
 
 /**
  * Whether the request target has origin-form (`/path?query`) or absolute-form
- * (`scheme://authority/path`), the two forms a GET may use (RFC 7230 §5.3.1, §5.3.2: "a server
- * MUST accept the absolute-form in requests").
+ * (`scheme://authority/path`), the two forms a GET may use (RFC 9112 §3.2.1, §3.2.2: "a server MUST
+ * accept the absolute-form in requests"). The head parser already allowed only VCHARs.
+ *
+ * The absolute-form is held to what llhttp (Node's parser) accepts, so that a proxy in front and
+ * this server agree: the scheme is letters only (RFC 3986 §3.1 also allows digits, "+", "-" and
+ * ".", but RFC 6455 §4.2.1 only asks for "an absolute HTTP/HTTPS URI", and ws/wss are letters
+ * too), followed by "//" and a non-empty authority of RFC 3986 §3.2 characters (`unreserved /
+ * pct-encoded / sub-delims / ":" / "@" / "[" / "]"`), ending at "/", "?" or the end. RFC 9110
+ * §4.2.1: "A sender MUST NOT generate an "http" URI with an empty host identifier. A recipient that
+ * processes such a URI reference MUST reject it as invalid."
  */
 function isValidTarget(target: string): boolean {
   if (target.charCodeAt(0) === 0x2f) return true; // "/"
-  // absolute-form: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) (RFC 3986 §3.1), then "://".
   let i = 0;
-  for (; i < target.length; i++) {
-    const c = target.charCodeAt(i) | 0x20;
-    const isAlpha = c >= 0x61 && c <= 0x7a;
-    const isOther = i > 0 && ((c >= 0x30 && c <= 0x39) || c === 0x2b || c === 0x2d || c === 0x2e);
-    if (!isAlpha && !isOther) break;
+  while (i < target.length && isAlpha(target.charCodeAt(i))) i++;
+  if (i === 0 || !target.startsWith('://', i)) return false;
+  const authorityStart = i + 3;
+  let end = authorityStart;
+  for (; end < target.length; end++) {
+    const c = target.charCodeAt(end);
+    if (c === 0x2f || c === 0x3f) break; // "/" or "?"
+    if (!isAuthorityChar(c)) return false;
   }
-  return i > 0 && target.startsWith('://', i);
+  return end > authorityStart;
+}
+
+function isAlpha(code: number): boolean {
+  const lower = code | 0x20;
+  return lower >= 0x61 && lower <= 0x7a;
+}
+
+/** RFC 3986 §3.2: unreserved, "%", sub-delims, ":", "@", "[" and "]". */
+function isAuthorityChar(code: number): boolean {
+  if (isAlpha(code) || (code >= 0x30 && code <= 0x39)) return true;
+  // - . _ ~ % ! $ & ' ( ) * + , ; = : @ [ ]
+  return "-._~%!$&'()*+,;=:@[]".includes(String.fromCharCode(code));
 }
 
 /**
@@ -86,7 +108,8 @@ function isValidTarget(target: string): boolean {
  *
  * Checks, in this order (the first failure wins):
  * 1. method is `GET` → else 405;
- * 2. HTTP version ≥ 1.1 → else 400;
+ * 2. HTTP version ≥ 1.1 → else 400; no body (RFC 9112 §6.3 framing valid, no `Content-Length`
+ *    other than 0, no `Transfer-Encoding`) → else 400;
  * 3. a request with neither an `Upgrade` field nor `Connection: upgrade` is plain HTTP → 426;
  * 4. exactly one valid `Host` → else 400; a valid request target → else 400;
  * 5. `Upgrade` contains `websocket` → else 400; `Connection` contains `upgrade` → else 400;
@@ -112,6 +135,16 @@ export function validateUpgradeRequest(head: RequestHead): UpgradeRequest {
   }
   if (!isHttp11OrHigher(head.httpVersion)) {
     throw reject(400, 'Bad Request: the WebSocket opening handshake requires HTTP/1.1 or higher');
+  }
+  // RFC 9110 §9.3.1: "content received in a GET request has no generally defined semantics". Here
+  // the bytes after the head are WebSocket frames: a body would be read as frames, while a proxy
+  // that honours Content-Length or chunked would forward them as a body (request smuggling). The
+  // framing itself is checked too, for heads that did not come through our parser.
+  if (requestBodyFraming(head.rawHeaders) !== 0) {
+    throw reject(
+      400,
+      'Bad Request: a WebSocket opening handshake must not have a body (no Content-Length other than 0, no Transfer-Encoding)',
+    );
   }
 
   const upgrade = headers.get('upgrade');
@@ -310,6 +343,7 @@ const REASON_PHRASES: Readonly<Record<number, string>> = {
   502: 'Bad Gateway',
   503: 'Service Unavailable',
   504: 'Gateway Timeout',
+  505: 'HTTP Version Not Supported',
 };
 
 /** Fields {@link buildRejectResponse} writes itself. */
