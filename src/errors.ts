@@ -84,6 +84,22 @@ export class InvalidStateError extends WebSocketError {
 }
 
 /**
+ * An option given to a constructor (WebSocketServer, WebSocket, ReconnectingWebSocket) has a value
+ * it cannot work with; thrown synchronously by the constructor, before anything starts. `code` is
+ * WS_ERR_INVALID_ARGUMENT, as for any other invalid argument; `option` names the option, with a
+ * dotted path for nested ones (e.g. `keepAlive.timeout`, `perMessageDeflate.threshold`).
+ */
+export class InvalidOptionError extends InvalidStateError {
+  /** The option's name, e.g. `maxPayload` or `keepAlive.timeout`. */
+  readonly option: string;
+
+  constructor(option: string, message: string) {
+    super(message, ErrorCode.InvalidArgument);
+    this.option = option;
+  }
+}
+
+/**
  * The error a failed client handshake reports: our own errors as they are, anything else (an
  * exception from a parser or a hook) wrapped as a HandshakeError with status 0 and the cause.
  */

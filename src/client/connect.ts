@@ -35,6 +35,7 @@ import { isToken } from '../handshake/headers.ts';
 import { type HeadParseResult, HttpHeadParser, type ResponseHead } from '../handshake/http.ts';
 import { connectHttp2, type Http2Policy } from '../http2/client.ts';
 import { attachSocket, failHandshake } from '../internal.ts';
+import { validateClientOptions } from '../options-validation.ts';
 import {
   type AttachOptions,
   type ConnectionSettings,
@@ -127,6 +128,7 @@ export function connectClient(
   protocols: readonly string[],
   options: ClientOptions,
 ): () => void {
+  validateClientOptions(options); // throws InvalidOptionError naming the option
   const target = parseTarget(url);
   // §4.1 item 10: "The elements that comprise this value MUST be non-empty strings with characters in
   // the range U+0021 to U+007E not including separator characters ... and MUST all be unique strings."

@@ -15,6 +15,7 @@
 import { EventEmitter } from 'node:events';
 import { ErrorCode, HandshakeError, InvalidStateError } from '../errors.ts';
 import { CloseCode } from '../frame/close-code.ts';
+import { validateReconnectOptions } from '../options-validation.ts';
 import { ReadyState } from '../ready-state.ts';
 import { type SendData, type SendOptions, WebSocket } from '../websocket.ts';
 import type { ClientOptions } from './connect.ts';
@@ -156,6 +157,7 @@ export class ReconnectingWebSocket extends EventEmitter<ReconnectingWebSocketEve
       options = protocols as ReconnectOptions;
       protocols = undefined;
     }
+    validateReconnectOptions(options, DEFAULTS); // throws InvalidOptionError naming the option
     const {
       minDelay = DEFAULTS.minDelay,
       maxDelay = DEFAULTS.maxDelay,

@@ -49,6 +49,7 @@ import {
 } from '../handshake/server.ts';
 import { attachHttp2 } from '../http2/server.ts';
 import { acceptingServer, attachSocket, negotiateHandshake, sendEncoded } from '../internal.ts';
+import { validateServerOptions } from '../options-validation.ts';
 import { ReadyState } from '../ready-state.ts';
 import {
   type ConnectionSettings,
@@ -305,6 +306,7 @@ export class WebSocketServer extends EventEmitter {
    */
   constructor(options: ServerOptions = {}, callback?: () => void) {
     super();
+    validateServerOptions(options); // throws InvalidOptionError naming the option
     const modes = [options.port !== undefined, options.server !== undefined, options.noServer === true];
     if (modes.filter(Boolean).length !== 1) {
       throw new TypeError('WebSocketServer needs exactly one of the options "port", "server" or "noServer"');

@@ -211,10 +211,19 @@ describe('maxConnections (503 + Retry-After)', () => {
     expect((await rawUpgrade(port)).head.status).toBe(101);
   });
 
-  it('rejects invalid numeric options with a TypeError', async () => {
-    expect(() => new WebSocketServer({ noServer: true, maxConnections: -1 })).toThrow(TypeError);
-    expect(() => new WebSocketServer({ noServer: true, retryAfter: Number.NaN })).toThrow(TypeError);
-    expect(() => new WebSocketServer({ noServer: true, maxBufferedAmount: -5 })).toThrow(TypeError);
+  // Was a plain TypeError; now the typed error every constructor throws for an invalid option.
+  it('rejects invalid numeric options with an InvalidOptionError naming the option', async () => {
+    const invalid = (option: string) =>
+      expect.objectContaining({ name: 'InvalidOptionError', code: ErrorCode.InvalidArgument, option });
+    expect(() => new WebSocketServer({ noServer: true, maxConnections: -1 })).toThrow(
+      invalid('maxConnections'),
+    );
+    expect(() => new WebSocketServer({ noServer: true, retryAfter: Number.NaN })).toThrow(
+      invalid('retryAfter'),
+    );
+    expect(() => new WebSocketServer({ noServer: true, maxBufferedAmount: -5 })).toThrow(
+      invalid('maxBufferedAmount'),
+    );
   });
 });
 
