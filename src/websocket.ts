@@ -302,9 +302,13 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
     // Frames that arrived with the handshake are put back into the socket: they are read on the next
     // tick, after the server's 'connection' or the client's 'open' listeners have been attached.
     if (head.length > 0) socket.unshift(Buffer.from(head.buffer, head.byteOffset, head.length));
-    this.emit('open');
-    socket.resume(); // flows from the next tick on
-    if (socket.readableEnded) this.#onSocketEnd();
+    try {
+      this.emit('open'); // an exception from a listener propagates (uncaught, as in `ws`)...
+    } finally {
+      // ...and the connection still reads, as it would have without it.
+      socket.resume(); // flows from the next tick on
+      if (socket.readableEnded) this.#onSocketEnd();
+    }
   }
 
   /** Internal: the shared socket listeners call in here. */

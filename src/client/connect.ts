@@ -34,7 +34,7 @@ import type { ExtensionOffer } from '../handshake/headers.ts';
 import { isToken } from '../handshake/headers.ts';
 import { type HeadParseResult, HttpHeadParser, type ResponseHead } from '../handshake/http.ts';
 import { connectHttp2, type Http2Policy } from '../http2/client.ts';
-import { attachSocket, failHandshake } from '../internal.ts';
+import { failHandshake } from '../internal.ts';
 import { validateClientOptions } from '../options-validation.ts';
 import {
   type AttachOptions,
@@ -43,6 +43,7 @@ import {
   DEFAULT_MAX_PAYLOAD,
   type WebSocket,
 } from '../websocket.ts';
+import { openClient } from './open-client.ts';
 import { USER_TLS_OPTIONS } from './tls-options.ts';
 
 export interface ClientOptions extends ConnectionSettings {
@@ -189,6 +190,7 @@ export function connectClient(
     };
     const onData = (chunk: Buffer) => {
       let result: HeadParseResult<ResponseHead>;
+      let attach: AttachOptions;
       try {
         result = parser.push(chunk);
         if (!result.done) return;
@@ -232,11 +234,7 @@ export function connectClient(
         const response = validateUpgradeResponse(result.head, { key, protocols, offeredExtensions }, sha1);
         const maxPayload = options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
         const deflate = negotiatedDeflate(response.extensions, deflateOptions, status, maxPayload);
-        settled = true;
-        clearTimeout(timer);
-        detach();
-        ws.emit('upgrade', result.head);
-        ws[attachSocket](socket!, result.rest, {
+        attach = {
           role: 'client',
           protocol: response.protocol,
           extensions: result.head.headers.get('sec-websocket-extensions') ?? '',
@@ -246,10 +244,17 @@ export function connectClient(
           deflate,
           generateMaskKey,
           url: currentUrl,
-        });
+        };
       } catch (error) {
         fail(toHandshakeFailure(error));
+        return;
       }
+      settled = true;
+      clearTimeout(timer);
+      detach();
+      // Outside the catch above: what the application's 'upgrade' or 'open' listener throws is its
+      // own exception, uncaught as in `ws`, not a handshake failure to swallow.
+      openClient(ws, socket!, result.head, result.rest, attach);
     };
     const onError = (error: Error) =>
       fail(

@@ -22,6 +22,7 @@ import {
 } from 'node:http2';
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import type { ClientOptions } from '../client/connect.ts';
+import { openClient } from '../client/open-client.ts';
 import { USER_TLS_OPTIONS } from '../client/tls-options.ts';
 import { generateMaskKey } from '../crypto.ts';
 import {
@@ -33,7 +34,6 @@ import {
 } from '../errors.ts';
 import { assertFieldName, assertFieldValue } from '../handshake/header-lines.ts';
 import type { ExtensionOffer } from '../handshake/headers.ts';
-import { attachSocket } from '../internal.ts';
 import {
   type AttachOptions,
   DEFAULT_CLOSE_TIMEOUT,
@@ -213,20 +213,17 @@ export function connectHttp2(attempt: Http2Attempt): () => void {
     current.once('response', (responseHeaders: Http2HeaderValues) => {
       current.off('error', onError);
       current.off('close', onClose);
+      let response: ReturnType<typeof validateConnectResponse>;
+      let attach: AttachOptions;
       try {
-        const response = validateConnectResponse(responseHeaders, {
+        response = validateConnectResponse(responseHeaders, {
           protocols: attempt.protocols,
           offeredExtensions: attempt.offeredExtensions,
         });
         const status = response.head.statusCode;
         const maxPayload = attempt.options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
         const deflate = attempt.negotiateDeflate(response.extensions, status, maxPayload);
-        if (!attempt.settle()) {
-          current.close(h2constants.NGHTTP2_CANCEL);
-          return;
-        }
-        attempt.ws.emit('upgrade', response.head);
-        attempt.ws[attachSocket](current, EMPTY, {
+        attach = {
           role: 'client', // RFC 8441 §5: frames are masked exactly as over HTTP/1.1
           protocol: response.protocol,
           extensions: response.head.headers.get('sec-websocket-extensions') ?? '',
@@ -236,10 +233,18 @@ export function connectHttp2(attempt: Http2Attempt): () => void {
           deflate,
           generateMaskKey,
           url: attempt.url,
-        });
+        };
       } catch (error) {
         fail(toHandshakeFailure(error));
+        return;
       }
+      if (!attempt.settle()) {
+        current.close(h2constants.NGHTTP2_CANCEL);
+        return;
+      }
+      // Outside the catch above: an exception from the application's 'upgrade' or 'open' listener
+      // is uncaught, as in `ws`, not a handshake failure.
+      openClient(attempt.ws, current, response.head, EMPTY, attach);
     });
   };
   return () => {

@@ -2,6 +2,7 @@
  * Client failures before OPEN (RFC 6455 §4.1): one 'error' (a HandshakeError with the HTTP status,
  * or 0 when no response came) then one 'close' with 1006; and URLs rejected synchronously (§3).
  */
+import { spawn } from 'node:child_process';
 import { createServer as createNetServer, type Server, type Socket } from 'node:net';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { HandshakeError, WebSocket } from '../../src/index.ts';
@@ -270,5 +271,126 @@ describe('client: IPv6', () => {
     const closed = once(ws, 'close');
     ws.close();
     await closed;
+  });
+});
+
+/**
+ * A child process (the TypeScript source through tsx) whose client WebSocket has an `event` listener
+ * that throws; with `handled`, a process 'uncaughtException' handler reports the error and checks
+ * that the connection still echoes. Exit 3 means the exception was swallowed.
+ */
+const LISTENER_CHILD = `
+import { readFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { createSecureServer } from 'node:http2';
+import { WebSocket, WebSocketServer } from './src/index.ts';
+const { EVENT: event, TRANSPORT: transport, MODE: mode } = process.env;
+let wss, url, options = {};
+if (transport === 'h2') {
+  const cert = readFileSync('test/fixtures/localhost-cert.pem');
+  const key = readFileSync('test/fixtures/localhost-key.pem');
+  const server = createSecureServer({ key, cert, settings: { enableConnectProtocol: true } });
+  wss = new WebSocketServer({ server });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  url = 'wss://localhost:' + server.address().port;
+  options = { ca: cert, http2: 'require' };
+} else {
+  wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  await once(wss, 'listening');
+  url = 'ws://127.0.0.1:' + wss.address().port;
+}
+wss.on('connection', (peer) => peer.on('message', (data) => peer.send(String(data))));
+const ws = new WebSocket(url, options);
+ws.on(event, function listenerThatThrows() {
+  throw new Error('thrown by the ' + event + ' listener');
+});
+if (mode === 'handled') {
+  process.on('uncaughtException', (error) => {
+    console.log('uncaught: ' + error.message + ' (readyState ' + ws.readyState + ')');
+    const check = () => {
+      ws.once('message', (data) => {
+        console.log('echo: ' + data);
+        process.exit(0);
+      });
+      ws.send('still here');
+    };
+    if (ws.readyState === 1) check();
+    else ws.once('open', check);
+  });
+}
+setTimeout(() => {
+  console.log('swallowed: readyState ' + ws.readyState);
+  process.exit(3);
+}, 3000);
+`;
+
+function runListenerChild(
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', LISTENER_CHILD], {
+    cwd: new URL('../../', import.meta.url),
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk;
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk;
+  });
+  // tsx compiles on start-up and the machine may be busy: generous, but bounded.
+  const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  return new Promise((resolve) => {
+    child.on('close', (code) => {
+      clearTimeout(killer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+describe("client: exceptions in the application's 'open' and 'upgrade' listeners (issue 12 item 11)", () => {
+  for (const transport of ['http1', 'h2']) {
+    for (const event of ['open', 'upgrade']) {
+      it(`${transport}: a throwing '${event}' listener is an uncaught exception (the process exits with it)`, async () => {
+        const { code, stdout, stderr } = await runListenerChild({
+          EVENT: event,
+          TRANSPORT: transport,
+          MODE: 'crash',
+        });
+        expect(stdout).not.toMatch(/swallowed/);
+        expect(code).toBe(1);
+        expect(stderr).toContain(`thrown by the ${event} listener`);
+        expect(stderr).toContain('listenerThatThrows'); // the listener's own stack
+      });
+
+      it(`${transport}: after a throwing '${event}' listener the connection is OPEN and still works`, async () => {
+        const { code, stdout } = await runListenerChild({
+          EVENT: event,
+          TRANSPORT: transport,
+          MODE: 'handled',
+        });
+        expect(stdout).toContain(`uncaught: thrown by the ${event} listener`);
+        expect(stdout).toContain('echo: still here');
+        expect(code).toBe(0);
+      });
+    }
+  }
+
+  it("an 'upgrade' listener that closes the WebSocket: one error, close 1006, never open, socket dropped", async () => {
+    const listening = await listen();
+    cleanups.push(() => listening.server.close({ timeout: 200 }));
+    const serverSide = once<[WebSocket]>(listening.server, 'connection').then(([peer]) =>
+      once<[number]>(peer, 'close'),
+    );
+    const ws = new WebSocket(listening.url);
+    ws.on('upgrade', () => ws.close());
+    const { errors, code, opened } = await expectFailure(ws);
+    expect(opened).toBe(false);
+    expect(errors).toHaveLength(1);
+    expect(code).toBe(1006);
+    expect((await serverSide)[0]).toBe(1006); // the socket was dropped, not left open
   });
 });
