@@ -74,6 +74,21 @@ describe('maxStreamsPerSession: WebSockets per HTTP/2 connection (RFC 8441)', ()
     expect((await answer(connect(session))).status).toBe(200);
   });
 
+  it('handshakes still being verified count: a slow verifyClient does not let streams pile up', async () => {
+    let release: (() => void) | undefined;
+    const verified = new Promise<boolean>((resolve) => {
+      release = () => resolve(true);
+    });
+    fixture = await startH2({ maxStreamsPerSession: 2, verifyClient: () => verified });
+    const session = await rawSession();
+    const pending = [connect(session), connect(session)];
+    const third = await answer(connect(session));
+    expect(third.status).toBe(429);
+    release!();
+    const answers = await Promise.all(pending.map(answer));
+    expect(answers.map((a) => a.status)).toEqual([200, 200]);
+  });
+
   it('the default is 100 WebSockets per session', { timeout: 20_000 }, async () => {
     fixture = await startH2();
     const session = await rawSession();
