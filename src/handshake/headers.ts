@@ -353,7 +353,8 @@ export function parseSubprotocols(value: string): string[] {
       throw new HandshakeError(
         ErrorCode.HandshakeFailed,
         400,
-        `Invalid Sec-WebSocket-Protocol header: duplicate subprotocol "${name}"`,
+        // Not named: error messages are sent as the body of the 400, and reflect nothing of the request.
+        'Invalid Sec-WebSocket-Protocol header: a subprotocol is listed twice',
       );
     }
     seen.add(name);

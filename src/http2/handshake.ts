@@ -83,7 +83,8 @@ export function validateExtendedConnect(headers: Http2HeaderValues): UpgradeRequ
   }
   const protocol = String(headers[':protocol']);
   if (!asciiEqualsIgnoreCase(protocol, WEBSOCKET_PROTOCOL)) {
-    throw reject(400, `Bad Request: unsupported :protocol "${protocol}"`);
+    // A fixed text: the value is the peer's, and error bodies reflect nothing of the request.
+    throw reject(400, 'Bad Request: unsupported :protocol (this server speaks only "websocket")');
   }
   const scheme = headers[':scheme'];
   const path = headers[':path'];

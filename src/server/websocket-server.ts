@@ -381,7 +381,13 @@ export class WebSocketServer extends EventEmitter {
   ): void {
     try {
       if (!this.shouldHandle(req)) {
-        throw new HandshakeError(ErrorCode.HandshakeFailed, 400, `no WebSocket endpoint at ${req.url}`);
+        // A fixed text: the path is the peer's, and an error body (which a browser may render)
+        // reflects nothing of the request.
+        throw new HandshakeError(
+          ErrorCode.HandshakeFailed,
+          400,
+          'Bad Request: no WebSocket endpoint at this path',
+        );
       }
       if (this.#state !== 'running') {
         throw new HandshakeError(ErrorCode.HandshakeFailed, 503, 'the server is shutting down');

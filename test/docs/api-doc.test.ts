@@ -26,6 +26,7 @@ function exportedNames(source: string): string[] {
   for (const [, name] of source.matchAll(/export\s+(?:const|function|class|type|interface)\s+(\w+)/g)) {
     names.add(name!);
   }
+  if (/^export\s+default\s/m.test(source)) names.add('default');
   return [...names].sort();
 }
 
