@@ -301,3 +301,46 @@ describe('RFC 7692 §7.2.3.4: a DEFLATE block with BFINAL set, server → client
     expect(messages).toEqual([]);
   });
 });
+
+describe('RFC 7692 §7.1.2.2: a server that limits the client window (clientMaxWindowBits: 10)', () => {
+  const limited = { perMessageDeflate: { clientMaxWindowBits: 10 } };
+
+  it('declines an offer without client_max_window_bits: the connection runs uncompressed', async () => {
+    const listening = await deflateServer(limited);
+    const accepted = nextConnection(listening.server);
+    const { peer, head } = await rawDeflateClient(listening.port, 'permessage-deflate');
+    expect(head.headers['sec-websocket-extensions']).toBeUndefined();
+    const ws = await accepted;
+    expect(ws.extensions).toBe('');
+    const { messages, closed } = record(ws);
+    peer.write(encodeMaskedFrame(TEXT, 'plain text still works'));
+    // Without the extension RSV1 has no meaning (§5.2), so a compressed frame fails with 1002.
+    peer.write(encodeMaskedFrame(TEXT, deflateRawSync(Buffer.from('x'.repeat(20_000))), { rsv: RSV1 }));
+    expect((await peer.readCloseFrame()).closeCode).toBe(1002);
+    await closed;
+    expect(messages).toEqual(['plain text still works']);
+  });
+
+  it('takes a later offer that has client_max_window_bits, and answers the limit', async () => {
+    const listening = await deflateServer(limited);
+    const { head } = await rawDeflateClient(
+      listening.port,
+      'permessage-deflate, permessage-deflate; client_max_window_bits',
+    );
+    expect(head.headers['sec-websocket-extensions']).toBe('permessage-deflate; client_max_window_bits=10');
+  });
+
+  it('our client (which offers client_max_window_bits) gets the limit and round-trips', async () => {
+    const listening = await deflateServer(limited);
+    listening.server.on('connection', (peer: WebSocket) => {
+      peer.on('message', (data: Buffer) => peer.send(data.toString()));
+    });
+    const ws = await openClient(listening.url);
+    await once(ws, 'open');
+    expect(ws.extensions).toBe('permessage-deflate; client_max_window_bits=10');
+    const text = 'compress me '.repeat(1000);
+    const echoed = nextMessages(ws, 1);
+    ws.send(text);
+    expect((await echoed)[0]!.data.toString()).toBe(text);
+  });
+});

@@ -123,7 +123,8 @@ function configuredBits(value: number | boolean | undefined): number | undefined
 
 /**
  * Server: picks the first acceptable permessage-deflate offer (§5.1: the client lists offers in
- * order of preference) and builds the response element.
+ * order of preference) and builds the response element. With `clientMaxWindowBits` below 15, offers
+ * without client_max_window_bits are declined (the limit could not be imposed, RFC 7692 §7.1.2.2).
  * @returns the agreed parameters and the response, or null to decline (no compression).
  */
 export function acceptDeflateOffer(
@@ -138,6 +139,17 @@ export function acceptDeflateOffer(
     if (
       offered.serverMaxWindowBits !== undefined &&
       offered.serverMaxWindowBits < MIN_COMPRESSIBLE_WINDOW_BITS
+    ) {
+      continue;
+    }
+    // RFC 7692 §7.1.2.2: without client_max_window_bits in the offer the response may not carry it,
+    // so the client keeps a 15-bit window. A server that limits the client window (to bound its
+    // inflate memory) declines such an offer, as `ws` does, and takes the next one, or none.
+    const ourClientBits = configuredBits(options.clientMaxWindowBits);
+    if (
+      offered.clientMaxWindowBits === undefined &&
+      ourClientBits !== undefined &&
+      ourClientBits < MAX_WINDOW_BITS
     ) {
       continue;
     }
@@ -162,7 +174,6 @@ export function acceptDeflateOffer(
     // include the client_max_window_bits extension parameter."
     let clientMaxWindowBits = MAX_WINDOW_BITS;
     if (offered.clientMaxWindowBits !== undefined) {
-      const ourClientBits = configuredBits(options.clientMaxWindowBits);
       const offeredBits =
         offered.clientMaxWindowBits === true ? MAX_WINDOW_BITS : offered.clientMaxWindowBits;
       clientMaxWindowBits = Math.min(offeredBits, ourClientBits ?? MAX_WINDOW_BITS);

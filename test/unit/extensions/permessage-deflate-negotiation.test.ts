@@ -32,7 +32,28 @@ describe('RFC 7692 §5 and §7.1 server negotiation', () => {
   });
 
   it('never answers client_max_window_bits when it was not offered (§7.1.2.2)', () => {
-    expect(accept('permessage-deflate', { clientMaxWindowBits: 10 })?.response).toBe('permessage-deflate');
+    expect(accept('permessage-deflate', { clientMaxWindowBits: 15 })?.response).toBe('permessage-deflate');
+    expect(accept('permessage-deflate', { clientMaxWindowBits: true })?.response).toBe('permessage-deflate');
+  });
+
+  it('declines an offer without client_max_window_bits when it limits the client window (§7.1.2.2)', () => {
+    // The response may not carry the parameter, so the client could use a 15-bit window: decline.
+    for (const bits of [8, 9, 10, 14]) {
+      expect(accept('permessage-deflate', { clientMaxWindowBits: bits })).toBeNull();
+      expect(
+        accept('permessage-deflate; server_no_context_takeover', { clientMaxWindowBits: bits }),
+      ).toBeNull();
+    }
+    // The next offer that lets us limit the window is taken, and the limit is answered.
+    const result = accept('permessage-deflate, permessage-deflate; client_max_window_bits', {
+      clientMaxWindowBits: 10,
+    });
+    expect(result?.response).toBe('permessage-deflate; client_max_window_bits=10');
+    expect(result?.parameters.clientMaxWindowBits).toBe(10);
+    expect(
+      accept('permessage-deflate; client_max_window_bits=12', { clientMaxWindowBits: 10 })?.parameters
+        .clientMaxWindowBits,
+    ).toBe(10);
   });
 
   it('includes server_no_context_takeover when offered (§7.1.1.1) and may ask client_no_context_takeover (§7.1.1.2)', () => {
