@@ -38,6 +38,9 @@ Options:
                            travels on the wire)
   -b, --binary <hex|base64>  how to show binary messages (default hex)
       --json               print one JSON object per event (for scripts)
+      --raw                print the server's text (messages, pongs, close reasons) as received;
+                           by default control characters are shown escaped (\x1b, \r, \n, \u009b) so
+                           that a server cannot send escape sequences to your terminal
   -x, --execute <msg>      send <msg> (repeatable), wait for the replies, close and exit
   -w, --wait <n>           with -x: number of replies to wait for (default 1; 0: none)
   -t, --timeout <ms>       handshake timeout, and with -x how long to wait for replies (default 10000)
@@ -109,6 +112,7 @@ export function runConnect(args: string[]): Promise<number> {
       compress: { type: 'boolean', short: 'c' },
       binary: { type: 'string', short: 'b' },
       json: { type: 'boolean' },
+      raw: { type: 'boolean' },
       execute: { type: 'string', short: 'x', multiple: true },
       wait: { type: 'string', short: 'w' },
       timeout: { type: 'string', short: 't' },
@@ -124,6 +128,7 @@ export function runConnect(args: string[]): Promise<number> {
   if (url === undefined || positionals.length > 1) throw new UsageError('connect takes exactly one <url>');
   const binary = (values.binary ?? 'hex') as BinaryDisplay;
   if (binary !== 'hex' && binary !== 'base64') throw new UsageError('--binary must be hex or base64');
+  if (values.raw && values.json) throw new UsageError('choose --raw or --json, not both');
   const pingEvery = positiveInteger('--ping', values.ping, 0);
   const timeout = positiveInteger('--timeout', values.timeout, DEFAULT_TIMEOUT);
   const wait = positiveInteger('--wait', values.wait, 1);
@@ -161,7 +166,7 @@ export function runConnect(args: string[]): Promise<number> {
     Socket = Reconnecting as CliSocketConstructor;
   }
 
-  const printer = new Printer({ json: values.json === true, binary });
+  const printer = new Printer({ json: values.json === true, raw: values.raw === true, binary });
   const verbose = values.verbose === true;
   return new Promise<number>((resolve) => {
     const session = new Session(printer, {

@@ -3,6 +3,7 @@
  * Stack traces are shown only with `--verbose`.
  */
 import { ErrorCode, HandshakeError, WebSocketError } from '../errors.ts';
+import { visible } from './output.ts';
 
 /** A mistake on the command line: printed with a hint to run `--help`, exit status 2. */
 export class UsageError extends Error {
@@ -96,7 +97,7 @@ export function describeError(error: unknown, target?: string): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** The stack of an error and of its causes, for `--verbose`. */
+/** The stack of an error and of its causes, for `--verbose`; each line escaped (see {@link visible}). */
 export function verboseDetails(error: unknown): string {
   const lines: string[] = [];
   let current: unknown = error;
@@ -105,5 +106,9 @@ export function verboseDetails(error: unknown): string {
     current = current instanceof Error ? current.cause : undefined;
     if (current !== undefined) lines.push('caused by:');
   }
-  return lines.join('\n');
+  return lines
+    .join('\n')
+    .split('\n')
+    .map((line) => visible(line))
+    .join('\n');
 }

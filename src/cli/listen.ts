@@ -25,6 +25,9 @@ Options:
   -c, --compress           accept permessage-deflate (default off, as in ws)
   -b, --binary <hex|base64>  how to show binary messages (default hex)
       --json               print one JSON object per event (for scripts)
+      --raw                print the clients' text (messages, close reasons) as received; by
+                           default control characters are shown escaped (\x1b, \r, \n, \u009b) so
+                           that a client cannot send escape sequences to your terminal
   -v, --verbose            show stack traces of errors
   -h, --help               show this help
 
@@ -45,6 +48,7 @@ export function runListen(args: string[]): Promise<number> {
       compress: { type: 'boolean', short: 'c' },
       binary: { type: 'string', short: 'b' },
       json: { type: 'boolean' },
+      raw: { type: 'boolean' },
       verbose: { type: 'boolean', short: 'v' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -65,6 +69,7 @@ export function runListen(args: string[]): Promise<number> {
     throw new UsageError('listen takes one <port> (0–65535)');
   }
   if (values.echo && values.broadcast) throw new UsageError('choose --echo or --broadcast, not both');
+  if (values.raw && values.json) throw new UsageError('choose --raw or --json, not both');
   if ((values.cert === undefined) !== (values.key === undefined)) {
     throw new UsageError('TLS needs both --cert and --key');
   }
@@ -76,7 +81,7 @@ export function runListen(args: string[]): Promise<number> {
     values.cert === undefined || values.key === undefined
       ? undefined
       : { cert: readFileSync(values.cert), key: readFileSync(values.key) };
-  const printer = new Printer({ json: values.json === true, binary });
+  const printer = new Printer({ json: values.json === true, raw: values.raw === true, binary });
 
   return new Promise<number>((resolve) => {
     const server = new WebSocketServer({

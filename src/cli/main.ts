@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { runConnect } from './connect.ts';
 import { describeError, ExitCode, UsageError, verboseDetails } from './errors.ts';
 import { runListen } from './listen.ts';
+import { visible } from './output.ts';
 
 const HELP = `Usage: sockwire <command> [options]
 
@@ -79,7 +80,7 @@ try {
     usage && !(error instanceof UsageError)
       ? `${(error as Error).message} (see sockwire --help)`
       : describeError(error);
-  process.stderr.write(`sockwire: ${message}\n`);
+  process.stderr.write(`sockwire: ${visible(message)}\n`);
   if (verbose) process.stderr.write(`${verboseDetails(error)}\n`);
   exitCode = usage ? ExitCode.Usage : ExitCode.Failure;
 }
