@@ -229,11 +229,11 @@ function show(value: unknown): string {
     return quoted;
   }
   if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') {
-    return Object.is(value, -0) ? '-0' : String(value);
+    return String(value);
   }
-  if (value === null) return 'null';
+  if (value === null || value === undefined) return String(value);
   if (Array.isArray(value)) return 'an array';
-  return `a ${typeof value}`;
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }
 
 function refuse(option: string, allowed: string, value: unknown): never {
