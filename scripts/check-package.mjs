@@ -4,8 +4,9 @@
 // --version`, and a loopback echo in both module systems. Source maps must resolve to shipped files.
 //
 // Usage: node scripts/check-package.mjs [node-binary …]
-//   Each extra Node binary (e.g. the oldest and newest versions `engines` allows, from
-//   scripts/install-node.sh) runs the ESM and CommonJS programs again.
+//   Each extra runtime binary runs the ESM and CommonJS programs again: other Node versions (e.g. the
+//   oldest and newest that `engines` allows, from scripts/install-node.sh), Bun, or Deno (run with
+//   `deno run -A`, since Deno asks for permissions).
 import { execFileSync, spawnSync } from 'node:child_process';
 import {
   existsSync,
@@ -17,12 +18,12 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8'));
-const extraNodes = process.argv.slice(2);
+const extraRuntimes = process.argv.slice(2);
 const scratch = mkdtempSync(join(tmpdir(), 'sockwire-package-'));
 
 function run(command, args, cwd, env = {}) {
@@ -141,15 +142,17 @@ try {
   writeFileSync(join(app, 'typed.mts'), typedEsm);
   writeFileSync(join(app, 'typed.cts'), typedCjs);
 
-  for (const node of [process.execPath, ...extraNodes]) {
-    const version = run(node, ['--version'], app).trim();
-    check(`ESM import and echo on Node ${version}`, run(node, ['esm.mjs'], app).includes('esm ok'));
+  for (const runtime of [process.execPath, ...extraRuntimes]) {
+    const prefix = basename(runtime) === 'deno' ? ['run', '-A'] : [];
+    const version = run(runtime, ['--version'], app).trim().split('\n')[0].split(' (')[0]; // 'v20.19.0', 'deno 2.9.6'
+    const name = /^v?\d/.test(version) ? `${basename(runtime).replace(/\.exe$/, '')} ${version}` : version;
+    check(`ESM import and echo on ${name}`, run(runtime, [...prefix, 'esm.mjs'], app).includes('esm ok'));
     // require(esm) must load quietly: Node warns only when the require() call sits outside
     // node_modules, and ours sits in the installed package's cjs/index.cjs.
-    const cjs = spawnSync(node, ['cjs.cjs'], { cwd: app, encoding: 'utf8', timeout: 60_000 });
+    const cjs = spawnSync(runtime, [...prefix, 'cjs.cjs'], { cwd: app, encoding: 'utf8', timeout: 60_000 });
     if (cjs.status !== 0 || cjs.stderr !== '') console.error(cjs.stderr);
     check(
-      `CommonJS require and echo on Node ${version}, no warning`,
+      `CommonJS require and echo on ${name}, no warning`,
       cjs.status === 0 && cjs.stdout.includes('cjs ok') && cjs.stderr === '',
     );
   }

@@ -52,6 +52,17 @@ export type Http2Policy = 'prefer' | 'require' | false;
 /** How long a pooled session with no streams stays open, in ms. */
 export const SESSION_IDLE_TIMEOUT = 1000;
 
+/**
+ * At most this many pooled HTTP/2 sessions (TLS connections) per origin. RFC 9113 §9.1: "Clients
+ * SHOULD NOT open more than one HTTP/2 connection to a given host and port pair"; but a WebSocket
+ * holds its stream for its whole life, so a server's SETTINGS_MAX_CONCURRENT_STREAMS (RFC 9113
+ * §6.5.2) can fill one, and then a few more are opened. No more than this: a server advertising 0
+ * ("Servers SHOULD only set a zero value for short durations", e.g. while draining) then costs a
+ * handful of TLS handshakes, not a loop of them. When all are full, 'prefer' falls back to HTTP/1.1
+ * at once and 'require' waits for a free stream until the handshake timeout.
+ */
+export const MAX_SESSIONS_PER_ORIGIN = 4;
+
 /** What src/client/connect.ts hands over. */
 export interface Http2Attempt {
   readonly ws: WebSocket;
@@ -97,6 +108,16 @@ interface PooledSession {
 
 /** Sessions by pool key; more than one when a server limits concurrent streams. */
 const pool = new Map<string, PooledSession[]>();
+/** Attempts ('require') waiting for room on a full pool, by pool key. */
+const waiters = new Map<string, Set<() => void>>();
+
+/** Something changed for `key` (a stream closed, new SETTINGS, a session gone): waiters try again. */
+function wake(key: string): void {
+  const waiting = waiters.get(key);
+  if (waiting === undefined) return;
+  waiters.delete(key);
+  for (const retry of waiting) retry();
+}
 
 /**
  * The number of pooled HTTP/2 sessions (for tests and diagnostics).
@@ -114,6 +135,7 @@ function forget(entry: PooledSession): void {
   const at = entries.indexOf(entry);
   if (at !== -1) entries.splice(at, 1);
   if (entries.length === 0) pool.delete(entry.key);
+  if (at !== -1) wake(entry.key);
 }
 
 /** Whether a session can take one more stream (unknown before the server's SETTINGS: yes). */
@@ -126,37 +148,88 @@ function hasRoom(entry: PooledSession): boolean {
 /** Thrown (internally) when the server did not negotiate h2 through ALPN. */
 class NoHttp2 extends Error {}
 
+/** A running RFC 8441 attempt, as src/client/connect.ts sees it. */
+export interface Http2Handle {
+  /** Aborts the attempt (a HandshakeError). */
+  abort(): void;
+  /** Why the attempt is waiting, for the handshake timeout's message, or undefined. */
+  readonly waitingFor: string | undefined;
+}
+
+const FULL =
+  `every HTTP/2 connection to the server (at most ${MAX_SESSIONS_PER_ORIGIN}) is at its ` +
+  'SETTINGS_MAX_CONCURRENT_STREAMS limit';
+
 /**
- * Starts an RFC 8441 attempt; returns a function that aborts it.
+ * Starts an RFC 8441 attempt.
  * @throws {InvalidStateError} (code WS_ERR_INVALID_ARGUMENT) synchronously with `'require'` for a
  *   target HTTP/2 cannot serve (ws://, ws+unix://, a proxy), or an invalid extra header.
  */
-export function connectHttp2(attempt: Http2Attempt): () => void {
+export function connectHttp2(attempt: Http2Attempt): Http2Handle {
   const why = !attempt.secure ? 'a ws:// URL (HTTP/2 is used over TLS only)' : attempt.unsupported;
   if (why !== undefined) {
     if (attempt.policy === 'require') {
       throw new InvalidStateError(`http2: 'require' cannot be used with ${why}`, ErrorCode.InvalidArgument);
     }
     attempt.fallback();
-    return noop;
+    return { abort: noop, waitingFor: undefined };
   }
   const headers = requestHeaders(attempt);
-  let entry = acquire(attempt);
+  const key = poolKey(attempt);
+  let entry: PooledSession | null = null;
+  /** Sessions this attempt opened: bounded too, so that sessions that keep closing cannot loop it. */
+  let created = 0;
+  let waiting: (() => void) | null = null;
   let stream: ClientHttp2Stream | null = null;
   let done = false;
+  const stopWaiting = () => {
+    if (waiting === null) return;
+    waiters.get(key)?.delete(waiting);
+    waiting = null;
+  };
   const finish = () => {
     if (done) return;
     done = true;
-    release(entry);
+    stopWaiting();
+    if (entry !== null) release(entry);
+    entry = null;
   };
-  const onReady = (enabled: boolean) => {
+  /** Takes a session with room, or opens one within the bounds; otherwise falls back or waits. */
+  const take = () => {
+    waiting = null;
     if (done) return;
+    const taken = acquire(key, attempt, created < MAX_SESSIONS_PER_ORIGIN);
+    if (taken === null) {
+      if (attempt.policy === 'prefer') {
+        noHttp2(attempt, finish, FULL);
+        return;
+      }
+      // 'require': wait for a stream to close, a SETTINGS update or a session to go; the handshake
+      // timeout bounds the wait.
+      waiting = take;
+      const set = waiters.get(key) ?? new Set<() => void>();
+      waiters.set(key, set);
+      set.add(take);
+      return;
+    }
+    if (taken.created) created++;
+    const current = taken.entry;
+    entry = current;
+    current.ready.then(
+      (enabled) => onReady(current, enabled),
+      (error: unknown) => {
+        if (entry === current) onFailure(error);
+      },
+    );
+  };
+  const onReady = (current: PooledSession, enabled: boolean) => {
+    if (done || entry !== current) return;
     // A session at the server's SETTINGS_MAX_CONCURRENT_STREAMS (RFC 9113 §6.5.2) would queue the
     // stream until another one closes: take (or open) another session to the same origin instead.
-    if (enabled && entry.open >= (entry.session.remoteSettings.maxConcurrentStreams ?? Infinity)) {
-      release(entry);
-      entry = acquire(attempt);
-      entry.ready.then(onReady, onFailure);
+    if (enabled && !hasRoom(current)) {
+      release(current);
+      entry = null;
+      take();
       return;
     }
     if (!enabled) {
@@ -187,20 +260,20 @@ export function connectHttp2(attempt: Http2Attempt): () => void {
     const message = (error as Error).message ?? 'HTTP/2 session failed';
     fail(new HandshakeError(ErrorCode.HandshakeFailed, 0, message, { cause: error }));
   };
-  entry.ready.then(onReady, onFailure);
   const open = () => {
+    const opened = entry!;
     try {
-      stream = entry.session.request(headers, { endStream: false });
+      stream = opened.session.request(headers, { endStream: false });
     } catch (error) {
       fail(new HandshakeError(ErrorCode.HandshakeFailed, 0, (error as Error).message, { cause: error }));
       return;
     }
     const current = stream;
-    const opened = entry;
     opened.open++;
     current.once('close', () => {
       opened.open--;
       finish();
+      wake(opened.key); // a stream is free for an attempt waiting on this origin
     });
     const onError = (error: Error) =>
       fail(new HandshakeError(ErrorCode.HandshakeFailed, 0, error.message, { cause: error }));
@@ -247,8 +320,14 @@ export function connectHttp2(attempt: Http2Attempt): () => void {
       openClient(attempt.ws, current, response.head, EMPTY, attach);
     });
   };
-  return () => {
-    if (!done) fail(new HandshakeError(ErrorCode.HandshakeFailed, 0, 'connection attempt aborted'));
+  take();
+  return {
+    abort: () => {
+      if (!done) fail(new HandshakeError(ErrorCode.HandshakeFailed, 0, 'connection attempt aborted'));
+    },
+    get waitingFor() {
+      return waiting === null ? undefined : FULL;
+    },
   };
 }
 
@@ -344,15 +423,24 @@ function identity(value: unknown): string {
   return `=${String(value)}`;
 }
 
-function acquire(attempt: Http2Attempt): PooledSession {
-  const key = poolKey(attempt);
+/**
+ * A pooled session with room for one more stream, or a new one when `mayOpen` and the origin has
+ * fewer than {@link MAX_SESSIONS_PER_ORIGIN}; null when neither.
+ */
+function acquire(
+  key: string,
+  attempt: Http2Attempt,
+  mayOpen: boolean,
+): { entry: PooledSession; created: boolean } | null {
   let entries = pool.get(key);
-  if (entries === undefined) {
-    entries = [];
-    pool.set(key, entries);
-  }
-  let entry = entries.find(hasRoom);
+  let entry = entries?.find(hasRoom);
+  const created = entry === undefined;
   if (entry === undefined) {
+    if (!mayOpen || (entries?.length ?? 0) >= MAX_SESSIONS_PER_ORIGIN) return null;
+    if (entries === undefined) {
+      entries = [];
+      pool.set(key, entries);
+    }
     entry = openSession(key, attempt);
     entries.push(entry);
   }
@@ -362,7 +450,7 @@ function acquire(attempt: Http2Attempt): PooledSession {
     entry.idleTimer = null;
   }
   entry.session.ref();
-  return entry;
+  return { entry, created };
 }
 
 function release(entry: PooledSession): void {
@@ -376,6 +464,13 @@ function release(entry: PooledSession): void {
 function closeIdle(entry: PooledSession): void {
   entry.idleTimer = null;
   if (entry.streams > 0) return;
+  if (waiters.has(entry.key)) {
+    // Attempts wait for this origin to allow a stream (a SETTINGS update may come on this session):
+    // closing it would only make them open another.
+    entry.idleTimer = setTimeout(closeIdle, SESSION_IDLE_TIMEOUT, entry);
+    entry.idleTimer.unref();
+    return;
+  }
   forget(entry);
   entry.session.close();
 }
@@ -398,6 +493,8 @@ function openSession(key: string, attempt: Http2Attempt): PooledSession {
     });
     // RFC 8441 §3: the client waits for the server's SETTINGS before using ":protocol".
     session.once('remoteSettings', (settings) => resolve(settings.enableConnectProtocol === true));
+    // Later SETTINGS may raise SETTINGS_MAX_CONCURRENT_STREAMS (RFC 9113 §6.5.2): waiters try again.
+    session.on('remoteSettings', () => wake(key));
     session.on('error', (error: Error & { code?: string }) => {
       forget(entry);
       if (error.code === 'ERR_SSL_TLSV1_ALERT_NO_APPLICATION_PROTOCOL') {
