@@ -29,11 +29,15 @@ import {
   sharedClientLimiter,
 } from '../extensions/permessage-deflate/index.ts';
 import { generateKey } from '../handshake/accept-key.ts';
-import { buildUpgradeRequest, validateUpgradeResponse } from '../handshake/client.ts';
+import {
+  buildUpgradeRequest,
+  escapeControlCharacters,
+  validateUpgradeResponse,
+} from '../handshake/client.ts';
 import type { ExtensionOffer } from '../handshake/headers.ts';
 import { isToken } from '../handshake/headers.ts';
 import { type HeadParseResult, HttpHeadParser, type ResponseHead } from '../handshake/http.ts';
-import { connectHttp2, type Http2Handle, type Http2Policy } from '../http2/client.ts';
+import { connectHttp2, type Http2Policy } from '../http2/client.ts';
 import { failHandshake } from '../internal.ts';
 import { validateClientOptions } from '../options-validation.ts';
 import {
@@ -149,21 +153,20 @@ export function connectClient(
   let settled = false;
   /** Every socket of the current attempt (the proxy's TCP socket, then TLS over it): destroyed on failure. */
   let sockets: Socket[] = [];
-  let http2: Http2Handle | null = null;
+  let abortHttp2: (() => void) | null = null;
   const fail = (error: WebSocketError) => {
     if (settled) return;
     settled = true;
     clearTimeout(timer);
-    http2?.abort();
+    abortHttp2?.();
     for (const socket of sockets) socket.destroy();
     ws[failHandshake](error);
   };
   // One deadline for the whole opening handshake, proxy tunnel and redirects included.
-  const timer = setTimeout(() => {
-    const waitingFor = http2?.waitingFor;
-    const why = waitingFor === undefined ? '' : ` (${waitingFor})`;
-    fail(new HandshakeError(ErrorCode.HandshakeTimeout, 0, `opening handshake timed out${why}`));
-  }, options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT);
+  const timer = setTimeout(
+    () => fail(new HandshakeError(ErrorCode.HandshakeTimeout, 0, 'opening handshake timed out')),
+    options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT,
+  );
 
   const attempt = (
     currentUrl: string,
@@ -295,7 +298,7 @@ export function connectClient(
   try {
     if (options.http2 === 'prefer' || options.http2 === 'require') {
       const extensionOffer = deflateOptions === null ? undefined : buildDeflateOffer(deflateOptions);
-      http2 = connectHttp2({
+      abortHttp2 = connectHttp2({
         ws,
         url: String(url),
         policy: options.http2,
@@ -321,7 +324,7 @@ export function connectClient(
         },
         fail,
         fallback: () => {
-          http2 = null;
+          abortHttp2 = null;
           // Decided synchronously (ws:// with 'prefer'): errors are thrown from the constructor as usual.
           if (starting) return attempt(String(url), target, options.headers);
           try {
@@ -359,14 +362,23 @@ function redirectTarget(
   try {
     next = new URL(location, currentUrl);
   } catch (error) {
-    throw new HandshakeError(ErrorCode.HandshakeFailed, status, `invalid redirect Location: ${location}`, {
-      cause: error,
-    });
+    throw new HandshakeError(
+      ErrorCode.HandshakeFailed,
+      status,
+      `invalid redirect Location: ${escapeControlCharacters(location)}`,
+      {
+        cause: error,
+      },
+    );
   }
   if (next.protocol === 'http:') next.protocol = 'ws:';
   else if (next.protocol === 'https:') next.protocol = 'wss:';
   if (next.protocol !== 'ws:' && next.protocol !== 'wss:') {
-    throw new HandshakeError(ErrorCode.HandshakeFailed, status, `cannot follow a redirect to ${next.href}`);
+    throw new HandshakeError(
+      ErrorCode.HandshakeFailed,
+      status,
+      `cannot follow a redirect to ${escapeControlCharacters(next.href)}`,
+    );
   }
   next.hash = '';
   return { url: next.href, target: parseTarget(next) };
@@ -458,7 +470,7 @@ function openTunnel(
         new HandshakeError(
           ErrorCode.HandshakeFailed,
           status,
-          `the proxy refused to open a tunnel: ${status} ${result.head.statusText}`,
+          `the proxy refused to open a tunnel: ${status} ${escapeControlCharacters(result.head.statusText)}`,
         ),
       );
       return;

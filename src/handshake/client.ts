@@ -209,6 +209,23 @@ export function validateUpgradeResponse(
 }
 
 /**
+ * Escapes the control characters of peer-supplied text before it goes into an error message: C0
+ * (U+0000–U+001F, TAB included), DEL (U+007F) and C1 (U+0080–U+009F) become `\xNN`. A reason
+ * phrase or a `Location` may carry obs-text (RFC 9112 §4: `reason-phrase = 1*( HTAB / SP / VCHAR /
+ * obs-text )`), which decodes (ISO-8859-1) to C1 controls such as CSI (U+009B), a terminal escape,
+ * or NEL (U+0085), a line break to some log viewers: a hostile server or proxy must not be able to
+ * drive the terminal or forge log lines through `error.message`.
+ *
+ * @param text - Text received from the peer.
+ * @returns The text with each control character replaced by `\xNN` (two lowercase hex digits).
+ * @throws Never.
+ */
+export function escapeControlCharacters(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
+  return text.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+/**
  * The checks of the server's `Sec-WebSocket-Extensions` and `Sec-WebSocket-Protocol` (RFC 6455 §4.1
  * items 4–5), shared by the HTTP/1.1 handshake and the HTTP/2 one (RFC 8441 §5: the subprotocol and
  * extensions are negotiated "as specified in RFC 6455").
