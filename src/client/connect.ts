@@ -37,7 +37,7 @@ import {
 import type { ExtensionOffer } from '../handshake/headers.ts';
 import { isToken } from '../handshake/headers.ts';
 import { type HeadParseResult, HttpHeadParser, type ResponseHead } from '../handshake/http.ts';
-import { connectHttp2, type Http2Policy } from '../http2/client.ts';
+import { connectHttp2, type Http2Handle, type Http2Policy } from '../http2/client.ts';
 import { failHandshake } from '../internal.ts';
 import { validateClientOptions } from '../options-validation.ts';
 import {
@@ -153,20 +153,21 @@ export function connectClient(
   let settled = false;
   /** Every socket of the current attempt (the proxy's TCP socket, then TLS over it): destroyed on failure. */
   let sockets: Socket[] = [];
-  let abortHttp2: (() => void) | null = null;
+  let http2: Http2Handle | null = null;
   const fail = (error: WebSocketError) => {
     if (settled) return;
     settled = true;
     clearTimeout(timer);
-    abortHttp2?.();
+    http2?.abort();
     for (const socket of sockets) socket.destroy();
     ws[failHandshake](error);
   };
   // One deadline for the whole opening handshake, proxy tunnel and redirects included.
-  const timer = setTimeout(
-    () => fail(new HandshakeError(ErrorCode.HandshakeTimeout, 0, 'opening handshake timed out')),
-    options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT,
-  );
+  const timer = setTimeout(() => {
+    const waitingFor = http2?.waitingFor;
+    const why = waitingFor === undefined ? '' : ` (${waitingFor})`;
+    fail(new HandshakeError(ErrorCode.HandshakeTimeout, 0, `opening handshake timed out${why}`));
+  }, options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT);
 
   const attempt = (
     currentUrl: string,
@@ -298,7 +299,7 @@ export function connectClient(
   try {
     if (options.http2 === 'prefer' || options.http2 === 'require') {
       const extensionOffer = deflateOptions === null ? undefined : buildDeflateOffer(deflateOptions);
-      abortHttp2 = connectHttp2({
+      http2 = connectHttp2({
         ws,
         url: String(url),
         policy: options.http2,
@@ -324,7 +325,7 @@ export function connectClient(
         },
         fail,
         fallback: () => {
-          abortHttp2 = null;
+          http2 = null;
           // Decided synchronously (ws:// with 'prefer'): errors are thrown from the constructor as usual.
           if (starting) return attempt(String(url), target, options.headers);
           try {
