@@ -48,7 +48,13 @@ import {
   validateUpgradeRequest,
 } from '../handshake/server.ts';
 import { attachHttp2 } from '../http2/server.ts';
-import { acceptingServer, attachSocket, negotiateHandshake, sendEncoded } from '../internal.ts';
+import {
+  acceptingServer,
+  attachSocket,
+  negotiateHandshake,
+  REFUSAL_LINGER_MS,
+  sendEncoded,
+} from '../internal.ts';
 import { validateServerOptions } from '../options-validation.ts';
 import { ReadyState } from '../ready-state.ts';
 import {
@@ -247,8 +253,11 @@ export interface HandshakeResponder {
    * @throws {TypeError} for a subprotocol that is not a token or an invalid extensions value.
    */
   accept(request: UpgradeRequest, protocol: string | undefined, extensions: string | undefined): void;
-  /** Sends an error response and ends the exchange; `linger` destroys it 1 s later if still open. */
-  reject(status: number, reason: string, headers: Record<string, string> | undefined, linger: boolean): void;
+  /**
+   * Sends an error response and ends the exchange; whatever the peer does (never reads, never closes),
+   * the socket or stream is destroyed {@link REFUSAL_LINGER_MS} later if still open.
+   */
+  reject(status: number, reason: string, headers: Record<string, string> | undefined): void;
 }
 
 /** The HTTP/1.1 responder (RFC 6455 §4.2.2). */
@@ -263,11 +272,16 @@ class Http1Responder implements HandshakeResponder {
   accept(request: UpgradeRequest, protocol: string | undefined, extensions: string | undefined): void {
     this.socket.write(buildAcceptResponse({ key: request.key, protocol, extensions }, sha1));
   }
-  reject(status: number, reason: string, headers: Record<string, string> | undefined, linger: boolean): void {
-    if (this.socket.destroyed) return;
-    this.socket.end(buildRejectResponse(status, reason, headers));
-    // Do not let a client that never reads keep the socket open.
-    if (linger) setTimeout(destroySocketLater, 1000, this.socket).unref();
+  reject(status: number, reason: string, headers: Record<string, string> | undefined): void {
+    const socket = this.socket;
+    if (socket.destroyed) return;
+    socket.end(buildRejectResponse(status, reason, headers));
+    // Read (and drop) whatever the peer still sends, so that its FIN is seen and the socket closes as
+    // soon as it leaves; a paused socket would only notice at the timer.
+    socket.resume();
+    // A peer that never reads or never closes must not keep the socket: RFC 9110 §9.6 lets a server
+    // close after its response, and the linger gives the response time to reach the peer first.
+    setTimeout(destroySocketLater, REFUSAL_LINGER_MS, socket).unref();
   }
 }
 
@@ -282,8 +296,13 @@ export class WebSocketServer extends EventEmitter {
   #attachedTo: AttachableServer | null = null;
   #detachHttp2: (() => void) | null = null;
   #onUpgrade: ((req: IncomingMessage, socket: Duplex, head: Buffer) => void) | null = null;
-  /** Standalone sockets still in their opening handshake, destroyed when the server closes. */
-  readonly #handshaking = new Set<Duplex>();
+  /**
+   * Sockets (and HTTP/2 streams) in their opening handshake: reading the head (no responder yet),
+   * being verified, or refused and lingering. `close()` ends each of them according to its phase.
+   */
+  readonly #handshaking = new Map<Duplex, Handshaking>();
+  /** Handshaking sockets that hold one of the `maxConnections` slots. */
+  readonly #handshakeSlots = new Set<Duplex>();
   #state: 'running' | 'closing' | 'closed' = 'running';
   readonly #deflateOptions: PerMessageDeflateOptions | null;
   readonly #deflateLimiter: ConcurrencyLimiter | null;
@@ -358,6 +377,7 @@ export class WebSocketServer extends EventEmitter {
   ): void {
     socket.on('error', onHandshakeSocketError);
     const responder = new Http1Responder(socket);
+    this.#track(socket, responder);
     let request: UpgradeRequest;
     try {
       request = validateUpgradeRequest(toRequestHead(req));
@@ -379,6 +399,8 @@ export class WebSocketServer extends EventEmitter {
     head: Uint8Array,
     callback: (ws: WebSocket, req: IncomingMessage | UpgradeRequestInfo) => void,
   ): void {
+    const socket = responder.socket;
+    this.#track(socket, responder);
     try {
       if (!this.shouldHandle(req)) {
         // A fixed text: the path is the peer's, and an error body (which a browser may render)
@@ -402,25 +424,24 @@ export class WebSocketServer extends EventEmitter {
       return;
     }
     const maxConnections = this.options.maxConnections;
-    if (maxConnections !== undefined && this.#connectionCount >= maxConnections) {
-      this.#reject(
-        responder,
-        new HandshakeError(ErrorCode.HandshakeFailed, 503, 'Service Unavailable: too many connections'),
-        { 'Retry-After': String(Math.ceil(this.options.retryAfter ?? DEFAULT_RETRY_AFTER_SECONDS)) },
-      );
-      return;
+    if (!this.#handshakeSlots.has(socket)) {
+      if (maxConnections !== undefined && this.#connectionCount >= maxConnections) {
+        this.#reject(
+          responder,
+          new HandshakeError(ErrorCode.HandshakeFailed, 503, 'Service Unavailable: too many connections'),
+          { 'Retry-After': String(Math.ceil(this.options.retryAfter ?? DEFAULT_RETRY_AFTER_SECONDS)) },
+        );
+        return;
+      }
+      this.#takeSlot(socket);
     }
-    this.#connectionCount++;
     this.#verify(req, request, responder).then(
       (verdict) => {
         const ws =
           verdict === null ? null : this.#accept(req, request, responder, head, callback, verdict.user);
-        if (ws === null) this.#connectionCount--;
+        if (ws === null) this.#releaseSlot(socket);
       },
-      (error: unknown) => {
-        this.#connectionCount--;
-        this.#reject(responder, error);
-      },
+      (error: unknown) => this.#reject(responder, error),
     );
   }
 
@@ -568,7 +589,17 @@ export class WebSocketServer extends EventEmitter {
       this.#attachedTo.off('listening', this.#emitListening);
       this.#attachedTo.off('error', this.#emitError);
     }
-    for (const socket of this.#handshaking) socket.destroy();
+    // Sockets still in their handshake: those still sending their head are dropped, those waiting for
+    // verifyClient are answered 503 now (not when it decides), refused ones keep their linger.
+    for (const [socket, entry] of [...this.#handshaking]) {
+      if (entry.responder === null) socket.destroy();
+      else if (!entry.refused) {
+        this.#reject(
+          entry.responder,
+          new HandshakeError(ErrorCode.HandshakeFailed, 503, 'the server is shutting down'),
+        );
+      }
+    }
     const clients = [...this.clients];
     const allClosed = Promise.all(
       clients.map((client) =>
@@ -581,12 +612,15 @@ export class WebSocketServer extends EventEmitter {
       if (client.readyState === ReadyState.OPEN)
         client.close(options.code ?? CloseCode.GoingAway, options.reason);
     }
+    // At the timeout, whatever is left goes: clients, and refused sockets still lingering (a
+    // standalone listener's close() waits for every socket), so close() ends within its timeout.
     const timer = setTimeout(() => {
       for (const client of clients) client.terminate();
+      for (const socket of [...this.#handshaking.keys()]) socket.destroy();
     }, options.timeout ?? this.#closeTimeout);
     await allClosed;
-    clearTimeout(timer);
     await listenerClosed;
+    clearTimeout(timer);
     this.#state = 'closed';
     this.emit('close');
   }
@@ -643,15 +677,12 @@ export class WebSocketServer extends EventEmitter {
       socket.destroy();
       return;
     }
-    this.#handshaking.add(socket);
+    this.#track(socket);
     const parser = HttpHeadParser.forRequests(this.#headLimits());
-    const onClose = () => this.#handshaking.delete(socket);
     // Every listener added here is removed again, so that nothing of the handshake (the parser and
     // its buffer) stays reachable from a long-lived connection.
     const finish = () => {
-      this.#handshaking.delete(socket);
       socket.off('data', onData);
-      socket.off('close', onClose);
       clearTimeout(timer);
     };
     const onData = (chunk: Buffer) => {
@@ -673,7 +704,6 @@ export class WebSocketServer extends EventEmitter {
     };
     socket.on('data', onData);
     socket.on('error', onHandshakeSocketError);
-    socket.once('close', onClose);
     // A socket that does not complete its request head in time is dropped (slowloris). A plain timer,
     // not socket.setTimeout(): Node keeps that one's Timeout object on the socket for its lifetime.
     const timer = setTimeout(
@@ -729,7 +759,7 @@ export class WebSocketServer extends EventEmitter {
     if (result === true) return ACCEPTED;
     if (typeof result === 'object' && result !== null && result.accept === true) return { user: result.user };
     const rejection = result === false ? { accept: false as const } : result;
-    responder.reject(rejection.status ?? 401, rejection.reason ?? 'Unauthorized', rejection.headers, false);
+    this.#refuse(responder, rejection.status ?? 401, rejection.reason ?? 'Unauthorized', rejection.headers);
     return null;
   }
 
@@ -763,6 +793,10 @@ export class WebSocketServer extends EventEmitter {
     const deflate = deflateOptions === null ? null : acceptDeflateOffer(request.extensions, deflateOptions);
     socket.off('error', onHandshakeSocketError);
     responder.accept(request, protocol === '' ? undefined : protocol, deflate?.response);
+    // From here the WebSocket holds the slot (released on its 'close') and the socket is no longer
+    // handshaking: close() closes it as a client.
+    this.#handshakeSlots.delete(socket);
+    this.#untrack(socket);
     const ws = new WebSocket(null);
     ws[acceptingServer] = this.#registry;
     if (user !== undefined) {
@@ -805,20 +839,79 @@ export class WebSocketServer extends EventEmitter {
     this.#connectionCount--;
   };
 
+  /** Every refusal: gives back the slot, then the error response; the socket goes soon after. */
+  #refuse(
+    responder: HandshakeResponder,
+    status: number,
+    reason: string,
+    headers: Record<string, string> | undefined,
+  ): void {
+    const socket = responder.socket;
+    this.#releaseSlot(socket);
+    const entry = this.#handshaking.get(socket);
+    if (entry !== undefined) entry.refused = true;
+    if (socket.destroyed) return;
+    responder.reject(status, reason, headers);
+  }
+
+  /**
+   * Tracks a socket in its opening handshake until it is accepted or closed; called again with the
+   * responder once its request head is in.
+   */
+  #track(socket: Duplex, responder: HandshakeResponder | null = null): void {
+    const entry = this.#handshaking.get(socket);
+    if (entry !== undefined) {
+      entry.responder ??= responder;
+      return;
+    }
+    const onClose = () => {
+      this.#handshaking.delete(socket);
+      this.#releaseSlot(socket);
+    };
+    socket.once('close', onClose);
+    this.#handshaking.set(socket, { onClose, responder, refused: false });
+  }
+
+  /** Stops tracking an accepted socket; nothing of the handshake stays attached to it. */
+  #untrack(socket: Duplex): void {
+    const entry = this.#handshaking.get(socket);
+    if (entry === undefined) return;
+    socket.off('close', entry.onClose);
+    this.#handshaking.delete(socket);
+  }
+
+  #takeSlot(socket: Duplex): void {
+    this.#handshakeSlots.add(socket);
+    this.#connectionCount++;
+  }
+
+  /** Gives back the `maxConnections` slot of a handshake that ended without a WebSocket (idempotent). */
+  #releaseSlot(socket: Duplex): void {
+    if (this.#handshakeSlots.delete(socket)) this.#connectionCount--;
+  }
+
   /** Answers a failed handshake with its HTTP status and one-line reason, then closes the socket. */
   #reject(responder: HandshakeResponder, error: unknown, headers?: Record<string, string>): void {
-    if (responder.socket.destroyed) return;
     if (error instanceof HandshakeError) {
-      responder.reject(error.status, error.message, { ...rejectionHeaders(error), ...headers }, true);
+      this.#refuse(responder, error.status, error.message, { ...rejectionHeaders(error), ...headers });
     } else {
       // Never leak internals: an unexpected failure (a throwing hook) is a plain 500.
-      responder.reject(500, 'Internal Server Error', undefined, true);
+      this.#refuse(responder, 500, 'Internal Server Error', undefined);
       if (this.listenerCount('wsClientError') > 0) this.emit('wsClientError', error, responder.socket);
     }
   }
 }
 
 const ACCEPTED: { readonly user: unknown } = Object.freeze({ user: undefined });
+
+/** A socket in its opening handshake (see `#handshaking`). */
+interface Handshaking {
+  readonly onClose: () => void;
+  /** Set once the request head is in. */
+  responder: HandshakeResponder | null;
+  /** An error response was sent; the socket lingers (REFUSAL_LINGER_MS) for the peer to read it. */
+  refused: boolean;
+}
 const EMPTY_SET: ReadonlySet<WebSocket> = new Set();
 
 /** The registry a server-side WebSocket delegates `subscribe()` & co. to, plus the close hook. */
