@@ -18,3 +18,9 @@ export const acceptingServer: unique symbol = Symbol('sockwire.acceptingServer')
  * verifyClient, subprotocol, permessage-deflate, accept) for a request that HTTP/1.1 or HTTP/2 validated.
  */
 export const negotiateHandshake: unique symbol = Symbol('sockwire.negotiateHandshake');
+/**
+ * How long a refused handshake's socket (or HTTP/2 stream) may stay open after the error response,
+ * whatever the peer does: long enough for the response to arrive, short enough that refused peers
+ * cannot pile up (the HTTP/1.1 and the HTTP/2 responders both use it).
+ */
+export const REFUSAL_LINGER_MS = 1000;

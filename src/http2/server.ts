@@ -27,7 +27,7 @@ import { HandshakeError } from '../errors.ts';
 import { assertFieldValue } from '../handshake/header-lines.ts';
 import { isToken } from '../handshake/headers.ts';
 import { UNSUPPORTED_VERSION_MESSAGE, type UpgradeRequest } from '../handshake/server.ts';
-import { negotiateHandshake } from '../internal.ts';
+import { negotiateHandshake, REFUSAL_LINGER_MS } from '../internal.ts';
 import type { HandshakeResponder, UpgradeRequestInfo, WebSocketServer } from '../server/websocket-server.ts';
 import type { WebSocket } from '../websocket.ts';
 import {
@@ -105,7 +105,7 @@ class Http2Responder implements HandshakeResponder {
     }
     this.stream.respond(headers);
   }
-  reject(status: number, reason: string, headers: Record<string, string> | undefined, linger: boolean): void {
+  reject(status: number, reason: string, headers: Record<string, string> | undefined): void {
     const stream = this.stream;
     if (stream.destroyed || stream.headersSent) return;
     const out: OutgoingHttpHeaders = { ':status': status, 'content-type': 'text/plain; charset=utf-8' };
@@ -115,7 +115,9 @@ class Http2Responder implements HandshakeResponder {
     }
     stream.respond(out);
     stream.end(`${reason}\n`);
-    if (linger) setTimeout(closeStream, 1000, stream).unref();
+    // A peer that never ends its half must not keep the stream (RFC 9113 §8.1: RST_STREAM after a
+    // complete response).
+    setTimeout(closeStream, REFUSAL_LINGER_MS, stream).unref();
   }
 }
 
@@ -242,9 +244,9 @@ function takeStream(
       const extra = error.message.startsWith(UNSUPPORTED_VERSION_MESSAGE)
         ? { 'sec-websocket-version': '13' }
         : undefined;
-      responder.reject(error.status, error.message, extra, true);
+      responder.reject(error.status, error.message, extra);
     } else {
-      responder.reject(500, 'Internal Server Error', undefined, true);
+      responder.reject(500, 'Internal Server Error', undefined);
     }
     return;
   }
@@ -272,7 +274,6 @@ function takeStream(
         'Too Many Requests: this HTTP/2 connection carries as many WebSockets as the server allows ' +
           '(maxStreamsPerSession); close one or open them over another connection',
         undefined,
-        true,
       );
       return;
     }
