@@ -96,6 +96,21 @@ describe('standalone server: request framing (RFC 9112 §6.3) → 400 and close'
     expect(head.statusLine).toBe('HTTP/1.1 400 Bad Request');
   });
 
+  it('attached to node:http: an upgrade with a body is answered 400 too, not read as frames', async () => {
+    const server = createServer();
+    httpServers.push(server);
+    const wss = new WebSocketServer({ server });
+    servers.push(wss);
+    let connections = 0;
+    wss.on('connection', () => connections++);
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const request = upgradeRequest({ headers: { 'Content-Length': String(FRAME.length) } }) + FRAME;
+    const head = await ask((server.address() as AddressInfo).port, request);
+    expect(head.statusLine).toBe('HTTP/1.1 400 Bad Request');
+    expect(connections).toBe(0);
+  });
+
   it('still accepts Content-Length: 0', async () => {
     const listening = await start();
     const peer = await rawConnect(listening.port);
