@@ -125,7 +125,12 @@ const CONNECTION: Schema = {
 
 const SERVER: Schema = {
   ...CONNECTION,
-  port: integer(0, 65535),
+  // A string of digits is taken too, as node:net (and so `ws`) does: `port: process.env.PORT` works.
+  // Any other string would make node:net listen on a local socket path instead of a port.
+  port: rule('an integer from 0 to 65535 (or a string of its digits)', (v) => {
+    const port = typeof v === 'string' && /^[0-9]{1,5}$/.test(v) ? Number(v) : v;
+    return Number.isInteger(port) && (port as number) >= 0 && (port as number) <= 65535;
+  }),
   host: STRING,
   backlog: integer(0),
   tls: rule('an object of node:tls server options', isObject),
@@ -214,6 +219,8 @@ const RECONNECT: Schema = {
   factor: rule('a finite number >= 1', (v) => isNumber(v) && v >= 1 && Number.isFinite(v)),
   maxRetries: integerOrInfinity(0),
   maxQueuedMessages: integerOrInfinity(0),
+  stableAfter: milliseconds(0),
+  keepProcessAlive: BOOLEAN,
   shouldReconnect: FUNCTION,
   random: FUNCTION,
   timers: rule(

@@ -145,7 +145,8 @@ const SERVER_MODE: readonly Bad[] = [
   ['port', { port: -1 }],
   ['port', { port: 65536 }],
   ['port', { port: 1.5 }],
-  ['port', { port: '8080' }],
+  ['port', { port: '/tmp/ws.sock' }],
+  ['port', { port: '' }],
   ['server', { server: {} }],
   ['noServer', { noServer: 'yes' }],
 ];
@@ -264,6 +265,11 @@ describe('WebSocketServer validates every option at construction', () => {
     cleanups.push(() => server.close());
     const other = new WebSocketServer({ noServer: true, allowedOrigins: [], maxPayload: 0, backlog: 0 });
     cleanups.push(() => other.close());
+    // A port given as a string of digits (process.env.PORT) listens on that port, as with ws.
+    const fromEnv = new WebSocketServer({ port: '0' as unknown as number, host: '127.0.0.1' });
+    cleanups.push(() => fromEnv.close());
+    await once(fromEnv, 'listening');
+    expect(fromEnv.address()).toMatchObject({ address: '127.0.0.1' });
   });
 });
 
