@@ -229,6 +229,7 @@ describe('what passes', () => {
     ['client', { proxy: 'http://proxy:3128', http2: 'require', maxRedirects: 0 }],
     ['reconnect', { minDelay: 0, maxDelay: 0, factor: 1, maxRetries: 0, maxQueuedMessages: 0 }],
     ['reconnect', { minDelay: 5000, maxDelay: 5000, maxRetries: Number.POSITIVE_INFINITY }],
+    ['reconnect', { stableAfter: 0, keepProcessAlive: false }],
   ] as const)('%s %o', (which, options) => {
     expect(() => validators[which](options)).not.toThrow();
   });
