@@ -184,7 +184,9 @@ export function connectHttp2(attempt: Http2Attempt): Http2Handle {
   let done = false;
   const stopWaiting = () => {
     if (waiting === null) return;
-    waiters.get(key)?.delete(waiting);
+    const set = waiters.get(key);
+    set?.delete(waiting);
+    if (set?.size === 0) waiters.delete(key); // idle sessions of the origin may close again
     waiting = null;
   };
   const finish = () => {

@@ -5,7 +5,7 @@
  */
 import type { ServerHttp2Session } from 'node:http2';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MAX_SESSIONS_PER_ORIGIN } from '../../src/http2/client.ts';
+import { MAX_SESSIONS_PER_ORIGIN, SESSION_IDLE_TIMEOUT } from '../../src/http2/client.ts';
 import { ErrorCode, HandshakeError, type WebSocket } from '../../src/index.ts';
 import {
   cert,
@@ -58,11 +58,21 @@ describe('HTTP/2 session pool: bounded per origin (issue 12 item 7)', () => {
 
   it("'require' with SETTINGS_MAX_CONCURRENT_STREAMS = 0: waits, then WS_ERR_HANDSHAKE_TIMEOUT at handshakeTimeout", async () => {
     fixture = await startH2({}, { settings: { enableConnectProtocol: true, maxConcurrentStreams: 0 } });
+    let live = 0;
+    fixture.server.on('session', (session) => {
+      live++;
+      session.once('close', () => live--);
+    });
     const error = await clientError(fixture.url, { ...tls, http2: 'require', handshakeTimeout: 1000 });
     expect(error).toBeInstanceOf(HandshakeError);
     expect((error as HandshakeError).code).toBe(ErrorCode.HandshakeTimeout);
     expect(error.message).toMatch(/SETTINGS_MAX_CONCURRENT_STREAMS/);
     expect(fixture.counts.tcp).toBeLessThanOrEqual(MAX_SESSIONS_PER_ORIGIN);
+    // Nobody waits any more: the client closes its idle sessions as usual.
+    expect(live).toBeGreaterThan(0);
+    const deadline = Date.now() + 3 * SESSION_IDLE_TIMEOUT;
+    while (live > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(live).toBe(0);
   });
 
   it("'require': a SETTINGS update that allows streams lets the waiting attempt through", async () => {
