@@ -23,7 +23,6 @@ import { ErrorCode, InvalidStateError, ProtocolError, WebSocketError } from './e
 import { CloseEvent, ErrorEvent, MessageEvent, WebSocketEvent } from './events.ts';
 import type { PerMessageDeflateCodec } from './extensions/permessage-deflate/codec.ts';
 import { CloseCode } from './frame/close-code.ts';
-import { isValidUtf8 } from './frame/utf8.ts';
 import type { ResponseHead } from './handshake/http.ts';
 import { acceptingServer, attachSocket, failHandshake, sendEncoded, socketEvent } from './internal.ts';
 import { type KeepAliveOptions, KeepAliveScheduler, keepAliveTick } from './keep-alive.ts';
@@ -89,12 +88,6 @@ export interface AttachOptions {
   readonly deflate?: { readonly codec: PerMessageDeflateCodec; readonly threshold: number } | undefined;
 }
 
-/** A received message waiting its turn: compressed ones are inflated off-thread, order is kept. */
-interface InboundMessage {
-  data: Buffer | null;
-  readonly binary: boolean;
-}
-
 /** A send or close waiting behind a message that is being compressed, so that order is kept. */
 type OutboundOperation =
   | {
@@ -113,8 +106,6 @@ export const DEFAULT_CLOSE_TIMEOUT = 30_000;
 const HIGH_WATER_MARK = 1024 * 1024;
 /** Small batches are joined into one buffer (one cheap copy) rather than written as a vector. */
 const JOIN_BELOW_BYTES = 16 * 1024;
-/** Compressed messages waiting for inflation before we stop reading the socket. */
-const INBOX_HIGH_WATER_MARK = 16;
 /** Messages held for an async iterator that is not reading before we stop reading the socket. */
 const ITERATOR_HIGH_WATER_MARK = 64;
 
@@ -191,8 +182,6 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
     null;
   #abortConnect: (() => void) | null = null;
   #deflate: AttachOptions['deflate'] = undefined;
-  /** Messages received but not yet emitted (only while an earlier one is being inflated). */
-  #inbox: InboundMessage[] = NO_MESSAGES;
   /** Sends queued behind a compression in progress; null when nothing is waiting. */
   #outbox: OutboundOperation[] = NO_OPERATIONS;
   #outboxBytes = 0;
@@ -271,8 +260,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
       this.#connection.enablePerMessageDeflate();
       // Compressed messages may still be in flight when the peer's Close arrives: answer it after them.
       this.#connection.holdCloseReply = true;
-      // Only compressed traffic needs the ordered queues; idle connections without it stay small.
-      this.#inbox = [];
+      // Only compressed traffic needs the ordered queue; idle connections without it stay small.
       this.#outbox = [];
     }
     socket.pause(); // until the listeners of 'open' and 'connection' are attached
@@ -647,11 +635,8 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
     switch (event.type) {
       case 'message': {
         const data = Buffer.from(event.data.buffer, event.data.byteOffset, event.data.length);
-        if (!event.compressed && this.#inbox.length === 0) {
-          this.emit('message', data, event.binary);
-        } else {
-          this.#receiveInOrder(data, event.binary, event.compressed);
-        }
+        if (event.compressed) this.#inflate(data);
+        else this.emit('message', data, event.binary);
         return;
       }
       case 'ping':
@@ -682,8 +667,6 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
     const connection = this.#connection;
     if (connection === null || !connection.transportShouldClose) return;
     this.#startCloseTimer();
-    // Messages still being inflated are delivered before the connection goes away.
-    if (this.#inbox.length > 0) return;
     // §7.1.1: "the server SHOULD close the underlying TCP connection first"; a client that failed the
     // connection closes too rather than wait for a peer that broke the protocol.
     if (connection.role === 'server' || !this.#closeFrameReceived) {
@@ -701,7 +684,6 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
   #onSocketClose(): void {
     this.#keepAlive?.delete(this);
     this.#deflate?.codec.close();
-    if (this.#inbox.length > 0) this.#inbox = [];
     for (const operation of this.#outbox) {
       if (operation.kind === 'message' && operation.callback) this.#addCallback(operation.callback);
     }
@@ -819,39 +801,38 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
     }
   }
 
-  /** Queues a received message; compressed ones are inflated first. Emits in arrival order. */
-  #receiveInOrder(data: Buffer, binary: boolean, compressed: boolean): void {
-    const entry: InboundMessage = { data: compressed ? null : data, binary };
-    this.#inbox.push(entry);
-    if (!compressed) return;
-    // Stop reading while inflation lags, so a fast peer cannot queue unbounded work (backpressure).
-    if (this.#inbox.length > INBOX_HIGH_WATER_MARK) this.#socket?.pause();
+  /**
+   * Inflates the compressed message the core handed out. The core decodes nothing more until it gets
+   * it back (RFC 7692 messages stay in order), and reading stops meanwhile, so a connection holds at
+   * most one message waiting for zlib while the rest of what the peer sends waits in TCP.
+   */
+  #inflate(data: Buffer): void {
+    this.#updateReading();
     this.#deflate!.codec.decompress([data], (error, inflated) => {
       if (this.#readyState === ReadyState.CLOSED) return;
       if (error instanceof ProtocolError) return this.#failFromWrapper(error);
       if (error || inflated === undefined) return;
-      // §8.1 for compressed text: validate what the message inflates to.
-      if (!binary && !isValidUtf8(inflated)) {
-        return this.#failFromWrapper(
-          new ProtocolError(ErrorCode.InvalidUtf8, CloseCode.InvalidPayload, 'invalid UTF-8 in text message'),
-        );
-      }
-      entry.data = inflated;
-      this.#emitReadyMessages();
+      // Not from inside the codec's callback: delivering may hand it the next message, and the codec
+      // starts its next job only once this callback has returned.
+      queueMicrotask(() => this.#afterInflate(inflated));
     });
   }
 
-  #emitReadyMessages(): void {
-    while (this.#inbox.length > 0 && this.#inbox[0]!.data !== null) {
-      const { data, binary } = this.#inbox.shift()!;
-      this.emit('message', data!, binary);
+  /** Delivers an inflated message, then decodes what arrived behind it, then reads again. */
+  #afterInflate(inflated: Buffer): void {
+    const connection = this.#connection!;
+    if (this.#readyState === ReadyState.CLOSED) return;
+    this.#receiving = true;
+    try {
+      for (const event of connection.completeMessage(inflated)) this.#dispatch(event);
+      for (let event = connection.next(); event !== null; event = connection.next()) this.#dispatch(event);
+    } finally {
+      this.#receiving = false;
     }
     this.#answerCloseWhenDrained();
     this.#flush();
     this.#afterClosedState();
-    if (this.#inbox.length <= INBOX_HIGH_WATER_MARK && this.#socket?.isPaused() && !this.#userPaused) {
-      this.#socket.resume();
-    }
+    this.#updateReading();
   }
 
   /**
@@ -861,7 +842,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
    */
   #answerCloseWhenDrained(): void {
     const answer = this.#closeAnswer;
-    if (answer === null || this.#inbox.length > 0) return;
+    if (answer === null || this.#connection!.awaitingTransform) return;
     this.#closeAnswer = null;
     const code = answer.code === CloseCode.NoStatusReceived ? undefined : answer.code;
     const reason = code === undefined ? '' : answer.reason;
@@ -873,7 +854,6 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
   }
 
   #failFromWrapper(error: ProtocolError): void {
-    if (this.#inbox.length > 0) this.#inbox = [];
     for (const event of this.#connection!.fail(error)) this.#dispatch(event);
     this.#flush();
     this.#afterClosedState();
@@ -950,18 +930,21 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
   }
 
   /**
-   * Pauses or resumes reading from the socket for every reason at once: the user's `pause()`, and,
-   * on the server, outgoing bytes over the high-water mark. A peer that sends but never reads (a
-   * ping flood, or messages an echo answers) would otherwise grow our outgoing queue without bound;
-   * while we do not read, TCP holds the rest of what it sends (flow control), so memory per
-   * connection stays bounded. Only the server does this: a client keeps reading, so that two peers
+   * Pauses or resumes reading from the socket for every reason at once: the user's `pause()`, a
+   * compressed message being inflated (see `#inflate`), and, on the server, outgoing bytes over the
+   * high-water mark. A peer that sends but never reads (a ping flood, or messages an echo answers)
+   * would otherwise grow our outgoing queue without bound; while we do not read, TCP holds the rest
+   * of what it sends (flow control), so memory per connection stays bounded. Only the server does this: a client keeps reading, so that two peers
    * that both stop reading while their writes are blocked can never wait on each other forever.
    */
   #updateReading(): void {
     const socket = this.#socket;
     if (socket === null || this.#readyState === ReadyState.CONNECTING || socket.destroyed) return;
+    const connection = this.#connection;
     const stop =
-      this.#userPaused || (this.#connection?.role === 'server' && this.bufferedAmount >= HIGH_WATER_MARK);
+      this.#userPaused ||
+      connection?.awaitingTransform === true ||
+      (connection?.role === 'server' && this.bufferedAmount >= HIGH_WATER_MARK);
     if (stop) {
       if (!socket.isPaused()) socket.pause();
     } else if (socket.isPaused()) {
@@ -1022,7 +1005,6 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
   }
 }
 
-const NO_MESSAGES: InboundMessage[] = Object.freeze([]) as unknown as InboundMessage[];
 const NO_OPERATIONS: OutboundOperation[] = Object.freeze([]) as unknown as OutboundOperation[];
 const NO_CALLBACKS: readonly ((error?: Error) => void)[] = Object.freeze([]);
 

@@ -18,6 +18,12 @@
  *   OPEN ──peer's Close (we answer)──▶ CLOSED
  *   OPEN/CLOSING ──protocol violation (we send Close with 1002/1007/1009)──▶ CLOSED
  * In CLOSED the transport should be closed once the outgoing bytes are flushed (`transportShouldClose`).
+ *
+ * Awaiting a transform (RFC 7692): a compressed message is handed out still compressed; until the
+ * wrapper gives it back inflated with `completeMessage(bytes)` (or fails the connection), nothing more
+ * is decoded. So one connection holds at most one message waiting for zlib, whatever the peer sends:
+ * the wrapper stops reading meanwhile, and TCP holds the rest. Messages stay in order by construction,
+ * and a Close that follows is only seen once the message before it was delivered.
  */
 import { ErrorCode, InvalidStateError, ProtocolError } from '../errors.ts';
 import { CloseCode, isValidReceivedCloseCode, isValidSentCloseCode } from '../frame/close-code.ts';
@@ -25,7 +31,7 @@ import { FrameDecoder, type FramePart } from '../frame/decoder.ts';
 import { encodeFrame } from '../frame/encoder.ts';
 import { MAX_CONTROL_PAYLOAD_LENGTH, RsvBit } from '../frame/frame.ts';
 import { isControlOpcode, Opcode } from '../frame/opcode.ts';
-import { Utf8Validator } from '../frame/utf8.ts';
+import { isValidUtf8, Utf8Validator } from '../frame/utf8.ts';
 import { MessageBuffer } from './message-buffer.ts';
 
 export type Role = 'client' | 'server';
@@ -35,7 +41,7 @@ export type ConnectionEvent =
   /**
    * A complete data message (§5.4 reassembled, §8.1 validated when text). When `compressed`
    * (RFC 7692 §6: RSV1 on its first frame) `data` is still DEFLATE data: the wrapper inflates it and
-   * validates text afterwards.
+   * hands it back with `completeMessage()`, which validates text; nothing is decoded until then.
    */
   | {
       readonly type: 'message';
@@ -96,6 +102,8 @@ export class Connection {
   #closeSent = false;
   #closeReceived = false;
   #message: PartialMessage | null = null;
+  /** The compressed message handed out and not yet given back inflated; null when none (RFC 7692 §6.2). */
+  #awaiting: { readonly binary: boolean } | null = null;
   /** Validates the current text message across its frames and chunks; created with the first text message. */
   #utf8: Utf8Validator | null = null;
   /** True while an outgoing fragmented message is unfinished (§5.4). */
@@ -153,6 +161,45 @@ export class Connection {
   /** Bytes queued by the core and not yet taken by the transport. */
   get outgoingBytes(): number {
     return this.#outgoingBytes;
+  }
+
+  /**
+   * True while a compressed message was handed out and not yet given back with
+   * {@link completeMessage}: nothing is decoded meanwhile, and the transport should not be read.
+   */
+  get awaitingTransform(): boolean {
+    return this.#awaiting !== null;
+  }
+
+  /**
+   * Gives back the compressed message last handed out, inflated (RFC 7692 §6.2: "decompress the
+   * concatenation of the octets"), and returns its `message` event, or a `fail` event for text that
+   * is not UTF-8 (§8.1, 1007) or a message over maxPayload (1009). Decoding then goes on: read the
+   * events of the bytes received meanwhile with {@link next}.
+   * @throws {InvalidStateError} when no compressed message is awaiting.
+   */
+  completeMessage(data: Uint8Array): ConnectionEvent[] {
+    const awaiting = this.#awaiting;
+    if (awaiting === null) {
+      throw new InvalidStateError('completeMessage() without a compressed message awaiting its transform');
+    }
+    this.#awaiting = null;
+    const events: ConnectionEvent[] = [];
+    if (this.#state === 'closed') return events;
+    if (data.length > this.#maxPayload) {
+      const error = new ProtocolError(
+        ErrorCode.MessageTooBig,
+        CloseCode.MessageTooBig,
+        `message exceeds maxPayload (${this.#maxPayload} bytes) once inflated`,
+      );
+      this.#fail(error, events);
+    } else if (!awaiting.binary && !isValidUtf8(data)) {
+      // §8.1 for compressed text: what it inflates to must be UTF-8.
+      this.#fail(invalidUtf8('text message'), events);
+    } else {
+      events.push({ type: 'message', data, binary: awaiting.binary, compressed: false });
+    }
+    return events;
   }
 
   /** Bytes received and not yet consumed (an incomplete frame). */
@@ -217,7 +264,12 @@ export class Connection {
   next(): ConnectionEvent | null {
     const events = this.#events;
     try {
-      while (events.length === 0 && !this.#closeReceived && this.#state !== 'closed') {
+      while (
+        events.length === 0 &&
+        this.#awaiting === null &&
+        !this.#closeReceived &&
+        this.#state !== 'closed'
+      ) {
         const part = this.#decoder.next();
         if (part === null) break;
         this.#handlePart(part, events);
@@ -390,6 +442,8 @@ export class Connection {
 
     this.#message = null;
     if (checkText && !this.#utf8!.end()) throw invalidUtf8('text message');
+    // RFC 7692: decode nothing more until the wrapper hands this message back inflated.
+    if (message.compressed) this.#awaiting = { binary: message.binary };
     events.push({
       type: 'message',
       data: message.payload.join(),
@@ -456,6 +510,7 @@ export class Connection {
   /** §7.1.7 _Fail the WebSocket Connection_: send a Close frame with the error's code, then close. */
   #fail(error: ProtocolError, events: ConnectionEvent[]): void {
     this.#message = null;
+    this.#awaiting = null;
     this.#utf8?.reset();
     if (!this.#closeSent) this.#sendClose(error.closeCode, '');
     this.#state = 'closed';
