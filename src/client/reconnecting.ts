@@ -7,10 +7,17 @@
  *             └──────────────────────────────────────────────────────────────────────────────┘
  *   close(), shouldReconnect false, or maxRetries failed attempts in a row ──▶ CLOSED ('close', once)
  *
+ * A connection that opens and drops before `stableAfter` ms (a flap: a server that accepts and then
+ * closes with 1011, 1013 or a reset) counts as a failed attempt: resetting the backoff on every open
+ * would have a crowd of clients reconnect about twice a second forever against a failing server, and
+ * `maxRetries` would never fire. Only a connection that stayed up `stableAfter` ms resets the count.
+ *
  * Full jitter (delay drawn uniformly between 0 and the exponential cap) spreads a crowd of clients
  * that lost the same server over the whole window, so their reconnects do not arrive in waves.
- * Nothing grows across reconnects: one underlying WebSocket and at most one timer at a time, and a
- * send queue bounded by `maxQueuedMessages`.
+ * Nothing grows across reconnects: one underlying WebSocket and at most one timer at a time (the
+ * retry timer while waiting, the stability timer while open), and a send queue bounded by
+ * `maxQueuedMessages`. The retry timer keeps Node's event loop alive, as the connection it replaces
+ * did (`keepProcessAlive: false` to opt out); the stability timer never does.
  */
 import { EventEmitter } from 'node:events';
 import { ErrorCode, HandshakeError, InvalidStateError } from '../errors.ts';
@@ -27,7 +34,10 @@ export interface ReconnectCloseEvent {
   readonly reason: string;
   /** The error reported before the close, if any: a HandshakeError when the connection never opened. */
   readonly error: Error | undefined;
-  /** How many reconnect attempts in a row have failed so far (0 right after an open connection). */
+  /**
+   * How many attempts in a row have failed so far, a connection that dropped within `stableAfter` ms
+   * included (0 after a connection that stayed open `stableAfter` ms).
+   */
   readonly attempt: number;
 }
 
@@ -44,8 +54,24 @@ export interface ReconnectOptions extends ClientOptions {
   readonly maxDelay?: number;
   /** Growth of the cap per failed attempt. Default 2. */
   readonly factor?: number;
-  /** Failed attempts in a row before giving up ('close' is emitted). Default Infinity. */
+  /**
+   * Failed attempts in a row before giving up ('close' is emitted); a connection that drops within
+   * `stableAfter` ms counts as failed. Default Infinity.
+   */
   readonly maxRetries?: number;
+  /**
+   * How long, in ms, a connection must stay open to reset the backoff (and the count toward
+   * `maxRetries`). One that drops sooner is a failed attempt, so a server that accepts and then fails
+   * at once sees growing delays instead of a reconnect storm. 0: every open resets the count (the
+   * behaviour before this option). Default 5000.
+   */
+  readonly stableAfter?: number;
+  /**
+   * Whether a pending reconnect keeps the Node.js process alive. Default true: a process whose only
+   * work is this client (a feed consumer) waits and reconnects instead of exiting at the first
+   * disconnect. false: the retry timer is unref'd, so the process may exit while waiting.
+   */
+  readonly keepProcessAlive?: boolean;
   /** Messages held while disconnected; one more throws WS_ERR_QUEUE_FULL. Default 1000. */
   readonly maxQueuedMessages?: number;
   /**
@@ -56,7 +82,10 @@ export interface ReconnectOptions extends ClientOptions {
   readonly shouldReconnect?: (event: ReconnectCloseEvent) => boolean;
   /** Uniform random source in [0, 1) for the jitter. Default `Math.random`. */
   readonly random?: () => number;
-  /** Timer source. Default the global `setTimeout`/`clearTimeout` (unref'd: a wait never keeps Node alive). */
+  /**
+   * Timer source. Default the global `setTimeout`/`clearTimeout`. A handle with an `unref()` method is
+   * unref'd where it must not keep the process alive (see `keepProcessAlive`).
+   */
   readonly timers?: ReconnectTimers;
 }
 
@@ -79,16 +108,20 @@ const DEFAULTS = {
   factor: 2,
   maxRetries: Number.POSITIVE_INFINITY,
   maxQueuedMessages: 1000,
+  stableAfter: 5000,
+  keepProcessAlive: true,
 } as const;
 
 const realTimers: ReconnectTimers = {
-  setTimeout: (callback, ms) => {
-    const timer = setTimeout(callback, ms);
-    timer.unref?.();
-    return timer;
-  },
+  setTimeout: (callback, ms) => setTimeout(callback, ms),
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
 };
+
+/** Lets the process exit while `handle` is pending, when it is a Node.js timer (an injected one may not be). */
+function unref(handle: unknown): void {
+  const timer = handle as { unref?: unknown } | null;
+  if (typeof timer === 'object' && timer !== null && typeof timer.unref === 'function') timer.unref();
+}
 
 /**
  * The default reconnect policy: not after close code 1000 or 1008, nor after an opening handshake
@@ -131,9 +164,14 @@ export class ReconnectingWebSocket extends EventEmitter<ReconnectingWebSocketEve
   readonly #shouldReconnect: (event: ReconnectCloseEvent) => boolean;
   readonly #random: () => number;
   readonly #timers: ReconnectTimers;
+  readonly #stableAfter: number;
+  readonly #keepProcessAlive: boolean;
   #ws: WebSocket | null = null;
+  /** The pending reconnect. */
   #timer: unknown = null;
-  /** Failed attempts in a row (reset when a connection opens). */
+  /** While a connection is open and not yet stable: fires after `stableAfter` ms. */
+  #stableTimer: unknown = null;
+  /** Failed attempts in a row (reset when a connection has stayed open `stableAfter` ms). */
   #attempt = 0;
   #queue: PendingMessage[] = [];
   #lastError: Error | undefined = undefined;
@@ -164,6 +202,8 @@ export class ReconnectingWebSocket extends EventEmitter<ReconnectingWebSocketEve
       factor = DEFAULTS.factor,
       maxRetries = DEFAULTS.maxRetries,
       maxQueuedMessages = DEFAULTS.maxQueuedMessages,
+      stableAfter = DEFAULTS.stableAfter,
+      keepProcessAlive = DEFAULTS.keepProcessAlive,
       shouldReconnect = defaultShouldReconnect,
       random = Math.random,
       timers = realTimers,
@@ -187,6 +227,8 @@ export class ReconnectingWebSocket extends EventEmitter<ReconnectingWebSocketEve
     this.#shouldReconnect = shouldReconnect;
     this.#random = random;
     this.#timers = timers;
+    this.#stableAfter = stableAfter;
+    this.#keepProcessAlive = keepProcessAlive;
     this.#connect(); // an invalid URL or subprotocol list throws from here, synchronously
   }
 
@@ -203,7 +245,7 @@ export class ReconnectingWebSocket extends EventEmitter<ReconnectingWebSocketEve
   get queuedMessages(): number {
     return this.#queue.length;
   }
-  /** Failed reconnect attempts in a row so far. */
+  /** Failed reconnect attempts in a row so far (connections that dropped within `stableAfter` included). */
   get attempt(): number {
     return this.#attempt;
   }
@@ -278,7 +320,16 @@ export class ReconnectingWebSocket extends EventEmitter<ReconnectingWebSocketEve
   }
 
   #onOpen(ws: WebSocket): void {
-    this.#attempt = 0;
+    if (this.#stableAfter === 0) {
+      this.#attempt = 0;
+    } else {
+      // Not yet: a connection that drops before stableAfter ms is a failed attempt (see the top).
+      this.#stableTimer = this.#timers.setTimeout(() => {
+        this.#stableTimer = null;
+        this.#attempt = 0;
+      }, this.#stableAfter);
+      unref(this.#stableTimer); // the open connection keeps the process alive, not this mark
+    }
     const queue = this.#queue;
     this.#queue = [];
     for (const { data, options } of queue) ws.send(data, options);
@@ -288,6 +339,7 @@ export class ReconnectingWebSocket extends EventEmitter<ReconnectingWebSocketEve
   #onClose(ws: WebSocket, code: number, reason: Buffer): void {
     ws.removeAllListeners(); // nothing of an old connection stays reachable from here
     if (this.#ws === ws) this.#ws = null;
+    this.#cancelStableTimer(); // still pending: the connection dropped before it was stable
     if (this.#stopped) {
       this.#emitClose(code, reason.toString());
       return;
@@ -311,13 +363,22 @@ export class ReconnectingWebSocket extends EventEmitter<ReconnectingWebSocketEve
     );
     this.#attempt++;
     this.#timer = this.#timers.setTimeout(() => this.#connect(), delay);
+    // Ref'd by default: while waiting, this timer is all the work a feed consumer has left.
+    if (!this.#keepProcessAlive) unref(this.#timer);
     this.emit('reconnecting', this.#attempt, delay);
   }
 
   #cancelTimer(): void {
+    this.#cancelStableTimer();
     if (this.#timer === null) return;
     this.#timers.clearTimeout(this.#timer);
     this.#timer = null;
+  }
+
+  #cancelStableTimer(): void {
+    if (this.#stableTimer === null) return;
+    this.#timers.clearTimeout(this.#stableTimer);
+    this.#stableTimer = null;
   }
 
   #emitClose(code: number, reason: string): void {

@@ -137,7 +137,9 @@ describe('ReconnectingWebSocket against a server killed and restarted on the sam
       expect(delay).toBeGreaterThanOrEqual(0);
       expect(delay).toBeLessThanOrEqual(100);
     }
-    expect(rws.attempt).toBe(0); // reset by the successful open
+    // Not reset by the open alone: only once the connection has stayed up stableAfter ms (5 s by default),
+    // so every drop so far (the server killed, the refused attempts while it was down) still counts.
+    expect(rws.attempt).toBe(reconnecting.length);
 
     // close(): one 'close', no reconnect afterwards, send() refused.
     const closed = once<[number, Buffer]>(rws, 'close');
@@ -358,7 +360,8 @@ describe('shouldReconnect', () => {
       [4001, 'custom', undefined],
       [4001, 'custom', undefined],
     ]);
-    expect(seen.map((event) => event.attempt)).toEqual([0, 0, 0]); // each connection opened
+    // Each connection opened and dropped at once: a flap counts as a failed attempt (stableAfter).
+    expect(seen.map((event) => event.attempt)).toEqual([0, 1, 2]);
   });
 
   it('defaultShouldReconnect as a function', () => {
