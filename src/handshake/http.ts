@@ -504,22 +504,16 @@ export class HttpHeadParser<H extends RequestHead | ResponseHead> {
 
   /**
    * RFC 9112 §2.3: "This specification defines version "1.1"." Only HTTP/1.0 and HTTP/1.1 are
-   * accepted, as llhttp (Node's parser) does for HTTP/1.x: a later minor version is answered 400
-   * (RFC 9110 §2.5 would have us treat it as 1.1, but a front proxy built on llhttp rejects it, and
-   * the two must agree on what a valid request is). Another major version in an HTTP/1.1 message
-   * (`HTTP/2.0`, `HTTP/0.9`) cannot be ours: 505, RFC 9110 §15.6.6 "the server does not support, or
-   * refuses to support, the major version of HTTP that was used in the request message".
+   * accepted, anything else is a 400, as llhttp (Node's parser) answers HTTP/1.2 or HTTP/3.0: RFC 9110
+   * §2.5 would have a later minor version treated as 1.1, but a front proxy built on llhttp rejects
+   * it, and the two must agree on what a valid request is. `HTTP/2.0` and `HTTP/0.9`, which llhttp
+   * lets through, are refused too: neither can be an HTTP/1.1 upgrade (RFC 9110 §15.6.6 allows a
+   * 505 for another major version; a 400 keeps one answer for every malformed start line).
    */
   #checkVersion(httpVersion: string): void {
-    if (httpVersion === '1.1' || httpVersion === '1.0') return;
-    if (this.#kind === 'request' && httpVersion.charCodeAt(0) !== 0x31) {
-      throw new HandshakeError(
-        ErrorCode.HandshakeFailed,
-        505,
-        'HTTP Version Not Supported: send the WebSocket opening handshake as HTTP/1.1',
-      );
+    if (httpVersion !== '1.1' && httpVersion !== '1.0') {
+      throw this.#malformed('unsupported HTTP version (only HTTP/1.0 and HTTP/1.1)');
     }
-    throw this.#malformed('unsupported HTTP version (only HTTP/1.0 and HTTP/1.1)');
   }
 
   #malformed(reason: string): HandshakeError {

@@ -81,13 +81,11 @@ describe('standalone server: request framing (RFC 9112 §6.3) → 400 and close'
     expect(connections).toBe(0);
   });
 
-  it('answers HTTP/1.2 with 400 and HTTP/2.0 with 505', async () => {
+  it('answers HTTP/1.2 and HTTP/2.0 with 400', async () => {
     const listening = await start();
     const as = (version: string) => upgradeRequest().replace('HTTP/1.1', version);
     expect((await ask(listening.port, as('HTTP/1.2'))).statusLine).toBe('HTTP/1.1 400 Bad Request');
-    expect((await ask(listening.port, as('HTTP/2.0'))).statusLine).toBe(
-      'HTTP/1.1 505 HTTP Version Not Supported',
-    );
+    expect((await ask(listening.port, as('HTTP/2.0'))).statusLine).toBe('HTTP/1.1 400 Bad Request');
   });
 
   it('answers an absolute-form target with a bad authority with 400', async () => {

@@ -114,9 +114,9 @@ describe('RFC 9112 §2.3: the HTTP version', () => {
   });
 
   it.each(['HTTP/2.0', 'HTTP/0.9', 'HTTP/3.0', 'HTTP/9.9'])(
-    'answers %s in an HTTP/1.1 request line with 505 HTTP Version Not Supported',
+    'answers %s in an HTTP/1.1 request line with 400',
     (version) => {
-      expect(parseError(upgrade('', `GET /chat ${version}`)).status).toBe(505);
+      expect(parseError(upgrade('', `GET /chat ${version}`)).status).toBe(400);
     },
   );
 
