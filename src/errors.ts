@@ -39,6 +39,12 @@ export const ErrorCode = {
   CloseTimeout: 'WS_ERR_CLOSE_TIMEOUT',
   /** The peer sent nothing within the keep-alive timeout after a Ping. */
   KeepAliveTimeout: 'WS_ERR_KEEPALIVE_TIMEOUT',
+  /**
+   * Server: a hook of the application (`verifyClient`, `handleProtocols`, an `allowedOrigins`
+   * function, a 'connection' listener or the `handleUpgrade` callback) threw or returned an invalid
+   * value during a handshake; emitted as 'hookError', with what the hook threw as `cause`.
+   */
+  HookFailed: 'WS_ERR_HOOK_FAILED',
 } as const;
 
 export type ErrorCodeString = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -26,7 +26,7 @@ import {
 import type { Duplex } from 'node:stream';
 import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
 import { sha1 } from '../crypto.ts';
-import { ErrorCode, HandshakeError, InvalidStateError } from '../errors.ts';
+import { ErrorCode, HandshakeError, InvalidStateError, WebSocketError } from '../errors.ts';
 import {
   acceptDeflateOffer,
   ConcurrencyLimiter,
@@ -301,6 +301,8 @@ export class WebSocketServer extends EventEmitter {
    * being verified, or refused and lingering. `close()` ends each of them according to its phase.
    */
   readonly #handshaking = new Map<Duplex, Handshaking>();
+  /** Whether the process warning for a 'hookError' without listeners was emitted. */
+  #warnedHookFailure = false;
   /** Handshaking sockets that hold one of the `maxConnections` slots. */
   readonly #handshakeSlots = new Set<Duplex>();
   #state: 'running' | 'closing' | 'closed' = 'running';
@@ -420,7 +422,7 @@ export class WebSocketServer extends EventEmitter {
         throw new HandshakeError(ErrorCode.HandshakeFailed, 403, 'Forbidden: origin not allowed');
       }
     } catch (error) {
-      this.#reject(responder, error);
+      this.#reject(responder, error, req);
       return;
     }
     const maxConnections = this.options.maxConnections;
@@ -429,6 +431,7 @@ export class WebSocketServer extends EventEmitter {
         this.#reject(
           responder,
           new HandshakeError(ErrorCode.HandshakeFailed, 503, 'Service Unavailable: too many connections'),
+          req,
           { 'Retry-After': String(Math.ceil(this.options.retryAfter ?? DEFAULT_RETRY_AFTER_SECONDS)) },
         );
         return;
@@ -437,11 +440,18 @@ export class WebSocketServer extends EventEmitter {
     }
     this.#verify(req, request, responder).then(
       (verdict) => {
-        const ws =
-          verdict === null ? null : this.#accept(req, request, responder, head, callback, verdict.user);
+        let ws: WebSocket | null = null;
+        if (verdict !== null) {
+          try {
+            ws = this.#accept(req, request, responder, head, callback, verdict.user);
+          } catch (error) {
+            // Only failures before the 101 get here (#accept catches its callback's): answer 500.
+            this.#reject(responder, error, req);
+          }
+        }
         if (ws === null) this.#releaseSlot(socket);
       },
-      (error: unknown) => this.#reject(responder, error),
+      (error: unknown) => this.#reject(responder, error, req),
     );
   }
 
@@ -553,7 +563,21 @@ export class WebSocketServer extends EventEmitter {
   #originAllowed(origin: string | undefined, req: UpgradeRequestInfo | IncomingMessage): boolean {
     const allowed = this.options.allowedOrigins;
     if (allowed === undefined) return true;
-    if (typeof allowed === 'function') return allowed(origin, req) === true;
+    if (typeof allowed === 'function') {
+      let verdict: unknown;
+      try {
+        verdict = allowed(origin, req);
+      } catch (error) {
+        throw hookFailure('allowedOrigins', 'threw', error);
+      }
+      if (typeof verdict !== 'boolean') {
+        throw hookFailure(
+          'allowedOrigins',
+          `returned ${describeValue(verdict)}; it must return true or false`,
+        );
+      }
+      return verdict;
+    }
     // §10.2: the array form checks browsers, which always send Origin; see the option's TSDoc.
     return origin === undefined || allowed.includes(origin);
   }
@@ -732,34 +756,88 @@ export class WebSocketServer extends EventEmitter {
       secure: responder.secure,
       req,
     };
-    let result: VerifyResult;
-    if (verifyClient.length >= 2) {
-      result = await new Promise<VerifyResult>((resolve) => {
-        (
-          verifyClient as (
-            info: VerifyClientInfo,
-            cb: (ok: boolean, code?: number, message?: string, headers?: Record<string, string>) => void,
-          ) => void
-        )(info, (ok, code, message, headers) =>
-          resolve(
-            ok
-              ? true
-              : {
-                  accept: false,
-                  status: code ?? 401,
-                  reason: message ?? 'Unauthorized',
-                  ...(headers ? { headers } : {}),
-                },
-          ),
-        );
-      });
-    } else {
-      result = await (verifyClient as (info: VerifyClientInfo) => VerifyResult | Promise<VerifyResult>)(info);
+    let result: unknown;
+    try {
+      if (verifyClient.length >= 2) {
+        result = await new Promise<unknown>((resolve) => {
+          (
+            verifyClient as (
+              info: VerifyClientInfo,
+              cb: (ok: boolean, code?: number, message?: string, headers?: Record<string, string>) => void,
+            ) => void
+          )(info, (ok, code, message, headers) =>
+            // As in `ws`, any truthy `ok` accepts; a refusal's values are checked below.
+            resolve(
+              ok
+                ? true
+                : {
+                    accept: false,
+                    status: code ?? 401,
+                    reason: message ?? 'Unauthorized',
+                    ...(headers ? { headers } : {}),
+                  },
+            ),
+          );
+        });
+      } else {
+        result = await (verifyClient as (info: VerifyClientInfo) => unknown)(info);
+      }
+    } catch (error) {
+      throw hookFailure('verifyClient', 'threw (or its promise rejected)', error);
     }
     if (result === true) return ACCEPTED;
-    if (typeof result === 'object' && result !== null && result.accept === true) return { user: result.user };
-    const rejection = result === false ? { accept: false as const } : result;
-    this.#refuse(responder, rejection.status ?? 401, rejection.reason ?? 'Unauthorized', rejection.headers);
+    if (result === false) {
+      this.#refuse(responder, 401, 'Unauthorized', undefined);
+      return null;
+    }
+    if (
+      typeof result !== 'object' ||
+      result === null ||
+      typeof (result as { accept?: unknown }).accept !== 'boolean'
+    ) {
+      throw hookFailure(
+        'verifyClient',
+        `returned ${describeValue(result)}; it must return (or resolve to) a boolean, { accept: true, user? } ` +
+          'or { accept: false, status?, reason?, headers? }',
+      );
+    }
+    if ((result as { accept: boolean }).accept) return { user: (result as { user?: unknown }).user };
+    const {
+      status = 401,
+      reason = 'Unauthorized',
+      headers,
+    } = result as {
+      status?: unknown;
+      reason?: unknown;
+      headers?: unknown;
+    };
+    // RFC 9110 §15: a refusal is a redirection (3xx), client error (4xx) or server error (5xx); a
+    // 1xx or 2xx would tell the client something else entirely (a 101 even that it was accepted).
+    if (!Number.isInteger(status) || (status as number) < 300 || (status as number) > 599) {
+      throw hookFailure(
+        'verifyClient',
+        `refused with status ${describeValue(status)}; use an integer in 300-599`,
+      );
+    }
+    if (typeof reason !== 'string') {
+      throw hookFailure('verifyClient', `refused with reason ${describeValue(reason)}; it must be a string`);
+    }
+    if (headers !== undefined && (typeof headers !== 'object' || headers === null)) {
+      throw hookFailure(
+        'verifyClient',
+        `refused with headers ${describeValue(headers)}; use { name: value }`,
+      );
+    }
+    try {
+      this.#refuse(responder, status as number, reason, headers as Record<string, string> | undefined);
+    } catch (error) {
+      // The response is built before anything is written: a header with CR/LF, say, is refused here.
+      throw hookFailure(
+        'verifyClient',
+        `refused with a response that cannot be sent (${errorText(error)})`,
+        error,
+      );
+    }
     return null;
   }
 
@@ -783,9 +861,7 @@ export class WebSocketServer extends EventEmitter {
     let protocol = '';
     if (request.protocols.length > 0) {
       // §4.2.2 item 4: the server selects "one or none of the acceptable protocols".
-      const chosen = this.options.handleProtocols
-        ? this.options.handleProtocols(new Set(request.protocols), req)
-        : request.protocols[0]!;
+      const chosen = this.#chooseProtocol(request.protocols, req);
       if (chosen !== false) protocol = chosen;
     }
     // RFC 7692 §5: accept the first acceptable permessage-deflate offer, if we compress at all.
@@ -831,8 +907,41 @@ export class WebSocketServer extends EventEmitter {
       (ws as TrackedWebSocket)[kClients] = this.clients;
       ws.once('close', untrack);
     }
-    callback(ws, req);
+    try {
+      callback(ws, req);
+    } catch (error) {
+      // The 101 is out: too late for a 500. §7.4.1: 1011 "an unexpected condition that prevented it
+      // from fulfilling the request". Its 'close' gives back the slot.
+      if (ws.readyState === ReadyState.OPEN) ws.close(CloseCode.InternalError);
+      this.#reportHookFailure(
+        hookFailure("a 'connection' listener (or the handleUpgrade callback)", 'threw', error),
+        req,
+      );
+    }
     return ws;
+  }
+
+  /**
+   * Runs `handleProtocols` (default: the client's first choice).
+   * @throws {WebSocketError} (WS_ERR_HOOK_FAILED) when it throws or returns anything but `false` or
+   *   one of the offered subprotocols: §4.1 makes the client fail a connection whose server selected
+   *   "a subprotocol that was not present in the client's handshake".
+   */
+  #chooseProtocol(offered: readonly string[], req: IncomingMessage | UpgradeRequestInfo): string | false {
+    const handleProtocols = this.options.handleProtocols;
+    if (handleProtocols === undefined) return offered[0]!;
+    let chosen: unknown;
+    try {
+      chosen = handleProtocols(new Set(offered), req);
+    } catch (error) {
+      throw hookFailure('handleProtocols', 'threw', error);
+    }
+    if (chosen === false || (typeof chosen === 'string' && offered.includes(chosen))) return chosen;
+    throw hookFailure(
+      'handleProtocols',
+      `returned ${describeValue(chosen)}; it must return one of the offered subprotocols ` +
+        `(${offered.map((name) => JSON.stringify(name)).join(', ')}) or false`,
+    );
   }
 
   readonly #onClientClose = () => {
@@ -891,13 +1000,53 @@ export class WebSocketServer extends EventEmitter {
   }
 
   /** Answers a failed handshake with its HTTP status and one-line reason, then closes the socket. */
-  #reject(responder: HandshakeResponder, error: unknown, headers?: Record<string, string>): void {
+  #reject(
+    responder: HandshakeResponder,
+    error: unknown,
+    req?: IncomingMessage | UpgradeRequestInfo,
+    headers?: Record<string, string>,
+  ): void {
     if (error instanceof HandshakeError) {
       this.#refuse(responder, error.status, error.message, { ...rejectionHeaders(error), ...headers });
-    } else {
-      // Never leak internals: an unexpected failure (a throwing hook) is a plain 500.
-      this.#refuse(responder, 500, 'Internal Server Error', undefined);
-      if (this.listenerCount('wsClientError') > 0) this.emit('wsClientError', error, responder.socket);
+      return;
+    }
+    // Never leak internals: a failing hook (or anything unexpected) is a plain 500, and the error
+    // goes to 'hookError' for the application to log.
+    this.#refuse(responder, 500, 'Internal Server Error', undefined);
+    const failure =
+      error instanceof WebSocketError && error.code === ErrorCode.HookFailed
+        ? error
+        : new WebSocketError(
+            ErrorCode.HandshakeFailed,
+            `the opening handshake failed unexpectedly, answered 500 (${errorText(error)})`,
+            { cause: error },
+          );
+    this.#reportHookFailure(failure, req);
+  }
+
+  /**
+   * Emits 'hookError'. Never throws: without a listener, one process warning per server says where to
+   * listen; a listener that throws is reported as a warning too (a crash would let any client that
+   * triggers the hook's bug take the server down).
+   */
+  #reportHookFailure(error: WebSocketError, req: IncomingMessage | UpgradeRequestInfo | undefined): void {
+    if (this.listenerCount('hookError') === 0) {
+      if (!this.#warnedHookFailure) {
+        this.#warnedHookFailure = true;
+        process.emitWarning(
+          `${error.message} (listen to the WebSocketServer's 'hookError' event to log every such failure)`,
+          { type: 'WebSocketServerWarning', code: error.code },
+        );
+      }
+      return;
+    }
+    try {
+      this.emit('hookError', error, req);
+    } catch (listenerError) {
+      process.emitWarning(`a 'hookError' listener threw: ${errorText(listenerError)}`, {
+        type: 'WebSocketServerWarning',
+        code: ErrorCode.HookFailed,
+      });
     }
   }
 }
@@ -930,6 +1079,30 @@ type TrackedWebSocket = WebSocket & { [kClients]?: Set<WebSocket> };
 /** Removes a closed client from its server's `clients` (a shared function: no closure per client). */
 function untrack(this: TrackedWebSocket): void {
   this[kClients]?.delete(this);
+}
+
+/** The error for a hook of the application that threw (`cause`) or returned something invalid. */
+function hookFailure(hook: string, problem: string, cause?: unknown): WebSocketError {
+  const detail = problem === 'threw' || problem.startsWith('threw ') ? `: ${errorText(cause)}` : '';
+  return new WebSocketError(
+    ErrorCode.HookFailed,
+    `${hook} ${problem}${detail}; the client was answered 500 Internal Server Error (or closed with 1011 ` +
+      'once open)',
+    cause === undefined ? undefined : { cause },
+  );
+}
+
+/** A short description of a value for an error message. */
+function describeValue(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  if (value === null || typeof value !== 'object')
+    return typeof value === 'function' ? 'a function' : String(value);
+  if (typeof (value as { then?: unknown }).then === 'function') return 'a Promise';
+  return Array.isArray(value) ? 'an array' : 'an object';
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 function destroySocketLater(socket: Duplex): void {
