@@ -21,10 +21,10 @@ import {
   type AddressInfo,
   createServer as createNetServer,
   type Server as NetServer,
-  type Socket,
+  Socket,
 } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
+import { createServer as createTlsServer, type TLSSocket, type TlsOptions } from 'node:tls';
 import { sha1 } from '../crypto.ts';
 import { ErrorCode, HandshakeError, InvalidStateError, WebSocketError } from '../errors.ts';
 import {
@@ -146,7 +146,8 @@ export interface ServerOptions extends ConnectionSettings {
   /** Keep the set of open clients in `server.clients`. Default true. */
   readonly clientTracking?: boolean;
   /**
-   * Standalone mode: how long a new socket may take to send its complete request head, in ms.
+   * Standalone mode: how long a new socket may take, from accept, to finish its TLS handshake (with
+   * `tls`) and send its complete request head, in ms; then it is destroyed without an answer.
    * Default 10 s: long enough for any real client, short enough to shed slowloris sockets.
    */
   readonly handshakeTimeout?: number;
@@ -172,9 +173,11 @@ export interface ServerOptions extends ConnectionSettings {
     | readonly string[]
     | ((origin: string | undefined, request: UpgradeRequestInfo | IncomingMessage) => boolean);
   /**
-   * Most connections at once, counting open sockets and upgrades being verified or accepted (not
-   * sockets still sending their request head: those are bounded by `handshakeTimeout`). Over it the
-   * answer is `503 Service Unavailable` with `Retry-After` (RFC 9110 §10.2.3). Default: no limit.
+   * Most connections at once, counting open sockets and upgrades being verified or accepted, and on
+   * a standalone `wss://` server sockets from accept on (TLS handshake included; over the limit they
+   * are closed at once, as no HTTP answer is possible before TLS). Plain sockets still sending their
+   * request head do not count: `handshakeTimeout` bounds them. Over the limit the answer is
+   * `503 Service Unavailable` with `Retry-After` (RFC 9110 §10.2.3). Default: no limit.
    */
   readonly maxConnections?: number;
   /** Seconds sent in `Retry-After` with the 503 of `maxConnections`. Default 5. */
@@ -303,6 +306,8 @@ export class WebSocketServer extends EventEmitter {
   readonly #handshaking = new Map<Duplex, Handshaking>();
   /** Whether the process warning for a 'hookError' without listeners was emitted. */
   #warnedHookFailure = false;
+  /** Standalone wss://: TCP sockets in their TLS handshake, with the timer of their handshake deadline. */
+  readonly #inTls = new WeakMap<Socket, { readonly timer: NodeJS.Timeout; readonly deadline: number }>();
   /** Handshaking sockets that hold one of the `maxConnections` slots. */
   readonly #handshakeSlots = new Set<Duplex>();
   #state: 'running' | 'closing' | 'closed' = 'running';
@@ -650,15 +655,19 @@ export class WebSocketServer extends EventEmitter {
   }
 
   #listen(options: ServerOptions, callback: (() => void) | undefined): void {
-    const onSocket = (socket: Socket) => this.#onRawSocket(socket);
-    const listener =
-      options.tls === undefined
-        ? createNetServer({ noDelay: true }, onSocket)
-        : createTlsServer({ ...options.tls }, onSocket);
+    let listener: NetServer;
+    if (options.tls === undefined) {
+      listener = createNetServer({ noDelay: true }, (socket: Socket) => this.#onRawSocket(socket));
+    } else {
+      listener = createTlsServer({ ...options.tls }, (socket: TLSSocket) => this.#onSecureSocket(socket));
+      // 'connection' gives the TCP socket at accept, before the TLS handshake (tls.Server's own
+      // listener, registered first, has already wrapped it): the handshake deadline starts here.
+      listener.on('connection', (socket: Socket) => this.#onTcpSocket(socket));
+      listener.on('tlsClientError', (_error, socket) => socket.destroy());
+    }
     this.#listener = listener;
     listener.on('listening', this.#emitListening);
     listener.on('error', this.#emitError);
-    if (options.tls !== undefined) listener.on('tlsClientError', (_error, socket) => socket.destroy());
     if (callback) this.once('listening', callback);
     listener.listen(options.port, options.host, options.backlog);
   }
@@ -695,8 +704,55 @@ export class WebSocketServer extends EventEmitter {
     this.emit('connection', ws, request);
   readonly #emitError = (error: Error) => this.emit('error', error);
 
+  /**
+   * Standalone wss://: a TCP connection, accepted, before its TLS handshake. The one handshake
+   * deadline (`handshakeTimeout`) starts now and covers TLS and the request head (without it, Node's
+   * 120 s TLS timeout applied and a peer that never sends a ClientHello held its socket that long).
+   * It takes a `maxConnections` slot now: TLS state is the dearest part of a handshake, and over the
+   * limit the socket is closed at once (no HTTP answer is possible before TLS).
+   */
+  #onTcpSocket(socket: Socket): void {
+    if (this.#state !== 'running') {
+      socket.destroy();
+      return;
+    }
+    const maxConnections = this.options.maxConnections;
+    if (maxConnections !== undefined && this.#connectionCount >= maxConnections) {
+      socket.destroy();
+      return;
+    }
+    this.#track(socket);
+    this.#takeSlot(socket);
+    const timeout = this.options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT;
+    this.#inTls.set(socket, {
+      timer: setTimeout(destroySocketLater, timeout, socket),
+      deadline: Date.now() + timeout,
+    });
+  }
+
+  /** Standalone wss://: the TLS handshake is done; the same deadline goes on for the request head. */
+  #onSecureSocket(socket: TLSSocket): void {
+    // tls.Server keeps the TCP socket it wrapped as `_parent` (not in its typings).
+    const tcp = (socket as TLSSocket & { _parent?: unknown })._parent;
+    const pending = tcp instanceof Socket ? this.#inTls.get(tcp) : undefined;
+    if (tcp instanceof Socket && pending !== undefined) {
+      clearTimeout(pending.timer);
+      this.#inTls.delete(tcp);
+      // The TLS socket carries on with the TCP socket's slot and remaining time.
+      this.#track(socket);
+      if (this.#handshakeSlots.delete(tcp)) this.#handshakeSlots.add(socket);
+      this.#untrack(tcp);
+      this.#onRawSocket(socket, Math.max(0, pending.deadline - Date.now()));
+    } else {
+      this.#onRawSocket(socket);
+    }
+  }
+
   /** Standalone mode: read the request head with our own parser, bounded in size and time. */
-  #onRawSocket(socket: Socket): void {
+  #onRawSocket(
+    socket: Socket,
+    timeout: number = this.options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT,
+  ): void {
     if (this.#state !== 'running') {
       socket.destroy();
       return;
@@ -730,11 +786,7 @@ export class WebSocketServer extends EventEmitter {
     socket.on('error', onHandshakeSocketError);
     // A socket that does not complete its request head in time is dropped (slowloris). A plain timer,
     // not socket.setTimeout(): Node keeps that one's Timeout object on the socket for its lifetime.
-    const timer = setTimeout(
-      destroySocketLater,
-      this.options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT,
-      socket,
-    );
+    const timer = setTimeout(destroySocketLater, timeout, socket);
   }
 
   #headLimits(): Partial<HttpHeadLimits> {
@@ -976,6 +1028,11 @@ export class WebSocketServer extends EventEmitter {
     const onClose = () => {
       this.#handshaking.delete(socket);
       this.#releaseSlot(socket);
+      const inTls = this.#inTls.get(socket as Socket);
+      if (inTls !== undefined) {
+        clearTimeout(inTls.timer);
+        this.#inTls.delete(socket as Socket);
+      }
     };
     socket.once('close', onClose);
     this.#handshaking.set(socket, { onClose, responder, refused: false });
