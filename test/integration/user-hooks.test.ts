@@ -7,6 +7,7 @@
  * and the process never crashes.
  */
 import { createServer as createHttpServer } from 'node:http';
+import { connect as http2Connect } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -18,6 +19,7 @@ import {
   WebSocketError,
   WebSocketServer,
 } from '../../src/index.ts';
+import { cert, startH2 } from '../http2/helpers.ts';
 import {
   type Listening,
   listen,
@@ -256,6 +258,53 @@ describe("'connection' listeners and the handleUpgrade callback (the 101 is alre
     await waitFor(() => failures.length === 1, "'hookError'");
     expect(failures[0]!.cause).toBe(bug);
     peer.destroy();
+  });
+});
+
+describe('over HTTP/2 (RFC 8441): the same hooks, the same treatment', () => {
+  it.each([
+    [
+      'handleProtocols throws',
+      {
+        handleProtocols: () => {
+          throw bug;
+        },
+      },
+    ],
+    [
+      'verifyClient throws',
+      {
+        verifyClient: () => {
+          throw bug;
+        },
+      },
+    ],
+    ['handleProtocols names a subprotocol not offered', { handleProtocols: () => 'other' }],
+  ])('%s → :status 500, hookError, the session goes on', async (_name, options) => {
+    const fixture = await startH2({ maxConnections: 1, ...(options as Omit<ServerOptions, 'port'>) });
+    cleanups.push(() => fixture.close());
+    const failures: WebSocketError[] = [];
+    fixture.wss.on('hookError', (error: WebSocketError) => failures.push(error));
+    const session = http2Connect(`https://localhost:${fixture.port}`, { ca: cert });
+    cleanups.push(() => session.destroy());
+    await once(session, 'remoteSettings');
+    for (let i = 0; i < 2; i++) {
+      const stream = session.request({
+        ':method': 'CONNECT',
+        ':protocol': 'websocket',
+        ':scheme': 'https',
+        ':path': '/',
+        ':authority': `localhost:${fixture.port}`,
+        'sec-websocket-version': '13',
+        'sec-websocket-protocol': 'chat',
+      });
+      stream.on('error', () => {});
+      const [headers] = await once<[Record<string, unknown>]>(stream, 'response');
+      expect(headers[':status']).toBe(500); // the 2nd one too: no slot leaked by the 1st
+      stream.close();
+    }
+    await waitFor(() => failures.length === 2, "two 'hookError'");
+    expect(failures.every((error) => error.code === ErrorCode.HookFailed)).toBe(true);
   });
 });
 
