@@ -18,12 +18,22 @@ import { once, randomKey, upgradeRequest, WAIT_MS, withTimeout } from '../integr
 /** How long a refused socket may stay, at most: the 1 s linger plus generous slack. */
 const GONE_WITHIN_MS = 4000;
 
-const cleanups: (() => Promise<unknown> | undefined)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) {
-    await withTimeout(Promise.resolve(cleanup()), WAIT_MS).catch(() => undefined);
-  }
-});
+type Cleanup = () => Promise<unknown> | undefined;
+
+/** Per test (the refusal tests run concurrently): cleanups, last registered first. */
+function cleanupList(): { add: (cleanup: Cleanup) => void; run: () => Promise<void> } {
+  const list: Cleanup[] = [];
+  return {
+    add: (cleanup) => list.push(cleanup),
+    run: async () => {
+      for (const cleanup of list.splice(0).reverse()) {
+        await withTimeout(Promise.resolve(cleanup()), WAIT_MS).catch(() => undefined);
+      }
+    },
+  };
+}
+const shared = cleanupList();
+afterEach(shared.run);
 
 interface Target {
   readonly wss: WebSocketServer;
@@ -32,21 +42,21 @@ interface Target {
   readonly serverSockets: Set<Socket> | null;
 }
 
-async function standalone(options: Omit<ServerOptions, 'port'>): Promise<Target> {
+async function standalone(options: Omit<ServerOptions, 'port'>, cleanups = shared): Promise<Target> {
   const wss = new WebSocketServer({ ...options, host: '127.0.0.1', port: 0 });
-  cleanups.push(() => wss.close({ timeout: 100 }));
+  cleanups.add(() => wss.close({ timeout: 100 }));
   await once(wss, 'listening');
   return { wss, port: (wss.address() as AddressInfo).port, serverSockets: null };
 }
 
-async function attached(options: Omit<ServerOptions, 'port'>): Promise<Target> {
+async function attached(options: Omit<ServerOptions, 'port'>, cleanups = shared): Promise<Target> {
   const http: HttpServer = createHttpServer((_req, res) => res.end('plain HTTP'));
   const serverSockets = new Set<Socket>();
   http.on('connection', (socket: Socket) => {
     serverSockets.add(socket);
     socket.on('close', () => serverSockets.delete(socket));
   });
-  cleanups.push(
+  cleanups.add(
     () =>
       new Promise<void>((resolve) => {
         for (const socket of serverSockets) socket.destroy();
@@ -56,7 +66,7 @@ async function attached(options: Omit<ServerOptions, 'port'>): Promise<Target> {
   http.listen(0, '127.0.0.1');
   await once(http, 'listening');
   const wss = new WebSocketServer({ ...options, server: http });
-  cleanups.push(() => wss.close({ timeout: 100 }));
+  cleanups.add(() => wss.close({ timeout: 100 }));
   return { wss, port: (http.address() as AddressInfo).port, serverSockets };
 }
 
@@ -65,7 +75,7 @@ class StubbornPeer {
   readonly socket: Socket;
   received = Buffer.alloc(0);
   reset = false;
-  constructor(port: number) {
+  constructor(port: number, cleanups = shared) {
     this.socket = netConnect({ port, host: '127.0.0.1', allowHalfOpen: true });
     this.socket.on('data', (chunk: Buffer) => {
       this.received = Buffer.concat([this.received, chunk]);
@@ -74,7 +84,7 @@ class StubbornPeer {
     this.socket.on('close', () => {
       this.reset = true;
     });
-    cleanups.push(() => {
+    cleanups.add(() => {
       this.socket.destroy();
       return undefined;
     });
@@ -178,15 +188,18 @@ const CASES: readonly RefusalCase[] = [
 
 describe.each(['standalone', 'attached'] as const)('refusals (%s)', (mode) => {
   const cases = CASES.filter((c) => (c.modes ?? ['standalone', 'attached']).includes(mode));
-  it.each(cases)(
+  // Concurrent: each waits about 1 s (the linger), which is not CPU time.
+  it.concurrent.for(cases)(
     '$status ($how): the server socket is gone soon, though the peer never closes',
-    async (c) => {
-      const target = await (mode === 'standalone' ? standalone : attached)(c.options);
+    async (c, { expect, onTestFinished }) => {
+      const cleanups = cleanupList();
+      onTestFinished(cleanups.run);
+      const target = await (mode === 'standalone' ? standalone : attached)(c.options, cleanups);
       target.wss.on('hookError', () => {}); // the 500 cases: failures of the test's own hooks
       const peers = [
-        new StubbornPeer(target.port),
-        new StubbornPeer(target.port),
-        new StubbornPeer(target.port),
+        new StubbornPeer(target.port, cleanups),
+        new StubbornPeer(target.port, cleanups),
+        new StubbornPeer(target.port, cleanups),
       ];
       await Promise.all(peers.map((peer) => peer.connected()));
       for (const peer of peers) peer.socket.write(c.request ?? upgradeRequest({ key: randomKey() }));
