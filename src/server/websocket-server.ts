@@ -149,6 +149,8 @@ export interface ServerOptions extends ConnectionSettings {
    * Standalone mode: how long a new socket may take, from accept, to finish its TLS handshake (with
    * `tls`) and send its complete request head, in ms; then it is destroyed without an answer.
    * Default 10 s: long enough for any real client, short enough to shed slowloris sockets.
+   * In every mode it also bounds how long `verifyClient` may take to decide: after it, the client is
+   * answered 500 and the server emits 'hookError' (an undecided hook would hold its socket forever).
    */
   readonly handshakeTimeout?: number;
   /** Standalone mode: request head limits (RFC 6585 §5: over them the answer is 431). */
@@ -443,7 +445,7 @@ export class WebSocketServer extends EventEmitter {
       }
       this.#takeSlot(socket);
     }
-    this.#verify(req, request, responder).then(
+    this.#verifyInTime(req, request, responder).then(
       (verdict) => {
         let ws: WebSocket | null = null;
         if (verdict !== null) {
@@ -796,6 +798,31 @@ export class WebSocketServer extends EventEmitter {
     return limits;
   }
 
+  /**
+   * {@link WebSocketServer.#verify}, bounded by `handshakeTimeout`: a verifyClient that never decides
+   * (a promise that never settles, a callback never called) would hold the socket and its
+   * `maxConnections` slot forever; it is a failing hook like any other (500, 'hookError').
+   */
+  #verifyInTime(
+    req: IncomingMessage | UpgradeRequestInfo,
+    request: UpgradeRequest,
+    responder: HandshakeResponder,
+  ): Promise<{ readonly user: unknown } | null> {
+    if (this.options.verifyClient === undefined) return Promise.resolve(ACCEPTED);
+    const limit = this.options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(
+        () => reject(hookFailure('verifyClient', `did not decide within handshakeTimeout (${limit} ms)`)),
+        limit,
+      );
+    });
+    const verdict = this.#verify(req, request, responder);
+    // Whichever comes first; a verdict after the deadline finds the socket answered and is ignored.
+    verdict.catch(() => undefined);
+    return Promise.race([verdict, deadline]).finally(() => clearTimeout(timer));
+  }
+
   async #verify(
     req: IncomingMessage | UpgradeRequestInfo,
     request: UpgradeRequest,
@@ -1008,11 +1035,12 @@ export class WebSocketServer extends EventEmitter {
     headers: Record<string, string> | undefined,
   ): void {
     const socket = responder.socket;
-    this.#releaseSlot(socket);
     const entry = this.#handshaking.get(socket);
-    if (entry !== undefined) entry.refused = true;
+    if (entry?.refused === true) return; // answered already (a verifyClient deciding after its deadline)
+    this.#releaseSlot(socket);
     if (socket.destroyed) return;
     responder.reject(status, reason, headers);
+    if (entry !== undefined) entry.refused = true;
   }
 
   /**

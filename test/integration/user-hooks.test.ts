@@ -154,6 +154,22 @@ describe('verifyClient', () => {
     await expectSlotFree(listening);
   });
 
+  it.each([
+    ['a promise that never settles', () => new Promise<boolean>(() => {})],
+    ['a callback that is never called', (_info: VerifyClientInfo, _cb: (ok: boolean) => void) => {}],
+  ])('%s → 500 at handshakeTimeout, hookError, slot free', async (_name, pending) => {
+    const listening = await start({
+      handshakeTimeout: 300,
+      verifyClient: ((info: VerifyClientInfo, cb: (ok: boolean) => void) =>
+        info.req.url === '/ok' ? cb(true) : pending(info, cb)) as (
+        info: VerifyClientInfo,
+        cb: (ok: boolean) => void,
+      ) => void,
+    });
+    await expectHookFailure(listening, /verifyClient did not decide within handshakeTimeout \(300 ms\)/);
+    await expectSlotFree(listening);
+  });
+
   it('callback style, calls back with status 99 → 500, hookError', async () => {
     const listening = await start({
       verifyClient: (info, cb: (ok: boolean, code?: number) => void) => cb(info.req.url === '/ok', 99),
