@@ -178,9 +178,17 @@ function fuzzConnection(
   for (const piece of chunk(bytes, cutPoints)) {
     const before = connection.bufferedIncoming;
     const wasOpen = connection.state === 'open';
-    let events: ReturnType<Connection['receive']>;
+    const events: ReturnType<Connection['receive']> = [];
     try {
-      events = connection.receive(piece);
+      events.push(...connection.receive(piece));
+      // As the shell does: a compressed message stops decoding until it comes back inflated (here
+      // unchanged); then the bytes received meanwhile are decoded.
+      for (let index = 0; index < events.length; index++) {
+        const event = events[index]!;
+        if (event.type !== 'message' || !event.compressed || !connection.awaitingTransform) continue;
+        events.push(...connection.completeMessage(event.data));
+        for (let next = connection.next(); next !== null; next = connection.next()) events.push(next);
+      }
     } catch (error) {
       throw new Error(`Connection.receive threw: ${String(error)}`, { cause: error });
     }
