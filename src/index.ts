@@ -47,6 +47,7 @@ export {
   type BroadcastOptions,
   type BroadcastResult,
   type CloseOptions,
+  type HandshakeRejection,
   type ServerOptions,
   type UpgradeRequestInfo,
   type VerifyClientInfo,

@@ -19,6 +19,12 @@ export const acceptingServer: unique symbol = Symbol('sockwire.acceptingServer')
  */
 export const negotiateHandshake: unique symbol = Symbol('sockwire.negotiateHandshake');
 /**
+ * Refuses a handshake that the transport refused before {@link negotiateHandshake} (an invalid RFC
+ * 8441 request, an HTTP/2 connection over its stream limit), through the server's one refusal path:
+ * the same answer, linger and 'handshakeRejected' event as every other refusal.
+ */
+export const refuseHandshake: unique symbol = Symbol('sockwire.refuseHandshake');
+/**
  * How long a refused handshake's socket (or HTTP/2 stream) may stay open after the error response,
  * whatever the peer does: long enough for the response to arrive, short enough that refused peers
  * cannot pile up (the HTTP/1.1 and the HTTP/2 responders both use it).

@@ -23,11 +23,11 @@ import type {
 } from 'node:http2';
 import { constants as h2constants } from 'node:http2';
 import type { Duplex } from 'node:stream';
-import { HandshakeError } from '../errors.ts';
+import { ErrorCode, HandshakeError } from '../errors.ts';
 import { assertFieldValue } from '../handshake/header-lines.ts';
 import { isToken } from '../handshake/headers.ts';
 import { UNSUPPORTED_VERSION_MESSAGE, type UpgradeRequest } from '../handshake/server.ts';
-import { negotiateHandshake, REFUSAL_LINGER_MS } from '../internal.ts';
+import { negotiateHandshake, REFUSAL_LINGER_MS, refuseHandshake } from '../internal.ts';
 import type { HandshakeResponder, UpgradeRequestInfo, WebSocketServer } from '../server/websocket-server.ts';
 import type { WebSocket } from '../websocket.ts';
 import {
@@ -240,13 +240,22 @@ function takeStream(
   try {
     request = validateExtendedConnect(headers);
   } catch (error) {
-    if (error instanceof HandshakeError) {
+    // No path to route by yet: the first attached server answers (and reports) it.
+    const first = servers.values().next().value;
+    if (first === undefined) {
+      responder.reject(500, 'Internal Server Error', undefined);
+    } else if (error instanceof HandshakeError) {
       const extra = error.message.startsWith(UNSUPPORTED_VERSION_MESSAGE)
         ? { 'sec-websocket-version': '13' }
         : undefined;
-      responder.reject(error.status, error.message, extra);
+      first[refuseHandshake](responder, error, undefined, extra);
     } else {
-      responder.reject(500, 'Internal Server Error', undefined);
+      first[refuseHandshake](
+        responder,
+        new HandshakeError(ErrorCode.HandshakeFailed, 500, 'Internal Server Error'),
+        undefined,
+        undefined,
+      );
     }
     return;
   }
@@ -269,10 +278,15 @@ function takeStream(
   if (session !== undefined) {
     const count = streamCounts.get(session) ?? 0;
     if (count >= (wss.options.maxStreamsPerSession ?? DEFAULT_MAX_STREAMS_PER_SESSION)) {
-      responder.reject(
-        429,
-        'Too Many Requests: this HTTP/2 connection carries as many WebSockets as the server allows ' +
-          '(maxStreamsPerSession); close one or open them over another connection',
+      wss[refuseHandshake](
+        responder,
+        new HandshakeError(
+          ErrorCode.HandshakeFailed,
+          429,
+          'Too Many Requests: this HTTP/2 connection carries as many WebSockets as the server allows ' +
+            '(maxStreamsPerSession); close one or open them over another connection',
+        ),
+        info,
         undefined,
       );
       return;

@@ -53,6 +53,7 @@ import {
   attachSocket,
   negotiateHandshake,
   REFUSAL_LINGER_MS,
+  refuseHandshake,
   sendEncoded,
 } from '../internal.ts';
 import { validateServerOptions } from '../options-validation.ts';
@@ -94,6 +95,22 @@ export type VerifyResult =
       readonly reason?: string;
       readonly headers?: Record<string, string>;
     };
+
+/**
+ * What the server emits as 'handshakeRejected': one opening handshake that did not become a
+ * WebSocket, for logs and metrics. The peer got `status` with the fixed text `reason` (nothing of the
+ * request is reflected to it); the request itself, with the path, headers and socket, is here.
+ */
+export interface HandshakeRejection {
+  /** The HTTP status answered (400, 401, 403, 404, 405, 426, 429, 431, 500, 503…), or 0 when the socket was dropped without an answer (a handshake timeout, or `maxConnections` reached during TLS). */
+  readonly status: number;
+  /** The reason sent with the status, or why the socket was dropped. */
+  readonly reason: string;
+  /** The upgrade request, when its head had arrived and could be parsed. */
+  readonly request: UpgradeRequestInfo | IncomingMessage | undefined;
+  /** The peer's address, as the socket reports it (undefined on some HTTP/2 streams and closed sockets). */
+  readonly remoteAddress: string | undefined;
+}
 
 export interface VerifyClientInfo {
   readonly origin: string | undefined;
@@ -397,6 +414,18 @@ export class WebSocketServer extends EventEmitter {
     this[negotiateHandshake](req, request, responder, head, callback);
   }
 
+  /** Internal, for src/http2: see {@link refuseHandshake}. */
+  [refuseHandshake](
+    responder: HandshakeResponder,
+    error: HandshakeError,
+    req: IncomingMessage | UpgradeRequestInfo | undefined,
+    headers: Record<string, string> | undefined,
+  ): void {
+    this.#track(responder.socket, responder);
+    this.#handshaking.get(responder.socket)!.request = req;
+    this.#reject(responder, error, req, headers);
+  }
+
   /**
    * Internal (src/http2 calls it too): everything after the transport-specific validation.
    * @throws Never: failures are answered through `responder`.
@@ -410,6 +439,7 @@ export class WebSocketServer extends EventEmitter {
   ): void {
     const socket = responder.socket;
     this.#track(socket, responder);
+    this.#handshaking.get(socket)!.request = req;
     try {
       if (!this.shouldHandle(req)) {
         // A fixed text: the path is the peer's, and an error body (which a browser may render)
@@ -720,14 +750,14 @@ export class WebSocketServer extends EventEmitter {
     }
     const maxConnections = this.options.maxConnections;
     if (maxConnections !== undefined && this.#connectionCount >= maxConnections) {
-      socket.destroy();
+      this.#dropHandshake(socket, 'too many connections (maxConnections), during TLS');
       return;
     }
     this.#track(socket);
     this.#takeSlot(socket);
     const timeout = this.options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT;
     this.#inTls.set(socket, {
-      timer: setTimeout(destroySocketLater, timeout, socket),
+      timer: setTimeout(this.#dropHandshake, timeout, socket, 'handshake timeout (TLS)'),
       deadline: Date.now() + timeout,
     });
   }
@@ -788,7 +818,7 @@ export class WebSocketServer extends EventEmitter {
     socket.on('error', onHandshakeSocketError);
     // A socket that does not complete its request head in time is dropped (slowloris). A plain timer,
     // not socket.setTimeout(): Node keeps that one's Timeout object on the socket for its lifetime.
-    const timer = setTimeout(destroySocketLater, timeout, socket);
+    const timer = setTimeout(this.#dropHandshake, timeout, socket, 'handshake timeout (request head)');
   }
 
   #headLimits(): Partial<HttpHeadLimits> {
@@ -1041,6 +1071,36 @@ export class WebSocketServer extends EventEmitter {
     if (socket.destroyed) return;
     responder.reject(status, reason, headers);
     if (entry !== undefined) entry.refused = true;
+    this.#emitRejection(socket, status, reason);
+  }
+
+  /** Standalone mode: a socket dropped without an answer (handshake timeout, or full during TLS). */
+  readonly #dropHandshake = (socket: Duplex, reason: string): void => {
+    if (socket.destroyed) return;
+    socket.destroy();
+    this.#emitRejection(socket, 0, reason);
+  };
+
+  /** Emits 'handshakeRejected' (see {@link HandshakeRejection}); a throwing listener is a warning. */
+  #emitRejection(socket: Duplex, status: number, reason: string): void {
+    if (this.listenerCount('handshakeRejected') === 0) return;
+    const rejection: HandshakeRejection = {
+      status,
+      reason,
+      request: this.#handshaking.get(socket)?.request,
+      // An HTTP/2 stream has no address of its own: its session's socket has.
+      remoteAddress:
+        (socket as Partial<Socket>).remoteAddress ??
+        (socket as { session?: { socket?: Partial<Socket> } }).session?.socket?.remoteAddress,
+    };
+    try {
+      this.emit('handshakeRejected', rejection);
+    } catch (listenerError) {
+      process.emitWarning(`a 'handshakeRejected' listener threw: ${errorText(listenerError)}`, {
+        type: 'WebSocketServerWarning',
+        code: ErrorCode.HookFailed,
+      });
+    }
   }
 
   /**
@@ -1063,7 +1123,7 @@ export class WebSocketServer extends EventEmitter {
       }
     };
     socket.once('close', onClose);
-    this.#handshaking.set(socket, { onClose, responder, refused: false });
+    this.#handshaking.set(socket, { onClose, responder, request: undefined, refused: false });
   }
 
   /** Stops tracking an accepted socket; nothing of the handshake stays attached to it. */
@@ -1143,6 +1203,8 @@ interface Handshaking {
   readonly onClose: () => void;
   /** Set once the request head is in. */
   responder: HandshakeResponder | null;
+  /** The request, once its head is in (for 'handshakeRejected'). */
+  request: IncomingMessage | UpgradeRequestInfo | undefined;
   /** An error response was sent; the socket lingers (REFUSAL_LINGER_MS) for the peer to read it. */
   refused: boolean;
 }

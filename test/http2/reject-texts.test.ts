@@ -4,6 +4,7 @@
  */
 import { connect } from 'node:http2';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { HandshakeRejection } from '../../src/index.ts';
 import { WAIT_MS, withTimeout } from '../integration/helpers.ts';
 import { cert, type H2Fixture, startH2 } from './helpers.ts';
 
@@ -78,5 +79,19 @@ describe('RFC 8441 refusals reflect nothing of the request', () => {
     });
     expect(status).toBe(400);
     expect(body).toBe('Bad Request: no WebSocket endpoint at this path\n');
+  });
+
+  it("the request's detail goes to 'handshakeRejected' on the server, not to the peer", async () => {
+    fixture = await startH2({ path: '/ws' });
+    const rejections: HandshakeRejection[] = [];
+    fixture.wss.on('handshakeRejected', (rejection) => rejections.push(rejection));
+    await extendedConnect(fixture.url, { ':protocol': HOSTILE, ':path': '/ws' });
+    await extendedConnect(fixture.url, { ':protocol': 'websocket', ':path': `/${HOSTILE}` });
+    expect(rejections.map(({ status }) => status)).toEqual([400, 400]);
+    // Before routing (an invalid RFC 8441 request) there is no request to report; after, there is.
+    expect(rejections[0]!.request).toBeUndefined();
+    expect(rejections[1]!.request?.url).toBe(`/${HOSTILE}`);
+    expect(rejections[1]!.reason).toBe('Bad Request: no WebSocket endpoint at this path');
+    expect(rejections[1]!.remoteAddress).toBe('127.0.0.1');
   });
 });
