@@ -63,6 +63,16 @@ export const SESSION_IDLE_TIMEOUT = 1000;
  */
 export const MAX_SESSIONS_PER_ORIGIN = 4;
 
+/**
+ * At most this many WebSocket streams per pooled session, whatever the server's
+ * SETTINGS_MAX_CONCURRENT_STREAMS (RFC 9113 §6.5.2) allows: a WebSocket holds its stream for its whole
+ * life, and servers bound WebSockets per connection below that setting (sockwire's own
+ * `maxStreamsPerSession` defaults to 100 and answers 429 beyond it), so the client opens another
+ * pooled session instead of getting 429s. 100 is also the value RFC 9113 §6.5.2 recommends as the
+ * minimum ("It is recommended that this value be no smaller than 100").
+ */
+export const MAX_WEBSOCKET_STREAMS_PER_SESSION = 100;
+
 /** What src/client/connect.ts hands over. */
 export interface Http2Attempt {
   readonly ws: WebSocket;
@@ -138,11 +148,17 @@ function forget(entry: PooledSession): void {
   if (at !== -1) wake(entry.key);
 }
 
-/** Whether a session can take one more stream (unknown before the server's SETTINGS: yes). */
+/**
+ * Whether a session can take one more stream: under the server's SETTINGS_MAX_CONCURRENT_STREAMS
+ * (unknown before its SETTINGS: no limit yet) and under {@link MAX_WEBSOCKET_STREAMS_PER_SESSION}.
+ */
 function hasRoom(entry: PooledSession): boolean {
   if (entry.session.closed || entry.session.destroyed) return false;
-  const limit = entry.session.remoteSettings?.maxConcurrentStreams;
-  return limit === undefined || entry.open < limit;
+  const limit = Math.min(
+    entry.session.remoteSettings?.maxConcurrentStreams ?? Number.POSITIVE_INFINITY,
+    MAX_WEBSOCKET_STREAMS_PER_SESSION,
+  );
+  return entry.open < limit;
 }
 
 /** Thrown (internally) when the server did not negotiate h2 through ALPN. */
@@ -158,7 +174,7 @@ export interface Http2Handle {
 
 const FULL =
   `every HTTP/2 connection to the server (at most ${MAX_SESSIONS_PER_ORIGIN}) is at its ` +
-  'SETTINGS_MAX_CONCURRENT_STREAMS limit';
+  `SETTINGS_MAX_CONCURRENT_STREAMS limit or carries ${MAX_WEBSOCKET_STREAMS_PER_SESSION} WebSockets`;
 
 /**
  * Starts an RFC 8441 attempt.
@@ -227,7 +243,8 @@ export function connectHttp2(attempt: Http2Attempt): Http2Handle {
   const onReady = (current: PooledSession, enabled: boolean) => {
     if (done || entry !== current) return;
     // A session at the server's SETTINGS_MAX_CONCURRENT_STREAMS (RFC 9113 §6.5.2) would queue the
-    // stream until another one closes: take (or open) another session to the same origin instead.
+    // stream until another one closes, and one at MAX_WEBSOCKET_STREAMS_PER_SESSION may get a 429:
+    // take (or open) another session to the same origin instead.
     if (enabled && !hasRoom(current)) {
       release(current);
       entry = null;
