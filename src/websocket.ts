@@ -812,9 +812,8 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
       if (this.#readyState === ReadyState.CLOSED) return;
       if (error instanceof ProtocolError) return this.#failFromWrapper(error);
       if (error || inflated === undefined) return;
-      // Not from inside the codec's callback: delivering may hand it the next message, and the codec
-      // starts its next job only once this callback has returned.
-      queueMicrotask(() => this.#afterInflate(inflated));
+      // Delivering may hand the codec the next message from inside this callback, which it allows.
+      this.#afterInflate(inflated);
     });
   }
 

@@ -54,7 +54,9 @@ export class PerMessageDeflateCodec {
   #deflate: DeflateRaw | null = null;
   #inflate: InflateRaw | null = null;
   #closed = false;
-  readonly #inflateQueue: { readonly chunks: readonly Uint8Array[]; readonly done: Done }[] = [];
+  /** One job at a time per direction: with context takeover each message continues the last one. */
+  readonly #deflateQueue: JobQueue;
+  readonly #inflateQueue: JobQueue;
 
   constructor(options: CodecOptions) {
     this.#options = options;
@@ -64,6 +66,9 @@ export class PerMessageDeflateCodec {
     this.#sendTakeover = !(server ? p.serverNoContextTakeover : p.clientNoContextTakeover);
     this.#receiveWindowBits = server ? p.clientMaxWindowBits : p.serverMaxWindowBits;
     this.#receiveTakeover = !(server ? p.clientNoContextTakeover : p.serverNoContextTakeover);
+    const closed = () => this.#closed;
+    this.#deflateQueue = new JobQueue(options.limiter, closed);
+    this.#inflateQueue = new JobQueue(options.limiter, closed);
   }
 
   /** Whether we can compress at all (zlib cannot under a 9-bit window; see negotiation.ts). */
@@ -73,62 +78,43 @@ export class PerMessageDeflateCodec {
 
   /**
    * Compresses one message (or one fragment: `fin` false keeps the trailer, §7.2.1 strips it at the
-   * end). The caller runs one compression at a time (the WebSocket's ordered outbox).
+   * end). Calls run one at a time, in the order made, and may be made from inside a callback.
    */
   compress(data: Uint8Array, fin: boolean, done: Done): void {
-    this.#options.limiter.run((release) => {
-      const finish: Done = (error, result) => {
-        release();
-        done(error, result);
-      };
-      if (this.#closed) return finish(new Error('connection closed'));
-      this.#deflate ??= createDeflateRaw({
-        ...this.#options.zlibDeflateOptions,
-        windowBits: this.#sendWindowBits,
-      });
-      const deflate = this.#deflate;
-      const chunks: Buffer[] = [];
-      let length = 0;
-      const onData = (chunk: Buffer) => {
-        chunks.push(chunk);
-        length += chunk.length;
-      };
-      deflate.on('data', onData);
-      deflate.write(data);
-      deflate.flush(constants.Z_SYNC_FLUSH, () => {
-        deflate.off('data', onData);
-        if (this.#closed) return finish(new Error('connection closed'));
-        let out = Buffer.concat(chunks, length);
-        // §7.2.1: "Remove 4 octets (that are 0x00 0x00 0xff 0xff) from the tail end."
-        if (fin) out = out.subarray(0, out.length - 4);
-        if (fin && !this.#sendTakeover) this.#dropDeflate();
-        finish(null, out);
-      });
-    });
+    this.#deflateQueue.add((finish) => this.#deflateMessage(data, fin, finish), done);
   }
 
   /**
    * Decompresses one whole message. Fails with 1009 when the output passes maxPayload, 1007 when
-   * the data is not valid DEFLATE.
+   * the data is not valid DEFLATE. Calls run one at a time, in order, and may be made from inside a
+   * callback (the WebSocket hands over the next message from there).
    */
   decompress(chunks: readonly Uint8Array[], done: Done): void {
-    // One message at a time per stream: with context takeover each message continues the last one.
-    this.#inflateQueue.push({ chunks, done });
-    if (this.#inflateQueue.length === 1) this.#inflateNext();
+    this.#inflateQueue.add((finish) => this.#inflateMessage(chunks, this.#inflate !== null, finish), done);
   }
 
-  #inflateNext(): void {
-    const job = this.#inflateQueue[0];
-    if (job === undefined) return;
-    this.#options.limiter.run((release) => {
-      const finish: Done = (error, result) => {
-        release();
-        this.#inflateQueue.shift();
-        job.done(error, result);
-        this.#inflateNext();
-      };
-      if (this.#closed) return finish(new Error('connection closed'));
-      this.#inflateMessage(job.chunks, this.#inflate !== null, finish);
+  #deflateMessage(data: Uint8Array, fin: boolean, finish: Done): void {
+    this.#deflate ??= createDeflateRaw({
+      ...this.#options.zlibDeflateOptions,
+      windowBits: this.#sendWindowBits,
+    });
+    const deflate = this.#deflate;
+    const chunks: Buffer[] = [];
+    let length = 0;
+    const onData = (chunk: Buffer) => {
+      chunks.push(chunk);
+      length += chunk.length;
+    };
+    deflate.on('data', onData);
+    deflate.write(data);
+    deflate.flush(constants.Z_SYNC_FLUSH, () => {
+      deflate.off('data', onData);
+      if (this.#closed) return finish(closedError());
+      let out = Buffer.concat(chunks, length);
+      // §7.2.1: "Remove 4 octets (that are 0x00 0x00 0xff 0xff) from the tail end."
+      if (fin) out = out.subarray(0, out.length - 4);
+      if (fin && !this.#sendTakeover) this.#dropDeflate();
+      finish(null, out);
     });
   }
 
@@ -194,7 +180,7 @@ export class PerMessageDeflateCodec {
     inflate.flush(() => {
       if (failed) return;
       cleanUp();
-      if (this.#closed) return finish(new Error('connection closed'));
+      if (this.#closed) return finish(closedError());
       // zlib takes every byte it is given until the DEFLATE stream ends (a block with BFINAL set),
       // and none after: fewer bytes taken than written means the stream ended inside this message.
       const consumed = inflate.bytesWritten - consumedBefore;
@@ -258,4 +244,61 @@ function isEmptyStoredBlockTail(chunks: readonly Uint8Array[], count: number): b
   const last = chunks.findLast((chunk) => chunk.length > 0);
   // BTYPE (bits 1-2 of the header) must be 00; BFINAL and the padding bits carry no data.
   return last !== undefined && (last[last.length - 1]! & 0b110) === 0;
+}
+
+function closedError(): Error {
+  return new Error('connection closed');
+}
+
+type Job = (finish: Done) => void;
+
+/**
+ * Runs jobs one at a time, in the order added, each in a slot of the shared limiter. A job may be
+ * added from inside another's callback: the queue is marked idle before that callback runs, so the
+ * new job starts there, exactly once, and the loop after the callback finds the queue busy.
+ */
+class JobQueue {
+  readonly #limiter: ConcurrencyLimiter;
+  readonly #closed: () => boolean;
+  readonly #jobs: { readonly run: Job; readonly done: Done }[] = [];
+  #busy = false;
+
+  constructor(limiter: ConcurrencyLimiter, closed: () => boolean) {
+    this.#limiter = limiter;
+    this.#closed = closed;
+  }
+
+  add(run: Job, done: Done): void {
+    this.#jobs.push({ run, done });
+    this.#next();
+  }
+
+  #next(): void {
+    // A loop, not recursion: after close every waiting job fails at once without deepening the stack.
+    while (!this.#busy) {
+      const job = this.#jobs.shift();
+      if (job === undefined) return;
+      if (this.#closed()) {
+        job.done(closedError());
+        continue;
+      }
+      this.#busy = true;
+      this.#limiter.run((release) => {
+        let finished = false;
+        const finish: Done = (error, result) => {
+          if (finished) return; // zlib calling back twice must not free the slot twice
+          finished = true;
+          release();
+          this.#busy = false;
+          try {
+            job.done(error, result);
+          } finally {
+            this.#next();
+          }
+        };
+        if (this.#closed()) return finish(closedError());
+        job.run(finish);
+      });
+    }
+  }
 }

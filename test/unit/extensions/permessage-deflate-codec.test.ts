@@ -123,3 +123,58 @@ describe('RFC 7692 §8 bounded and validated inflation', () => {
     expect((error as ProtocolError).code).toBe(ErrorCode.InvalidCompressedData);
   });
 });
+
+describe('jobs queued from inside a callback', () => {
+  it('decompress called from inside done runs each job exactly once, in order', async () => {
+    const sender = codec();
+    const inputs = ['one', 'two'.repeat(20), 'three', 'four'];
+    const compressed: Buffer[] = [];
+    for (const input of inputs) compressed.push(await compress(sender, Buffer.from(input)));
+    const receiver = codec(takeover, 1 << 20, 'client');
+    const results: string[] = [];
+    const errors: unknown[] = [];
+    await new Promise<void>((resolve) => {
+      const next = (index: number) =>
+        receiver.decompress([compressed[index]!], (error, out) => {
+          if (error) errors.push(error);
+          results.push(String(out));
+          // The WebSocket hands the codec its next message from inside this callback.
+          if (index + 1 < compressed.length) next(index + 1);
+          else setTimeout(resolve, 50); // a job started twice would call back again meanwhile
+        });
+      next(0);
+    });
+    expect(errors).toEqual([]);
+    expect(results).toEqual(inputs);
+  });
+
+  it('compress called from inside its callback runs each job exactly once, in order', async () => {
+    const sender = codec();
+    const inputs = ['one', 'two'.repeat(20), 'three', 'four'];
+    const outputs: Buffer[] = [];
+    await new Promise<void>((resolve, reject) => {
+      const next = (index: number) =>
+        sender.compress(Buffer.from(inputs[index]!), true, (error, out) => {
+          if (error) return reject(error);
+          outputs.push(out!);
+          if (index + 1 < inputs.length) next(index + 1);
+          else setTimeout(resolve, 50);
+        });
+      next(0);
+    });
+    const receiver = codec(takeover, 1 << 20, 'client');
+    const results: string[] = [];
+    for (const out of outputs) results.push(String(await decompress(receiver, out)));
+    expect(results).toEqual(inputs);
+  });
+
+  it('compress calls made back to back without waiting run one at a time, in order', async () => {
+    const sender = codec();
+    const inputs = ['one', 'two'.repeat(20), 'three', 'four'.repeat(10)];
+    const outputs = await Promise.all(inputs.map((input) => compress(sender, Buffer.from(input))));
+    const receiver = codec(takeover, 1 << 20, 'client');
+    const results: string[] = [];
+    for (const out of outputs) results.push(String(await decompress(receiver, out)));
+    expect(results).toEqual(inputs);
+  });
+});
