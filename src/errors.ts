@@ -25,6 +25,8 @@ export const ErrorCode = {
   InvalidCloseCode: 'WS_ERR_INVALID_CLOSE_CODE',
   InvalidClosePayload: 'WS_ERR_INVALID_CLOSE_PAYLOAD',
   InvalidCompressedData: 'WS_ERR_INVALID_COMPRESSED_DATA',
+  /** Our zlib failed to compress an outgoing message; the connection is failed with 1011. */
+  CompressionFailed: 'WS_ERR_COMPRESSION_FAILED',
   // Opening handshake (HandshakeError).
   HandshakeFailed: 'WS_ERR_HANDSHAKE_FAILED',
   HandshakeTimeout: 'WS_ERR_HANDSHAKE_TIMEOUT',

@@ -785,6 +785,11 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
       this.#deflate!.codec.compress(operation.data, operation.fin, (error, compressed) => {
         this.#compressing = false;
         this.#outboxBytes -= operation.data.length;
+        // Our zlib failed (not the peer): the message is lost, so fail the connection with the
+        // error's code (1011) rather than send what follows it as if nothing were missing.
+        if (error instanceof ProtocolError && this.#readyState !== ReadyState.CLOSED) {
+          this.#failFromWrapper(error);
+        }
         if (
           error ||
           compressed === undefined ||

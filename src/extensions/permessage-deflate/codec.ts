@@ -40,6 +40,8 @@ export interface CodecOptions {
   readonly limiter: ConcurrencyLimiter;
   readonly zlibDeflateOptions?: ZlibOptions | undefined;
   readonly zlibInflateOptions?: ZlibOptions | undefined;
+  /** Internal, for tests: makes the deflate stream (a real one that fails on cue). */
+  readonly createDeflateRaw?: ((options: ZlibOptions) => DeflateRaw) | undefined;
 }
 
 type Done = (error: Error | null, result?: Buffer) => void;
@@ -94,21 +96,46 @@ export class PerMessageDeflateCodec {
   }
 
   #deflateMessage(data: Uint8Array, fin: boolean, finish: Done): void {
-    this.#deflate ??= createDeflateRaw({
+    this.#deflate ??= (this.#options.createDeflateRaw ?? createDeflateRaw)({
       ...this.#options.zlibDeflateOptions,
       windowBits: this.#sendWindowBits,
     });
     const deflate = this.#deflate;
     const chunks: Buffer[] = [];
     let length = 0;
+    let failed = false;
     const onData = (chunk: Buffer) => {
       chunks.push(chunk);
       length += chunk.length;
     };
-    deflate.on('data', onData);
-    deflate.write(data);
-    deflate.flush(constants.Z_SYNC_FLUSH, () => {
+    // zlib reports failures as 'error' (an uncaught exception without a listener) and may also call
+    // the flush callback with an error: either fails this message once, and the stream is dropped.
+    const fail = (error: Error) => {
+      if (failed) return;
+      failed = true;
       deflate.off('data', onData);
+      if (this.#deflate === deflate) this.#dropDeflate();
+      if (this.#closed) return finish(closedError());
+      // §7.4.1: 1011, "an unexpected condition that prevented it from fulfilling the request". The
+      // message is lost, and with it the sequence the peer must see (a fragment, or a context).
+      finish(
+        new ProtocolError(
+          ErrorCode.CompressionFailed,
+          CloseCode.InternalError,
+          'permessage-deflate: zlib failed to compress a message; the connection is closed with 1011',
+          { cause: error },
+        ),
+      );
+    };
+    deflate.on('data', onData);
+    deflate.once('error', fail);
+    deflate.write(data);
+    deflate.flush(constants.Z_SYNC_FLUSH, (error?: Error | null) => {
+      if (failed) return;
+      if (error) return fail(error);
+      failed = true;
+      deflate.off('data', onData);
+      deflate.off('error', fail);
       if (this.#closed) return finish(closedError());
       let out = Buffer.concat(chunks, length);
       // §7.2.1: "Remove 4 octets (that are 0x00 0x00 0xff 0xff) from the tail end."

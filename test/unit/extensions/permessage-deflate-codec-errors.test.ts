@@ -1,0 +1,119 @@
+/**
+ * permessage-deflate codec failures that are not the peer's fault: a zlib error while compressing
+ * (issue 12 follow-up). zlib reports errors as an 'error' event on the stream; without a listener
+ * that is an uncaught exception that takes the process down. The stream here is a real DeflateRaw,
+ * made through the codec's internal `createDeflateRaw` seam and failed the way zlib fails one
+ * (destroy with an error) once it has begun a message.
+ */
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { createDeflateRaw, type DeflateRaw, type ZlibOptions } from 'node:zlib';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ErrorCode, ProtocolError } from '../../../src/errors.ts';
+import { PerMessageDeflateCodec } from '../../../src/extensions/permessage-deflate/codec.ts';
+import { ConcurrencyLimiter } from '../../../src/extensions/permessage-deflate/limiter.ts';
+import type { DeflateParameters } from '../../../src/extensions/permessage-deflate/negotiation.ts';
+import { attachSocket } from '../../../src/internal.ts';
+import { WebSocket } from '../../../src/websocket.ts';
+
+const takeover: DeflateParameters = {
+  serverNoContextTakeover: false,
+  clientNoContextTakeover: false,
+  serverMaxWindowBits: 15,
+  clientMaxWindowBits: 15,
+};
+
+/** A real deflate stream that fails, as zlib does, right after its first write. */
+function failingDeflate(options: ZlibOptions): DeflateRaw {
+  const stream = createDeflateRaw(options);
+  const write = stream.write.bind(stream) as (...args: unknown[]) => boolean;
+  let failed = false;
+  stream.write = ((...args: unknown[]) => {
+    const result = write(...args);
+    if (!failed) {
+      failed = true;
+      process.nextTick(() => stream.destroy(new Error('zlib: stream error')));
+    }
+    return result;
+  }) as DeflateRaw['write'];
+  return stream;
+}
+
+function failingCodec(limiter = new ConcurrencyLimiter(1)) {
+  return new PerMessageDeflateCodec({
+    parameters: takeover,
+    role: 'server',
+    maxPayload: 1 << 20,
+    limiter,
+    createDeflateRaw: failingDeflate,
+  });
+}
+
+const compress = (c: PerMessageDeflateCodec, data: Uint8Array) =>
+  new Promise<Buffer>((resolve, reject) =>
+    c.compress(data, true, (e, out) => (e ? reject(e) : resolve(out!))),
+  );
+
+describe('a zlib error while compressing', () => {
+  it('fails that job with a typed error (1011), frees its limiter slot, and the next job gets a new stream', async () => {
+    const limiter = new ConcurrencyLimiter(1);
+    const codec = failingCodec(limiter);
+    const error = await compress(codec, Buffer.from('Hello')).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ProtocolError);
+    expect((error as ProtocolError).code).toBe(ErrorCode.CompressionFailed);
+    expect((error as ProtocolError).closeCode).toBe(1011);
+    expect((error as ProtocolError).cause).toBeInstanceOf(Error);
+    // The slot was released: a job of another codec on the same limiter (one slot) still runs.
+    const other = new PerMessageDeflateCodec({
+      parameters: takeover,
+      role: 'server',
+      maxPayload: 1 << 20,
+      limiter,
+    });
+    expect((await compress(other, Buffer.from('Hello'))).toString('hex')).toBe('f248cdc9c90700');
+    // The failed stream was dropped: the codec's next message starts a new (again failing) stream.
+    await expect(compress(codec, Buffer.from('Hello'))).rejects.toBeInstanceOf(ProtocolError);
+  });
+});
+
+describe('WebSocket: a message that cannot be compressed', () => {
+  let server: Server | undefined;
+  let client: Socket | undefined;
+  afterEach(async () => {
+    client?.destroy();
+    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    server = undefined;
+  });
+
+  it("fails the connection with 1011: the send callback and 'error' get WS_ERR_COMPRESSION_FAILED", async () => {
+    const ws = new WebSocket();
+    server = createServer((socket) => {
+      ws[attachSocket](socket, new Uint8Array(0), {
+        role: 'server',
+        protocol: '',
+        extensions: 'permessage-deflate',
+        maxPayload: 1 << 20,
+        closeTimeout: 1000,
+        deflate: { codec: failingCodec(), threshold: 0 },
+      });
+    });
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    const received: Buffer[] = [];
+    client = connect(port, '127.0.0.1');
+    client.on('data', (chunk: Buffer) => received.push(chunk));
+    await new Promise<void>((resolve) => client!.once('connect', resolve));
+    await new Promise<void>((resolve) => setTimeout(resolve, 20));
+    const errors: Error[] = [];
+    ws.on('error', (error) => errors.push(error));
+    const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));
+    const sent = new Promise<Error | undefined>((resolve) => ws.send('Hello', (error) => resolve(error)));
+    const callbackError = await sent;
+    expect((callbackError as ProtocolError | undefined)?.code).toBe(ErrorCode.CompressionFailed);
+    expect(errors.map((e) => (e as ProtocolError).code)).toEqual([ErrorCode.CompressionFailed]);
+    await closed;
+    // §7.4.1: 1011, "an unexpected condition that prevented it from fulfilling the request". The
+    // server's Close frame is unmasked: 88 02 03 f3; no data frame went out before it.
+    await new Promise<void>((resolve) => setTimeout(resolve, 20));
+    expect(Buffer.concat(received).toString('hex')).toBe('880203f3');
+  });
+});
