@@ -34,6 +34,7 @@ import {
   escapeControlCharacters,
   validateUpgradeResponse,
 } from '../handshake/client.ts';
+import { assertFieldValue } from '../handshake/header-lines.ts';
 import type { ExtensionOffer } from '../handshake/headers.ts';
 import { isToken } from '../handshake/headers.ts';
 import { type HeadParseResult, HttpHeadParser, type ResponseHead } from '../handshake/http.ts';
@@ -54,7 +55,9 @@ export interface ClientOptions extends ConnectionSettings {
   /**
    * Extra request headers (`Authorization`, `User-Agent`, …). Cookies go here too, as one
    * `Cookie: a=1; b=2` field (RFC 6265 §5.4): there is no cookie jar; read `Set-Cookie` from the
-   * 'upgrade' event's response head if the server sets any.
+   * 'upgrade' event's response head if the server sets any. An `Authorization` here wins over the
+   * URL's `user:pass@`. `Proxy-Authorization` is never sent to the server: with `proxy` it goes on
+   * the CONNECT request, without one it is dropped.
    */
   readonly headers?: Readonly<Record<string, string>>;
   /** The `Origin` header (§4.1 item 8); browsers send it, other clients usually do not. */
@@ -83,8 +86,8 @@ export interface ClientOptions extends ConnectionSettings {
   readonly perMessageDeflate?: boolean | PerMessageDeflateOptions;
   /**
    * An HTTP proxy, `http://[user:pass@]host:port`: the client opens a tunnel with `CONNECT host:port`
-   * (RFC 9110 §9.3.6), with `Proxy-Authorization: Basic …` when credentials are given (RFC 7617),
-   * then speaks TLS over the tunnel for wss://. A refusal (non-2xx) is a HandshakeError with the
+   * (RFC 9110 §9.3.6), with `Proxy-Authorization: Basic …` when credentials are given (RFC 7617)
+   * or the `Proxy-Authorization` of `headers` (which wins), then speaks TLS over the tunnel for wss://. A refusal (non-2xx) is a HandshakeError with the
    * proxy's status. Not used for ws+unix://. Default: none (environment variables are not read).
    */
   readonly proxy?: string | URL;
@@ -118,6 +121,8 @@ interface Target {
   /** The Host header: host[:port], IPv6 literals bracketed. */
   readonly hostHeader: string;
   readonly path: string;
+  /** `Basic …` from the URL's `user:pass@`, or undefined without userinfo. */
+  readonly authorization: string | undefined;
 }
 
 const DEFAULT_HANDSHAKE_TIMEOUT = 30_000;
@@ -145,6 +150,14 @@ export function connectClient(
   }
   const deflateOptions = resolveDeflateOptions(options.perMessageDeflate, true);
   const proxy = options.proxy === undefined ? undefined : parseProxy(options.proxy);
+  // RFC 9110 §11.7.2: Proxy-Authorization "applies only to the next inbound proxy that demanded
+  // authentication"; it is taken out of the request headers once, so that no request to a server
+  // (HTTP/1.1 through the tunnel or not, HTTP/2, after a redirect) carries the proxy's credentials.
+  // It goes on every CONNECT to the proxy (redirects included: same proxy); without a proxy it is
+  // dropped (`ws` sends it to the server, where it would only leak).
+  const { proxyAuthorization, rest: userHeaders } = takeProxyAuthorization(options.headers);
+  // URL userinfo becomes Authorization: Basic (as `ws` and browsers do); an explicit one wins.
+  const headers = withUrlAuthorization(userHeaders, target);
   const maxRedirects = options.followRedirects === true ? (options.maxRedirects ?? DEFAULT_MAX_REDIRECTS) : 0;
   if (!Number.isInteger(maxRedirects) || maxRedirects < 0) {
     throw new InvalidStateError('maxRedirects must be an integer >= 0', ErrorCode.InvalidArgument);
@@ -232,7 +245,10 @@ export function connectClient(
             next.target.secure === target.secure &&
             next.target.host === target.host &&
             next.target.port === target.port;
-          attempt(next.url, next.target, sameOrigin ? headers : withoutCredentials(headers));
+          // The next URL's own userinfo (a relative Location inherits the current one) adds a Basic
+          // Authorization unless one is kept.
+          const kept = sameOrigin ? headers : withoutCredentials(headers);
+          attempt(next.url, next.target, withUrlAuthorization(kept, next.target));
           return;
         }
         const offeredExtensions = deflateOptions === null ? [] : [EXTENSION_NAME];
@@ -291,7 +307,7 @@ export function connectClient(
       track(direct);
       direct.once(target.secure ? 'secureConnect' : 'connect', () => ready(direct));
     } else {
-      openTunnel(proxy, target, options, track, ready, (error) => fail(error));
+      openTunnel(proxy, proxyAuthorization, target, options, track, ready, (error) => fail(error));
     }
   };
 
@@ -311,7 +327,7 @@ export function connectClient(
         authority: target.hostHeader,
         path: target.path,
         protocols,
-        options,
+        options: headers === undefined ? options : { ...options, headers },
         tlsOptions: tlsOptionsFor(target, options),
         extensionOffer,
         offeredExtensions: extensionOffer === undefined ? [] : [EXTENSION_NAME],
@@ -327,16 +343,16 @@ export function connectClient(
         fallback: () => {
           http2 = null;
           // Decided synchronously (ws:// with 'prefer'): errors are thrown from the constructor as usual.
-          if (starting) return attempt(String(url), target, options.headers);
+          if (starting) return attempt(String(url), target, headers);
           try {
-            attempt(String(url), target, options.headers);
+            attempt(String(url), target, headers);
           } catch (error) {
             fail(error instanceof WebSocketError ? error : new InvalidStateError(String(error)));
           }
         },
       });
     } else {
-      attempt(String(url), target, options.headers);
+      attempt(String(url), target, headers);
     }
     starting = false;
   } catch (error) {
@@ -400,6 +416,79 @@ function withoutCredentials(
   return kept;
 }
 
+/**
+ * Splits the `Proxy-Authorization` field (any case) off the user's headers.
+ * @throws {InvalidStateError} (WS_ERR_INVALID_ARGUMENT) for a value with CR, LF or another control.
+ */
+function takeProxyAuthorization(headers: Readonly<Record<string, string>> | undefined): {
+  proxyAuthorization: string | undefined;
+  rest: Readonly<Record<string, string>> | undefined;
+} {
+  if (headers === undefined) return { proxyAuthorization: undefined, rest: undefined };
+  let proxyAuthorization: string | undefined;
+  const rest: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (name.toLowerCase() !== 'proxy-authorization') {
+      rest[name] = value;
+      continue;
+    }
+    try {
+      assertFieldValue(name, value); // checked even when dropped: a bad value is a bug to report
+    } catch (error) {
+      throw new InvalidStateError((error as Error).message, ErrorCode.InvalidArgument);
+    }
+    proxyAuthorization = value;
+  }
+  return { proxyAuthorization, rest };
+}
+
+/**
+ * `headers` plus `Authorization: Basic …` from the target URL's userinfo, unless `headers` already
+ * has an Authorization (the explicit one wins, as in `ws` and curl).
+ */
+function withUrlAuthorization(
+  headers: Readonly<Record<string, string>> | undefined,
+  target: Target,
+): Readonly<Record<string, string>> | undefined {
+  if (target.authorization === undefined) return headers;
+  if (headers !== undefined && Object.keys(headers).some((name) => name.toLowerCase() === 'authorization')) {
+    return headers;
+  }
+  return { ...headers, Authorization: target.authorization };
+}
+
+/**
+ * `Basic base64(user ":" password)` (RFC 7617 §2), from a URL's percent-encoded username and
+ * password, percent-decoded as the WHATWG URL standard's "percent-decode" does: `%XX` becomes the
+ * byte, anything else (a malformed escape included) stays as is; the bytes are then UTF-8 (RFC 7617
+ * §2.1). Browsers do the same for WebSocket URLs with credentials (the WebSockets standard fetches
+ * the URL; WPT websockets/basic-auth.any.js).
+ */
+function basicCredentials(username: string, password: string): string {
+  const bytes = Buffer.concat([percentDecode(username), Buffer.from(':'), percentDecode(password)]);
+  return `Basic ${bytes.toString('base64')}`;
+}
+
+function percentDecode(text: string): Buffer {
+  const input = Buffer.from(text, 'utf8');
+  const out = Buffer.alloc(input.length);
+  let length = 0;
+  for (let i = 0; i < input.length; i++) {
+    const byte = input[i]!;
+    if (byte === 0x25 && i + 2 < input.length && isHex(input[i + 1]!) && isHex(input[i + 2]!)) {
+      out[length++] = Number.parseInt(String.fromCharCode(input[i + 1]!, input[i + 2]!), 16);
+      i += 2;
+    } else {
+      out[length++] = byte;
+    }
+  }
+  return out.subarray(0, length);
+}
+
+function isHex(byte: number): boolean {
+  return (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x46) || (byte >= 0x61 && byte <= 0x66);
+}
+
 /** An `http://[user:pass@]host:port` proxy URL. */
 function parseProxy(input: string | URL): URL {
   let proxy: URL;
@@ -426,6 +515,7 @@ function parseProxy(input: string | URL): URL {
  */
 function openTunnel(
   proxy: URL,
+  proxyAuthorization: string | undefined,
   target: Target,
   options: ClientOptions,
   track: (socket: Socket) => void,
@@ -442,10 +532,13 @@ function openTunnel(
   track(raw);
   const authority = `${isIP(target.host) === 6 ? `[${target.host}]` : target.host}:${target.port}`;
   let head = `CONNECT ${authority} HTTP/1.1\r\nHost: ${authority}\r\n`;
-  if (proxy.username !== '' || proxy.password !== '') {
+  if (proxyAuthorization !== undefined) {
+    // The caller's own field wins over the proxy URL's credentials (as an explicit Authorization
+    // wins over URL userinfo): one Proxy-Authorization, never two.
+    head += `Proxy-Authorization: ${proxyAuthorization}\r\n`;
+  } else if (proxy.username !== '' || proxy.password !== '') {
     // RFC 7617 §2: "the user-id and password are ... concatenated with a single colon" then base64.
-    const credentials = `${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`;
-    head += `Proxy-Authorization: Basic ${Buffer.from(credentials, 'utf8').toString('base64')}\r\n`;
+    head += `Proxy-Authorization: ${basicCredentials(proxy.username, proxy.password)}\r\n`;
   }
   head += '\r\n';
   const parser = HttpHeadParser.forResponses();
@@ -574,6 +667,7 @@ function parseTarget(input: string | URL): Target {
       socketPath,
       hostHeader: 'localhost',
       path: requestPath + url.search,
+      authorization: urlAuthorization(url),
     };
   }
   const secure = url.protocol === 'wss:' || url.protocol === 'https:';
@@ -591,5 +685,16 @@ function parseTarget(input: string | URL): Target {
     socketPath: undefined,
     hostHeader: url.host,
     path: (url.pathname || '/') + url.search,
+    authorization: urlAuthorization(url),
   };
+}
+
+/**
+ * RFC 6455 §3's ws-URI has no userinfo, but `ws` and browsers accept `ws://user:pass@host/` and send
+ * the credentials as Basic authentication (RFC 7617); the userinfo itself is never sent (RFC 9110
+ * §4.2.4: it is not part of the request target or Host).
+ */
+function urlAuthorization(url: URL): string | undefined {
+  if (url.username === '' && url.password === '') return undefined;
+  return basicCredentials(url.username, url.password);
 }

@@ -170,7 +170,11 @@ describe('redirects and credentials (issue 12 item 6)', () => {
     // Same scheme, host and port: the credentials were given for it.
     expect(server.requests[1]!.requestLine).toBe('GET /b HTTP/1.1');
     expect(server.requests[1]!.headers.authorization).toBe('Bearer secret');
-    expect(server.requests[1]!.headers['proxy-authorization']).toBe('Basic cHJveHk6cGFzcw==');
+    expect(server.requests[1]!.headers.cookie).toBe('sid=1');
+    expect(server.requests[1]!.headers['x-trace']).toBe('abc');
+    // Proxy-Authorization is for a proxy (RFC 9110 §11.7.2): no server gets it, this one neither.
+    expect(server.requests[0]!.headers['proxy-authorization']).toBeUndefined();
+    expect(server.requests[1]!.headers['proxy-authorization']).toBeUndefined();
     // Another port: none of them.
     const moved = other.requests[0]!;
     expect(moved.headers.authorization).toBeUndefined();
