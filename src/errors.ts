@@ -25,7 +25,7 @@ export const ErrorCode = {
   InvalidCloseCode: 'WS_ERR_INVALID_CLOSE_CODE',
   InvalidClosePayload: 'WS_ERR_INVALID_CLOSE_PAYLOAD',
   InvalidCompressedData: 'WS_ERR_INVALID_COMPRESSED_DATA',
-  /** Our zlib failed to compress an outgoing message; the connection is failed with 1011. */
+  /** Our zlib failed (a compression error, or no stream: out of memory); the connection is failed with 1011. */
   CompressionFailed: 'WS_ERR_COMPRESSION_FAILED',
   // Opening handshake (HandshakeError).
   HandshakeFailed: 'WS_ERR_HANDSHAKE_FAILED',

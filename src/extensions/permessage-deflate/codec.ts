@@ -69,8 +69,8 @@ export class PerMessageDeflateCodec {
     this.#receiveWindowBits = server ? p.clientMaxWindowBits : p.serverMaxWindowBits;
     this.#receiveTakeover = !(server ? p.clientNoContextTakeover : p.serverNoContextTakeover);
     const closed = () => this.#closed;
-    this.#deflateQueue = new JobQueue(options.limiter, closed);
-    this.#inflateQueue = new JobQueue(options.limiter, closed);
+    this.#deflateQueue = new JobQueue(options.limiter, closed, 'compress', () => this.#dropDeflate());
+    this.#inflateQueue = new JobQueue(options.limiter, closed, 'inflate', () => this.#dropInflate());
   }
 
   /** Whether we can compress at all (zlib cannot under a 9-bit window; see negotiation.ts). */
@@ -287,12 +287,17 @@ type Job = (finish: Done) => void;
 class JobQueue {
   readonly #limiter: ConcurrencyLimiter;
   readonly #closed: () => boolean;
+  readonly #verb: string;
+  readonly #reset: () => void;
   readonly #jobs: { readonly run: Job; readonly done: Done }[] = [];
   #busy = false;
 
-  constructor(limiter: ConcurrencyLimiter, closed: () => boolean) {
+  /** `reset` drops the stream after a job threw; `verb` names the work in that error. */
+  constructor(limiter: ConcurrencyLimiter, closed: () => boolean, verb: string, reset: () => void) {
     this.#limiter = limiter;
     this.#closed = closed;
+    this.#verb = verb;
+    this.#reset = reset;
   }
 
   add(run: Job, done: Done): void {
@@ -324,7 +329,22 @@ class JobQueue {
           }
         };
         if (this.#closed()) return finish(closedError());
-        job.run(finish);
+        try {
+          job.run(finish);
+        } catch (error) {
+          // zlib throws from its constructor (e.g. "Init error" when memory runs out). Uncaught, that
+          // would end the process (this may run from the limiter's microtask) and keep the slot.
+          if (finished) throw error; // thrown by the caller's callback, not by zlib
+          this.#reset();
+          finish(
+            new ProtocolError(
+              ErrorCode.CompressionFailed,
+              CloseCode.InternalError,
+              `permessage-deflate: zlib failed to ${this.#verb} a message; the connection is closed with 1011`,
+              { cause: error },
+            ),
+          );
+        }
       });
     }
   }

@@ -75,6 +75,51 @@ describe('a zlib error while compressing', () => {
   });
 });
 
+describe('zlib cannot make a stream (it throws, as it does with "Init error" when memory runs out)', () => {
+  // Options the server and client validate up front; given to the codec directly here only so that
+  // zlib's constructor throws the way it does under memory pressure (Z_MEM_ERROR).
+  const throwing = { level: 99 };
+
+  it('decompress and compress call back with a typed 1011 error and free the limiter slot', async () => {
+    const limiter = new ConcurrencyLimiter(1);
+    const broken = new PerMessageDeflateCodec({
+      parameters: takeover,
+      role: 'server',
+      maxPayload: 1 << 20,
+      limiter,
+      zlibInflateOptions: throwing,
+      zlibDeflateOptions: { memLevel: 99 },
+    });
+    // Hold the only slot so that the jobs start later, from the limiter's microtask, where a throw
+    // would be an uncaught exception.
+    let releaseHeld!: () => void;
+    limiter.run((release) => {
+      releaseHeld = release;
+    });
+    const inflated = new Promise<unknown>((resolve) =>
+      broken.decompress([Buffer.from('f248cdc9c90700', 'hex')], (error) => resolve(error)),
+    );
+    const compressed = new Promise<unknown>((resolve) =>
+      broken.compress(Buffer.from('Hello'), true, (error) => resolve(error)),
+    );
+    releaseHeld();
+    for (const error of [await inflated, await compressed]) {
+      expect(error).toBeInstanceOf(ProtocolError);
+      expect((error as ProtocolError).code).toBe(ErrorCode.CompressionFailed);
+      expect((error as ProtocolError).closeCode).toBe(1011);
+      expect((error as ProtocolError).cause).toBeInstanceOf(RangeError);
+    }
+    // Both slots' worth of work is done: a healthy codec on the same one-slot limiter still runs.
+    const healthy = new PerMessageDeflateCodec({
+      parameters: takeover,
+      role: 'server',
+      maxPayload: 1 << 20,
+      limiter,
+    });
+    expect((await compress(healthy, Buffer.from('Hello'))).toString('hex')).toBe('f248cdc9c90700');
+  });
+});
+
 describe('WebSocket: a message that cannot be compressed', () => {
   let server: Server | undefined;
   let client: Socket | undefined;
