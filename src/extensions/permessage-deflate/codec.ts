@@ -25,7 +25,7 @@ import {
   type InflateRaw,
   type ZlibOptions,
 } from 'node:zlib';
-import { ErrorCode, ProtocolError } from '../../errors.ts';
+import { ErrorCode, ProtocolError, WebSocketError } from '../../errors.ts';
 import { CloseCode } from '../../frame/close-code.ts';
 import type { ConcurrencyLimiter } from './limiter.ts';
 import type { DeflateParameters } from './negotiation.ts';
@@ -42,6 +42,8 @@ export interface CodecOptions {
   readonly zlibInflateOptions?: ZlibOptions | undefined;
   /** Internal, for tests: makes the deflate stream (a real one that fails on cue). */
   readonly createDeflateRaw?: ((options: ZlibOptions) => DeflateRaw) | undefined;
+  /** Internal, for tests: makes the inflate stream. */
+  readonly createInflateRaw?: ((options: ZlibOptions) => InflateRaw) | undefined;
 }
 
 type Done = (error: Error | null, result?: Buffer) => void;
@@ -116,16 +118,8 @@ export class PerMessageDeflateCodec {
       deflate.off('data', onData);
       if (this.#deflate === deflate) this.#dropDeflate();
       if (this.#closed) return finish(closedError());
-      // §7.4.1: 1011, "an unexpected condition that prevented it from fulfilling the request". The
-      // message is lost, and with it the sequence the peer must see (a fragment, or a context).
-      finish(
-        new ProtocolError(
-          ErrorCode.CompressionFailed,
-          CloseCode.InternalError,
-          'permessage-deflate: zlib failed to compress a message; the connection is closed with 1011',
-          { cause: error },
-        ),
-      );
+      // The message is lost, and with it the sequence the peer must see (a fragment, or a context).
+      finish(zlibFailure('compress', error));
     };
     deflate.on('data', onData);
     deflate.once('error', fail);
@@ -150,7 +144,7 @@ export class PerMessageDeflateCodec {
    * messages (context takeover), so it may have ended at the end of the previous one.
    */
   #inflateMessage(chunks: readonly Uint8Array[], carriedOn: boolean, finish: Done): void {
-    this.#inflate ??= createInflateRaw({
+    this.#inflate ??= (this.#options.createInflateRaw ?? createInflateRaw)({
       ...this.#options.zlibInflateOptions,
       windowBits: Math.max(9, this.#receiveWindowBits),
     });
@@ -216,7 +210,12 @@ export class PerMessageDeflateCodec {
           // RFC 7692 §7.2.3.4 lets a sender flush with a block whose BFINAL is 1; the previous
           // message ended its stream exactly at its last byte, so this message starts a new one.
           this.#dropInflate();
-          this.#inflateMessage(chunks, false, finish);
+          try {
+            this.#inflateMessage(chunks, false, finish);
+          } catch (error) {
+            // Making the new stream threw (see JobQueue); this runs in zlib's callback, not the queue's.
+            finish(zlibFailure('inflate', error));
+          }
           return;
         }
         // After the final block only the empty stored block of §7.2.1 step 2 may follow (its 0x00
@@ -273,8 +272,22 @@ function isEmptyStoredBlockTail(chunks: readonly Uint8Array[], count: number): b
   return last !== undefined && (last[last.length - 1]! & 0b110) === 0;
 }
 
+/** A job the closing of the connection cut short (what the send callback gets, as for other sends). */
 function closedError(): Error {
-  return new Error('connection closed');
+  return new WebSocketError(
+    ErrorCode.ConnectionLost,
+    'the connection closed while the message was being compressed or inflated; it was not sent or delivered',
+  );
+}
+
+/** §7.4.1: 1011, "an unexpected condition that prevented it from fulfilling the request". */
+function zlibFailure(verb: string, cause: unknown): ProtocolError {
+  return new ProtocolError(
+    ErrorCode.CompressionFailed,
+    CloseCode.InternalError,
+    `permessage-deflate: zlib failed to ${verb} a message; the connection is closed with 1011`,
+    { cause },
+  );
 }
 
 type Job = (finish: Done) => void;
@@ -336,14 +349,7 @@ class JobQueue {
           // would end the process (this may run from the limiter's microtask) and keep the slot.
           if (finished) throw error; // thrown by the caller's callback, not by zlib
           this.#reset();
-          finish(
-            new ProtocolError(
-              ErrorCode.CompressionFailed,
-              CloseCode.InternalError,
-              `permessage-deflate: zlib failed to ${this.#verb} a message; the connection is closed with 1011`,
-              { cause: error },
-            ),
-          );
+          finish(zlibFailure(this.#verb, error));
         }
       });
     }

@@ -6,7 +6,7 @@
  * (destroy with an error) once it has begun a message.
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { createDeflateRaw, type DeflateRaw, type ZlibOptions } from 'node:zlib';
+import { createDeflateRaw, createInflateRaw, type DeflateRaw, type ZlibOptions } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ErrorCode, ProtocolError } from '../../../src/errors.ts';
 import { PerMessageDeflateCodec } from '../../../src/extensions/permessage-deflate/codec.ts';
@@ -120,6 +120,42 @@ describe('zlib cannot make a stream (it throws, as it does with "Init error" whe
   });
 });
 
+describe('zlib cannot make the new stream a message after a final block needs (RFC 7692 §7.2.3.4)', () => {
+  it('that message fails with 1011 instead of an uncaught exception, and the slot is freed', async () => {
+    const limiter = new ConcurrencyLimiter(1);
+    let made = 0;
+    const codec = new PerMessageDeflateCodec({
+      parameters: takeover,
+      role: 'server',
+      maxPayload: 1 << 20,
+      limiter,
+      createInflateRaw: (options: ZlibOptions) => {
+        if (++made > 1) throw new RangeError('zlib: Init error');
+        return createInflateRaw(options);
+      },
+    });
+    // A stored block "Hello", then a final empty stored block that our 00 00 ff ff completes: the
+    // stream ends exactly at the end of the message, so the next one needs a new stream.
+    const storedThenFinal = Buffer.from('000500faff48656c6c6f01', 'hex');
+    const first = await new Promise<unknown>((resolve) =>
+      codec.decompress([storedThenFinal], (error, out) => resolve(error ?? String(out))),
+    );
+    expect(first).toBe('Hello');
+    const second = await new Promise<unknown>((resolve) =>
+      codec.decompress([storedThenFinal], (error) => resolve(error)),
+    );
+    expect((second as ProtocolError).code).toBe(ErrorCode.CompressionFailed);
+    expect((second as ProtocolError).closeCode).toBe(1011);
+    const healthy = new PerMessageDeflateCodec({
+      parameters: takeover,
+      role: 'server',
+      maxPayload: 1 << 20,
+      limiter,
+    });
+    expect((await compress(healthy, Buffer.from('Hello'))).toString('hex')).toBe('f248cdc9c90700');
+  });
+});
+
 describe('WebSocket: a message that cannot be compressed', () => {
   let server: Server | undefined;
   let client: Socket | undefined;
@@ -160,5 +196,38 @@ describe('WebSocket: a message that cannot be compressed', () => {
     // server's Close frame is unmasked: 88 02 03 f3; no data frame went out before it.
     await new Promise<void>((resolve) => setTimeout(resolve, 20));
     expect(Buffer.concat(received).toString('hex')).toBe('880203f3');
+  });
+
+  it('a send whose compression the closing connection cut short calls back with WS_ERR_CONNECTION_LOST', async () => {
+    const ws = new WebSocket();
+    const codec = new PerMessageDeflateCodec({
+      parameters: takeover,
+      role: 'server',
+      maxPayload: 1 << 24,
+      limiter: new ConcurrencyLimiter(1),
+    });
+    server = createServer((socket) => {
+      ws[attachSocket](socket, new Uint8Array(0), {
+        role: 'server',
+        protocol: '',
+        extensions: 'permessage-deflate',
+        maxPayload: 1 << 24,
+        closeTimeout: 1000,
+        deflate: { codec, threshold: 0 },
+      });
+    });
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    client = connect(port, '127.0.0.1');
+    client.resume();
+    await new Promise<void>((resolve) => client!.once('connect', resolve));
+    await new Promise<void>((resolve) => setTimeout(resolve, 20));
+    const sent = new Promise<Error | undefined>((resolve) =>
+      ws.send(Buffer.alloc(8 << 20, 1), (error) => resolve(error)),
+    );
+    ws.terminate(); // while zlib still works on the 8 MiB message
+    const error = await sent;
+    expect(error).toBeInstanceOf(Error);
+    expect((error as ProtocolError).code).toBe(ErrorCode.ConnectionLost);
   });
 });
