@@ -777,8 +777,12 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
       }
       if (!operation.compress) {
         this.#outboxBytes -= operation.data.length;
-        if (!connection.closeSent) connection.send(operation.data, operation.binary, operation.fin);
-        this.#scheduleFlush(operation.callback);
+        if (connection.closeSent) {
+          overtakenByClose(operation.callback);
+        } else {
+          connection.send(operation.data, operation.binary, operation.fin);
+          this.#scheduleFlush(operation.callback);
+        }
         continue;
       }
       this.#compressing = true;
@@ -790,13 +794,14 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
         if (error instanceof ProtocolError && this.#readyState !== ReadyState.CLOSED) {
           this.#failFromWrapper(error);
         }
-        if (
-          error ||
+        if (error) {
+          if (operation.callback) process.nextTick(operation.callback, error);
+        } else if (
           compressed === undefined ||
           connection.closeSent ||
           this.#readyState === ReadyState.CLOSED
         ) {
-          if (operation.callback) process.nextTick(operation.callback, error ?? undefined);
+          overtakenByClose(operation.callback);
         } else {
           connection.send(compressed, operation.binary, operation.fin, true);
           this.#scheduleFlush(operation.callback);
@@ -1025,6 +1030,17 @@ function socketOnEnd(this: SocketWithOwner): void {
 function socketOnClose(this: SocketWithOwner): void {
   this[kOwner][socketEvent]('close');
 }
+/**
+ * A queued message that the closing handshake overtook (the peer's Close was answered, or a failure
+ * sent one, while it waited for compression): §5.5.1 forbids data after a Close, so it is never sent,
+ * and its callback hears so, as a send() after close does.
+ */
+function overtakenByClose(callback: ((error?: Error) => void) | undefined): void {
+  if (callback === undefined) return;
+  const error = new InvalidStateError('WebSocket is closing: a Close frame was sent before this message');
+  process.nextTick(callback, error);
+}
+
 function socketOnError(this: SocketWithOwner): void {
   this.destroy(); // a reset or broken pipe: 'close' follows, with 1006
 }
