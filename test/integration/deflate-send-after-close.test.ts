@@ -52,8 +52,10 @@ describe('permessage-deflate: a message the closing handshake overtook', () => {
     peer.write(Buffer.concat([encodeMaskedFrame(0x1, 'go'), encodeMaskedFrame(0x3, 'x')]));
     const error = await callback;
     expect(error).toBeInstanceOf(Error);
-    // The compression job is cut short by the failing connection: never reported as sent.
-    expect((error as { code?: string }).code).toBe('WS_ERR_CONNECTION_LOST');
+    // Never reported as sent: either the failing connection cut the compression short
+    // (WS_ERR_CONNECTION_LOST), or it finished after the Close went out and was dropped
+    // (WS_ERR_INVALID_STATE); which one depends on zlib's thread pool timing.
+    expect(['WS_ERR_CONNECTION_LOST', 'WS_ERR_INVALID_STATE']).toContain((error as { code?: string }).code);
     const frame = await peer.readFrame();
     expect(frame.opcode).toBe(0x8); // nothing but the Close reached the peer
     expect(frame.closeCode).toBe(1002);
