@@ -25,7 +25,7 @@ async function measure(label: string, perMessageDeflate: boolean | object): Prom
   server.on('connection', (ws: WebSocket) =>
     ws.on('message', (data: Buffer, isBinary: boolean) => ws.send(data, { binary: isBinary })),
   );
-  await new Promise((resolve) => server.once('listening', resolve));
+  await new Promise<void>((resolve) => server.once('listening', resolve));
   const url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}`;
   gc();
   gc();

@@ -48,7 +48,7 @@ if (values.child !== undefined) {
     [`ping every ${interval} ms, timeout ${interval / 2} ms`, { interval, timeout: interval / 2 }],
   ] as const) {
     const server = new WebSocketServer({ port: 0, host: '127.0.0.1', ...(keepAlive ? { keepAlive } : {}) });
-    await new Promise((resolve) => server.once('listening', resolve));
+    await new Promise<void>((resolve) => server.once('listening', resolve));
     const port = (server.address() as AddressInfo).port;
     const child = fork(new URL(import.meta.url).pathname, ['--child', `${port}:${conns}`], {
       execArgv: ['--import', 'tsx'],

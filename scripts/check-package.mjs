@@ -88,6 +88,13 @@ const client: WebSocket = new WebSocket('ws://127.0.0.1:1');
 const same: NamedWebSocket = client;
 client.on('message', (data: Buffer, isBinary: boolean) => console.log(data.length, isBinary));
 client.on('close', (code: number, reason: Buffer) => console.log(code, reason.toString()));
+server.on('connection', (ws, request) => {
+  const remote: string | undefined = request.socket.remoteAddress; // listener arguments are typed
+  ws.send(\`hello \${remote ?? '?'} \${request.url ?? ''}\`);
+});
+server.on('handshakeRejected', ({ status, reason }) => console.log(status.toFixed(0), reason.trim()));
+// @ts-expect-error a misspelled event name does not compile
+server.on('conection', () => {});
 void same;
 void server.close();
 `;

@@ -53,6 +53,7 @@ export {
   type VerifyClientInfo,
   type VerifyResult,
   WebSocketServer,
+  type WebSocketServerEvents,
 } from './server/websocket-server.ts';
 export {
   type BinaryType,

@@ -119,56 +119,53 @@ export function runListen(args: string[]): Promise<number> {
       readStdin(server, printer);
     });
 
-    server.on(
-      'connection',
-      (ws: WebSocket, request: { url: string; socket: { remoteAddress?: string; remotePort?: number } }) => {
-        const id = nextId++;
-        ids.set(ws, id);
-        const remote = `${request.socket.remoteAddress ?? '?'}:${request.socket.remotePort ?? '?'}`;
+    server.on('connection', (ws: WebSocket, request) => {
+      const id = nextId++;
+      ids.set(ws, id);
+      const remote = `${request.socket.remoteAddress ?? '?'}:${request.socket.remotePort ?? '?'}`;
+      printer.event(
+        {
+          event: 'open',
+          id,
+          url: request.url ?? '/',
+          path: request.url ?? '/',
+          remote,
+          protocol: ws.protocol,
+          extensions: ws.extensions,
+        },
+        `* #${id} connected from ${remote} ${request.url}`,
+      );
+      ws.on('message', (data: Buffer, isBinary: boolean) => {
+        const shown = printer.payload(data, isBinary);
         printer.event(
           {
-            event: 'open',
+            event: 'message',
+            direction: 'in',
             id,
-            url: request.url,
-            path: request.url,
-            remote,
-            protocol: ws.protocol,
-            extensions: ws.extensions,
+            binary: isBinary,
+            data: shown,
+            ...(isBinary ? { encoding: binary } : {}),
           },
-          `* #${id} connected from ${remote} ${request.url}`,
+          `< #${id} ${isBinary ? binaryLabel(data, shown, binary) : shown}`,
         );
-        ws.on('message', (data: Buffer, isBinary: boolean) => {
-          const shown = printer.payload(data, isBinary);
-          printer.event(
-            {
-              event: 'message',
-              direction: 'in',
-              id,
-              binary: isBinary,
-              data: shown,
-              ...(isBinary ? { encoding: binary } : {}),
-            },
-            `< #${id} ${isBinary ? binaryLabel(data, shown, binary) : shown}`,
-          );
-          if (mode === 'echo') {
-            ws.send(data, { binary: isBinary });
-            return;
-          }
-          for (const client of server.clients) {
-            if (client.readyState === ReadyState.OPEN) client.send(data, { binary: isBinary });
-          }
-        });
-        ws.on('error', (error: Error) => printer.error(`#${id}: ${describeError(error)}`));
-        ws.on('close', (code: number, reason: Buffer) => {
-          ids.delete(ws);
-          const text = reason.toString('utf8');
-          printer.event(
-            { event: 'close', id, code, reason: text },
-            `* #${id} closed ${code}${text ? ` ${text}` : ''}`,
-          );
-        });
-      },
-    );
+        if (mode === 'echo') {
+          ws.send(data, { binary: isBinary });
+          return;
+        }
+        for (const client of server.clients) {
+          if (client.readyState === ReadyState.OPEN) client.send(data, { binary: isBinary });
+        }
+      });
+      ws.on('error', (error: Error) => printer.error(`#${id}: ${describeError(error)}`));
+      ws.on('close', (code: number, reason: Buffer) => {
+        ids.delete(ws);
+        const text = reason.toString('utf8');
+        printer.event(
+          { event: 'close', id, code, reason: text },
+          `* #${id} closed ${code}${text ? ` ${text}` : ''}`,
+        );
+      });
+    });
   });
 }
 

@@ -77,7 +77,14 @@ export interface UpgradeRequestInfo {
   /** Header values by lowercase name (repeated fields joined with ", "). */
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
   readonly rawHeaders: readonly string[];
-  readonly socket: Duplex;
+  /**
+   * The connection: a `net.Socket` or `tls.TLSSocket` standalone (with `remoteAddress`, as
+   * `IncomingMessage.socket` has), an HTTP/2 stream over RFC 8441 (no address of its own).
+   */
+  readonly socket: Duplex & {
+    readonly remoteAddress?: string | undefined;
+    readonly remotePort?: number | undefined;
+  };
   /** The `user` an async `verifyClient` accepted the request with (`{ accept: true, user }`). */
   readonly user?: unknown;
 }
@@ -307,7 +314,23 @@ class Http1Responder implements HandshakeResponder {
   }
 }
 
-export class WebSocketServer extends EventEmitter {
+/** The events of a WebSocketServer and their listener arguments (`ws`'s, plus two of ours). */
+export interface WebSocketServerEvents {
+  /** A client is connected; `request` is node:http's `IncomingMessage` when attached, else ours. */
+  connection: [ws: WebSocket, request: IncomingMessage | UpgradeRequestInfo];
+  /** The listener (standalone) or the attached server is listening. */
+  listening: [];
+  /** The listener failed (e.g. `EADDRINUSE`). */
+  error: [error: Error];
+  /** `close()` finished. */
+  close: [];
+  /** A hook of the application threw or returned an invalid value; the client got a 500 (or 1011). */
+  hookError: [error: WebSocketError, request: IncomingMessage | UpgradeRequestInfo | undefined];
+  /** An opening handshake did not become a WebSocket (for logs and metrics). */
+  handshakeRejected: [rejection: HandshakeRejection];
+}
+
+export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
   /** The open clients, when `clientTracking` is on. */
   readonly clients: Set<WebSocket> = new Set();
   readonly options: Readonly<ServerOptions>;

@@ -39,7 +39,7 @@ async function echoServer(
       ws.on('close', (code: number, reason: Buffer) => resolve({ code, reason: reason.toString() }));
     });
   });
-  await new Promise((resolve) => server.once('listening', resolve));
+  await new Promise<void>((resolve) => server.once('listening', resolve));
   const { port } = server.address() as AddressInfo;
   return { url: `${options.tls ? 'wss://localhost' : 'ws://127.0.0.1'}:${port}`, closed };
 }
@@ -193,7 +193,7 @@ describe('sockwire connect options', () => {
         });
       },
     );
-    await new Promise((resolve) => server.once('listening', resolve));
+    await new Promise<void>((resolve) => server.once('listening', resolve));
     const { port } = server.address() as AddressInfo;
     const cli = runCli([
       'connect',
@@ -228,7 +228,7 @@ describe('sockwire connect options', () => {
     const server = new WebSocketServer({ port: 0, host: '127.0.0.1', perMessageDeflate: true });
     servers.push(server);
     server.on('connection', (ws: WebSocket) => ws.send(Buffer.from('hi there')));
-    await new Promise((resolve) => server.once('listening', resolve));
+    await new Promise<void>((resolve) => server.once('listening', resolve));
     const { port } = server.address() as AddressInfo;
     const cli = runCli(['connect', `ws://127.0.0.1:${port}`, '--compress', '--binary', 'base64', '--json']);
     const open = JSON.parse(await cli.waitFor(/"event":"open"/)) as { extensions: string };

@@ -27,7 +27,7 @@ async function echoServer(port = 0): Promise<WebSocketServer> {
   server.on('connection', (ws: WebSocket) => {
     ws.on('message', (data: Buffer, isBinary: boolean) => ws.send(data, { binary: isBinary }));
   });
-  await new Promise((resolve) => server.once('listening', resolve));
+  await new Promise<void>((resolve) => server.once('listening', resolve));
   return server;
 }
 

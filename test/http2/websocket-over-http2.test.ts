@@ -181,8 +181,8 @@ describe('RFC 8441 §4–§5: extended CONNECT, our client ↔ our server', () =
           : { accept: false, status: 401, reason: 'no token' },
     });
     const users: unknown[] = [];
-    fixture.wss.on('connection', (ws: WebSocket, request: { user?: unknown }) =>
-      users.push(ws.user, request.user),
+    fixture.wss.on('connection', (ws: WebSocket, request) =>
+      users.push(ws.user, (request as { user?: unknown }).user),
     );
     const origin = await clientError(fixture.url, {
       ...tls,

@@ -140,8 +140,8 @@ describe('attached to a node:http server', () => {
     const b = wss({ server, path: '/b' });
     const seenA: string[] = [];
     const seenB: string[] = [];
-    a.on('connection', (_ws: WebSocket, req: { url?: string }) => seenA.push(req.url ?? ''));
-    b.on('connection', (_ws: WebSocket, req: { url?: string }) => seenB.push(req.url ?? ''));
+    a.on('connection', (_ws, req) => seenA.push(req.url ?? ''));
+    b.on('connection', (_ws, req) => seenB.push(req.url ?? ''));
 
     const toA = once(a, 'connection');
     await openClient(`ws://127.0.0.1:${port}/a`);

@@ -12,7 +12,7 @@ afterEach(async () => {
 async function start(options: ConstructorParameters<typeof WebSocketServer>[0] = {}) {
   const server = new WebSocketServer({ port: 0, host: '127.0.0.1', ...options });
   servers.push(server);
-  await new Promise((resolve) => server.once('listening', resolve));
+  await new Promise<void>((resolve) => server.once('listening', resolve));
   return `ws://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 

@@ -15,7 +15,6 @@ import {
   type ServerOptions,
   type UpgradeRequestInfo,
   type VerifyClientInfo,
-  type WebSocket,
   WebSocketError,
   WebSocketServer,
 } from '../../src/index.ts';
@@ -239,7 +238,7 @@ async function closeCodeOf(peer: RawPeer): Promise<number | undefined> {
 describe("'connection' listeners and the handleUpgrade callback (the 101 is already sent)", () => {
   it("a throwing 'connection' listener: the client is closed with 1011, hookError, slot free", async () => {
     const listening = await start({});
-    listening.server.on('connection', (_ws: WebSocket, req: UpgradeRequestInfo) => {
+    listening.server.on('connection', (_ws, req) => {
       if (req.url !== '/ok') throw bug;
     });
     const { peer, head } = await rawUpgrade(listening.port);
