@@ -64,13 +64,9 @@ function blocksOf(page: string): Block[] {
   return blocks;
 }
 
+/** Whether a block is only import declarations (one line or several each), comments aside. */
 const importsOnly = (code: string) =>
-  code.trim() !== '' &&
-  code
-    .split('\n')
-    .every(
-      (l) => l.trim() === '' || l.trim().startsWith('//') || /^import\s.*from\s+'[^']+';\s*$/.test(l.trim()),
-    );
+  /^(\s*import\s[^;]*;)+\s*$/.test(code.replace(/\/\/.*$/gm, '')) && code.trim() !== '';
 const importsSockwire = (code: string) => /from\s+'sockwire'/.test(code);
 
 /** Newest modification time of a file under `dir` whose name ends with `suffix`. */
@@ -132,6 +128,8 @@ it('every TypeScript block of README.md, SECURITY.md and docs/*.md type-checks u
         : { paths: { sockwire: [join(ROOT, 'src/index.ts')] }, allowImportingTsExtensions: true }),
     };
     const program = ts.createProgram({ rootNames: [...files.keys()], options });
+    const library = join(ROOT, fromDist ? 'dist/index.d.ts' : 'src/index.ts');
+    expect(program.getSourceFile(library), `'sockwire' resolves to ${library}`).toBeDefined();
     const problems = ts.getPreEmitDiagnostics(program).flatMap((diagnostic) => {
       const message = ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n  ');
       const source = diagnostic.file === undefined ? undefined : files.get(diagnostic.file.fileName);
