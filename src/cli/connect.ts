@@ -9,16 +9,18 @@
  */
 import { readFileSync } from 'node:fs';
 import { createInterface, type Interface as ReadlineInterface } from 'node:readline';
-import { parseArgs } from 'node:util';
 import * as sockwire from '../index.ts';
 import { type ClientOptions, CloseCode, ReadyState, WebSocket } from '../index.ts';
+import { parseCommandArgs } from './args.ts';
 import { describeError, ExitCode, UsageError, verboseDetails } from './errors.ts';
 import { type BinaryDisplay, binaryLabel, Printer } from './output.ts';
 
 export const CONNECT_HELP = `Usage: sockwire connect <url> [options]
 
-Opens a WebSocket connection. Lines typed are sent as text messages; received messages are
-printed with "< " (binary ones in hex or base64), sent ones with "> " when stdin is not a terminal.
+Opens a WebSocket connection (to ws://<url> when <url> has no scheme, e.g. 127.0.0.1:8080).
+Lines typed are sent as text messages; received messages are printed with "< " (binary ones in hex
+or base64), sent ones with "> " when stdin is not a terminal. Pings and Pongs are printed as
+"< [ping] data", "> [ping] data", "< [pong] data".
   /ping [data]             send a Ping (the Pong is printed)
   /close [code] [reason]   start the closing handshake (default code 1000)
   exit, or Ctrl-D          close with 1000 and quit
@@ -32,7 +34,7 @@ Options:
       --key <file>         client private key (PEM)
   -k, --insecure           do not verify the server's TLS certificate
       --proxy <url>        tunnel through this HTTP proxy (CONNECT), http://[user:pass@]host:port
-  -p, --ping <ms>          send a Ping every <ms> milliseconds
+  -p, --ping <ms>          send a Ping every <ms> milliseconds (each Ping and Pong is printed)
   -r, --reconnect          reconnect when the connection drops (ReconnectingWebSocket)
   -c, --compress           offer permessage-deflate (default: off, so that what you type is what
                            travels on the wire)
@@ -92,9 +94,25 @@ function readPem(option: string, path: string | undefined): Buffer | undefined {
   }
 }
 
+/** Schemes taken as given even without "//" (the library parses them; `ws+unix:/path` has none). */
+const KNOWN_SCHEME = /^(?:wss?|https?|ws\+unix):/i;
+/** RFC 3986 §3.1: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ), here followed by "//". */
+const ANY_SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
+
+/**
+ * `url` with `ws://` in front when it names no scheme (`127.0.0.1:9200`, `localhost:8080/chat`), as
+ * wscat does. `localhost:8080` would parse as a URL of scheme "localhost:", so the test is textual:
+ * a known WebSocket/HTTP scheme, or any `scheme://`, is kept (an unsupported one is then named by
+ * the library's error), everything else gets `ws://`.
+ * @throws Never.
+ */
+export function withDefaultScheme(url: string): string {
+  return KNOWN_SCHEME.test(url) || ANY_SCHEME.test(url) ? url : `ws://${url}`;
+}
+
 /** Runs `sockwire connect`; resolves with the exit status. */
 export function runConnect(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseCommandArgs({
     args,
     allowPositionals: true,
     strict: true,
@@ -124,8 +142,9 @@ export function runConnect(args: string[]): Promise<number> {
     process.stdout.write(`${CONNECT_HELP}\n`);
     return Promise.resolve(ExitCode.Ok);
   }
-  const url = positionals[0];
-  if (url === undefined || positionals.length > 1) throw new UsageError('connect takes exactly one <url>');
+  const given = positionals[0];
+  if (given === undefined || positionals.length > 1) throw new UsageError('connect takes exactly one <url>');
+  const url = withDefaultScheme(given);
   const binary = (values.binary ?? 'hex') as BinaryDisplay;
   if (binary !== 'hex' && binary !== 'base64') throw new UsageError('--binary must be hex or base64');
   if (values.raw && values.json) throw new UsageError('choose --raw or --json, not both');
@@ -198,7 +217,6 @@ class Session {
   #readline: ReadlineInterface | null = null;
   #failed = false;
   #replies = 0;
-  #manualPings = 0;
   #exitCode: number | null = null;
   #timers: NodeJS.Timeout[] = [];
   #pinger: NodeJS.Timeout | null = null;
@@ -243,10 +261,8 @@ class Session {
     this.#failed = false; // a reconnection after failed attempts: what counts is how it ends
     // Pings and pongs are events of the connection itself (of each new one, when reconnecting).
     const connection = currentSocket(ws);
-    connection?.on('pong', (data: Buffer) => this.#onPong(data));
-    connection?.on('ping', (data: Buffer) =>
-      this.#printer.event({ event: 'ping', direction: 'in', data: data.toString('utf8') }, null),
-    );
+    connection?.on('pong', (data: Buffer) => this.#onControl('pong', 'in', data.toString('utf8')));
+    connection?.on('ping', (data: Buffer) => this.#onControl('ping', 'in', data.toString('utf8')));
     const extensions = connection?.extensions ?? '';
     const details = [
       ws.protocol ? `subprotocol ${ws.protocol}` : '',
@@ -261,7 +277,11 @@ class Session {
     if (this.#options.pingEvery > 0 && this.#pinger === null) {
       this.#pinger = setInterval(() => {
         const current = currentSocket(ws);
-        if (current?.readyState === ReadyState.OPEN) this.#safely(() => current.ping());
+        if (current?.readyState !== ReadyState.OPEN) return;
+        this.#safely(() => {
+          current.ping();
+          this.#onControl('ping', 'out', '');
+        });
       }, this.#options.pingEvery);
     }
     if (this.#executing) this.#runExecute(ws);
@@ -325,9 +345,9 @@ class Session {
       if (current === null || current.readyState !== ReadyState.OPEN) {
         throw new Error('/ping: not connected right now');
       }
-      this.#manualPings++;
       current.ping(data);
-      this.#printer.event({ event: 'ping', direction: 'out', data }, terminal ? null : `> [ping] ${data}`);
+      // On a terminal the typed line already shows it.
+      this.#onControl('ping', 'out', data, terminal);
       return;
     }
     if (command === '/close' || command.startsWith('/close ')) {
@@ -363,13 +383,14 @@ class Session {
     if (this.#executing && this.#replies === this.#options.wait) this.#closeWith(ExitCode.Ok);
   }
 
-  #onPong(data: Buffer): void {
-    const manual = this.#manualPings > 0;
-    if (manual) this.#manualPings--;
-    this.#printer.event(
-      { event: 'pong', direction: 'in', data: data.toString('utf8') },
-      manual ? `< [pong] ${data.toString('utf8')}` : null,
-    );
+  /**
+   * Prints a Ping or Pong (§5.5.2, §5.5.3): received ones, those `-p` and `/ping` send, and the Pongs
+   * answering them, as "< [pong] data". With -x, stdout holds only the replies (JSON excepted).
+   * The data is the peer's: Printer.event escapes it unless --raw.
+   */
+  #onControl(event: 'ping' | 'pong', direction: 'in' | 'out', data: string, quiet = false): void {
+    const text = `${direction === 'in' ? '<' : '>'} [${event}]${data === '' ? '' : ` ${data}`}`;
+    this.#printer.event({ event, direction, data }, this.#executing || quiet ? null : text);
   }
 
   #onClose(code: number, reason: Buffer): void {

@@ -41,6 +41,12 @@ function codeOf(error: unknown): string | undefined {
   return typeof error.code === 'string' ? error.code : undefined;
 }
 
+/** The system call a Node system error came from (`listen`, `connect`, `open`…). */
+function syscallOf(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null || !('syscall' in error)) return undefined;
+  return typeof error.syscall === 'string' ? error.syscall : undefined;
+}
+
 /** The innermost cause of an error (Node's socket error under our HandshakeError). */
 function rootCause(error: unknown): unknown {
   let current = error;
@@ -74,10 +80,14 @@ export function describeError(error: unknown, target?: string): string {
       return `connection to${where || ' the server'} timed out`;
     case 'ECONNRESET':
       return 'the server reset the connection during the handshake';
+    // Node's messages repeat what we say ("listen EADDRINUSE: address already in use 127.0.0.1:80");
+    // the caller names the address ("cannot listen on 127.0.0.1:80: …").
     case 'EADDRINUSE':
-      return `address already in use: ${causeMessage}`;
+      return 'address already in use (another server is listening there: stop it, or choose another port; port 0 picks a free one)';
     case 'EACCES':
-      return `permission denied: ${causeMessage}`;
+      return syscallOf(cause) === 'listen'
+        ? 'permission denied (ports below 1024 usually need privileges: choose one from 1024 up)'
+        : `permission denied: ${causeMessage}`;
     case 'ENOENT':
       return `file not found: ${causeMessage}`;
   }

@@ -6,8 +6,8 @@
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
-import { parseArgs } from 'node:util';
 import { ReadyState, type WebSocket, WebSocketServer } from '../index.ts';
+import { parseCommandArgs } from './args.ts';
 import { describeError, ExitCode, UsageError, verboseDetails } from './errors.ts';
 import { type BinaryDisplay, binaryLabel, Printer } from './output.ts';
 
@@ -35,7 +35,7 @@ Ctrl-C closes every connection with 1001 and exits.`;
 
 /** Runs `sockwire listen`; resolves with the exit status once the server has closed. */
 export function runListen(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseCommandArgs({
     args,
     allowPositionals: true,
     strict: true,
@@ -182,7 +182,7 @@ function readStdin(server: WebSocketServer, printer: Printer): void {
     }
     printer.event(
       { event: 'message', direction: 'out', binary: false, data: line },
-      `> (${sent} clients) ${line}`,
+      `> (${sent} ${sent === 1 ? 'client' : 'clients'}) ${line}`,
     );
   });
   server.once('close', () => readline.close());

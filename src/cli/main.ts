@@ -78,7 +78,8 @@ try {
   // describeError adds the --help hint to our UsageErrors; parseArgs' own errors get it here.
   const message =
     usage && !(error instanceof UsageError)
-      ? `${(error as Error).message} (see sockwire --help)`
+      ? // Some span lines ("…is ambiguous.\nDid you forget…"): one line on stderr, as for every error.
+        `${(error as Error).message.replace(/\s*\n/g, ' ')} (see sockwire --help)`
       : describeError(error);
   process.stderr.write(`sockwire: ${visible(message)}\n`);
   if (verbose) process.stderr.write(`${verboseDetails(error)}\n`);

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { withDefaultScheme } from '../../src/cli/connect.ts';
 import { type WebSocket, WebSocketServer } from '../../src/index.ts';
 import { exitOf, killStrays, runCli } from './helpers.ts';
 
@@ -243,5 +244,125 @@ describe('sockwire connect options', () => {
     });
     cli.child.stdin!.end();
     expect(await exitOf(cli)).toBe(0);
+  });
+});
+
+describe('sockwire connect, a URL without a scheme (as in wscat)', () => {
+  it('127.0.0.1:<port> connects as ws://127.0.0.1:<port>, silently', async () => {
+    const { url, closed } = await echoServer();
+    const bare = url.slice('ws://'.length);
+    const cli = runCli(['connect', bare]);
+    expect(await cli.waitFor(/^\* connected to /)).toMatch(
+      new RegExp(`^\\* connected to ws://${bare.replace(/\./g, '\\.')};`),
+    );
+    cli.type('exit');
+    expect(await exitOf(cli)).toBe(0);
+    expect((await closed).code).toBe(1000);
+    expect(cli.stderr).toBe('');
+  });
+
+  it('-x works with host:port too, stdout holding only the reply', async () => {
+    const { url } = await echoServer();
+    const cli = runCli(['connect', url.slice('ws://'.length), '-x', 'no scheme']);
+    expect(await exitOf(cli)).toBe(0);
+    expect(cli.stdout).toBe('no scheme\n');
+    expect(cli.stderr).toBe('');
+  });
+
+  it('adds ws:// only where no scheme is given', () => {
+    expect(withDefaultScheme('127.0.0.1:9200')).toBe('ws://127.0.0.1:9200');
+    expect(withDefaultScheme('localhost:9200/chat?x=1')).toBe('ws://localhost:9200/chat?x=1');
+    expect(withDefaultScheme('[::1]:9200')).toBe('ws://[::1]:9200');
+    expect(withDefaultScheme('example.com')).toBe('ws://example.com');
+    expect(withDefaultScheme('user:pass@example.com:80')).toBe('ws://user:pass@example.com:80');
+    for (const kept of [
+      'ws://127.0.0.1:9200',
+      'wss://localhost:8443',
+      'WSS://localhost:8443',
+      'http://localhost',
+      'https://localhost',
+      'ws+unix:/tmp/app.sock:/chat',
+      'ws+unix:///tmp/app.sock',
+      'ftp://example.com', // kept, so that the library names the unsupported scheme
+    ]) {
+      expect(withDefaultScheme(kept)).toBe(kept);
+    }
+  });
+});
+
+describe('sockwire connect, pings and pongs in human output', () => {
+  it('prints the Pings the server sends, escaped', async () => {
+    const server = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    servers.push(server);
+    server.on('connection', (ws: WebSocket) => {
+      ws.ping('are you there?');
+      ws.ping('\x1b]0;owned\x07');
+    });
+    await new Promise<void>((resolve) => server.once('listening', resolve));
+    const { port } = server.address() as AddressInfo;
+    const cli = runCli(['connect', `ws://127.0.0.1:${port}`]);
+    expect(await cli.waitFor(/^< \[ping\] are/)).toBe('< [ping] are you there?');
+    expect(await cli.waitFor(/^< \[ping\] \\x1b/)).toBe('< [ping] \\x1b]0;owned\\x07');
+    expect(cli.stdout).not.toContain('\x1b');
+    cli.type('exit');
+    expect(await exitOf(cli)).toBe(0);
+  });
+
+  it('-p prints each Ping it sends and the Pong that answers it; --json has them as events', async () => {
+    const { url } = await echoServer();
+    const cli = runCli(['connect', url, '-p', '50']);
+    await cli.waitFor(/^\* connected/);
+    expect(await cli.waitFor(/^> \[ping\]/)).toBe('> [ping]');
+    expect(await cli.waitFor(/^< \[pong\]/)).toBe('< [pong]');
+    cli.type('exit');
+    expect(await exitOf(cli)).toBe(0);
+
+    const json = runCli(['connect', url, '-p', '50', '--json']);
+    await json.waitFor(/"event":"pong"/);
+    json.type('exit');
+    expect(await exitOf(json)).toBe(0);
+    const events = json.stdout
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(events).toContainEqual({ event: 'ping', direction: 'out', data: '' });
+    expect(events).toContainEqual({ event: 'pong', direction: 'in', data: '' });
+  });
+
+  it('-x keeps stdout for the replies: no ping or pong lines', async () => {
+    const server = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    servers.push(server);
+    server.on('connection', (ws: WebSocket) => {
+      ws.ping('hello?');
+      ws.on('message', (data: Buffer) => setTimeout(() => ws.send(data.toString()), 150));
+    });
+    await new Promise<void>((resolve) => server.once('listening', resolve));
+    const { port } = server.address() as AddressInfo;
+    const cli = runCli(['connect', `ws://127.0.0.1:${port}`, '-p', '20', '-x', 'reply']);
+    expect(await exitOf(cli)).toBe(0);
+    expect(cli.stdout).toBe('reply\n');
+  });
+});
+
+describe('sockwire connect, unknown options', () => {
+  it("parseArgs' multi-line messages print as one line of words, not with a literal \\n", async () => {
+    const cli = runCli(['connect', 'ws://127.0.0.1:1', '-x', '-y']);
+    expect(await exitOf(cli)).toBe(2);
+    expectOneErrorLine(
+      cli.stderr,
+      /^sockwire: Option '-x' argument is ambiguous\. Did you forget .* --help\)$/,
+    );
+    expect(cli.stderr).not.toContain('\\n');
+  });
+
+  it('names the option in one clean line (no stray quote), status 2', async () => {
+    for (const flag of ['--bogus', '-Z']) {
+      const cli = runCli(['connect', flag, 'ws://127.0.0.1:1']);
+      expect(await exitOf(cli)).toBe(2);
+      expectOneErrorLine(
+        cli.stderr,
+        new RegExp(`^sockwire: unknown option "${flag}" \\(see sockwire --help\\)$`),
+      );
+    }
   });
 });

@@ -2,6 +2,7 @@
  * `sockwire listen`: the real CLI as a server, with sockwire clients (and the CLI as a client).
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { describeError } from '../../src/cli/errors.ts';
 import { WebSocket } from '../../src/index.ts';
 import { once } from '../integration/helpers.ts';
 import { exitOf, killStrays, runCli } from './helpers.ts';
@@ -101,5 +102,55 @@ describe('sockwire listen', () => {
     await server.waitFor(/^< #1 over TLS$/);
     server.child.kill('SIGTERM');
     expect(await exitOf(server)).toBe(0);
+  });
+});
+
+describe('sockwire listen, small print', () => {
+  it('a port in use says "address already in use" once, with what to do', async () => {
+    const { cli: first, url } = await listening([]);
+    const port = url.split(':').pop()!;
+    const second = runCli(['listen', port]);
+    expect(await exitOf(second)).toBe(1);
+    expect(second.stderr.match(/address already in use/g)).toHaveLength(1);
+    expect(second.stderr).toMatch(
+      new RegExp(
+        `^sockwire: cannot listen on 127\\.0\\.0\\.1:${port}: address already in use \\(.*port 0.*\\)\\n$`,
+      ),
+    );
+    first.child.kill('SIGTERM');
+    await exitOf(first);
+  });
+
+  it('a line typed counts its clients in singular or plural', async () => {
+    const { cli, url } = await listening([]);
+    cli.type('to nobody');
+    expect(await cli.waitFor(/to nobody$/)).toBe('> (0 clients) to nobody');
+    const ws = await open(url);
+    await cli.waitFor(/#1 connected/);
+    const received = once<[Buffer]>(ws, 'message');
+    cli.type('to one');
+    expect(String((await received)[0])).toBe('to one');
+    expect(await cli.waitFor(/to one$/)).toBe('> (1 client) to one');
+    ws.close();
+    await cli.waitFor(/#1 closed/);
+    cli.child.kill('SIGTERM');
+    expect(await exitOf(cli)).toBe(0);
+  });
+
+  it('a port that needs privileges: "permission denied" once (Node says it twice)', () => {
+    // As root (CI containers) a real bind to port 80 succeeds: the error is built as Node builds it.
+    const error = Object.assign(new Error('listen EACCES: permission denied 127.0.0.1:80'), {
+      code: 'EACCES',
+      syscall: 'listen',
+    });
+    expect(describeError(error)).toBe(
+      'permission denied (ports below 1024 usually need privileges: choose one from 1024 up)',
+    );
+  });
+
+  it('an unknown option is named in one clean line, status 2', async () => {
+    const cli = runCli(['listen', '0', '--bogus']);
+    expect(await exitOf(cli)).toBe(2);
+    expect(cli.stderr).toBe('sockwire: unknown option "--bogus" (see sockwire --help)\n');
   });
 });
