@@ -82,12 +82,13 @@ console.log('cjs ok');
 
 const typedEsm = `
 import WebSocket, { WebSocketServer, type ServerOptions, type WebSocket as NamedWebSocket } from 'sockwire';
-const options: ServerOptions = { port: 0, host: '127.0.0.1' };
+const options: ServerOptions = { port: 0, host: '127.0.0.1', verifyClient: ({ req }) => req.url !== '/no' };
 const server: WebSocketServer = new WebSocket.Server(options);
 const client: WebSocket = new WebSocket('ws://127.0.0.1:1');
 const same: NamedWebSocket = client;
 client.on('message', (data: Buffer, isBinary: boolean) => console.log(data.length, isBinary));
 client.on('close', (code: number, reason: Buffer) => console.log(code, reason.toString()));
+client.onmessage = (event) => console.log(event.data); // a MessageEvent, as in browsers
 server.on('connection', (ws, request) => {
   const remote: string | undefined = request.socket.remoteAddress; // listener arguments are typed
   ws.send(\`hello \${remote ?? '?'} \${request.url ?? ''}\`);

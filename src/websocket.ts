@@ -479,28 +479,28 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
     (this as EventEmitter).off(type, adapter);
   }
 
-  get onopen(): WhatwgHandler {
-    return this.#getHandler('open');
+  get onopen(): ((event: WebSocketEvent) => void) | null {
+    return this.#getHandler('open') as ((event: WebSocketEvent) => void) | null;
   }
-  set onopen(handler: WhatwgHandler) {
+  set onopen(handler: ((event: WebSocketEvent) => void) | null) {
     this.#setHandler('open', handler);
   }
-  get onmessage(): WhatwgHandler {
-    return this.#getHandler('message');
+  get onmessage(): ((event: MessageEvent) => void) | null {
+    return this.#getHandler('message') as ((event: MessageEvent) => void) | null;
   }
-  set onmessage(handler: WhatwgHandler) {
+  set onmessage(handler: ((event: MessageEvent) => void) | null) {
     this.#setHandler('message', handler);
   }
-  get onclose(): WhatwgHandler {
-    return this.#getHandler('close');
+  get onclose(): ((event: CloseEvent) => void) | null {
+    return this.#getHandler('close') as ((event: CloseEvent) => void) | null;
   }
-  set onclose(handler: WhatwgHandler) {
+  set onclose(handler: ((event: CloseEvent) => void) | null) {
     this.#setHandler('close', handler);
   }
-  get onerror(): WhatwgHandler {
-    return this.#getHandler('error');
+  get onerror(): ((event: ErrorEvent) => void) | null {
+    return this.#getHandler('error') as ((event: ErrorEvent) => void) | null;
   }
-  set onerror(handler: WhatwgHandler) {
+  set onerror(handler: ((event: ErrorEvent) => void) | null) {
     this.#setHandler('error', handler);
   }
 

@@ -156,17 +156,15 @@ export interface ServerOptions extends ConnectionSettings {
    * May be async. `false` answers 401; an object can choose the status, reason and headers.
    * A callback-style `(info, cb)` function, as in `ws`, is also accepted.
    */
-  readonly verifyClient?:
-    | ((info: VerifyClientInfo) => VerifyResult | Promise<VerifyResult>)
-    | ((
-        info: VerifyClientInfo,
-        callback: (
-          result: boolean,
-          code?: number,
-          message?: string,
-          headers?: Record<string, string>,
-        ) => void,
-      ) => void);
+  // One signature (not a union of the two styles), so that `({ req }) => …` gets its parameter's type
+  // from context under `strict`. It returns a VerifyResult or a Promise of one; a function that
+  // declares the second parameter calls back instead. The return type is `unknown` so that both
+  // styles (and async functions that throw) are accepted as written: the value is checked at run
+  // time, and anything else answers 500 with 'hookError'.
+  readonly verifyClient?: (
+    info: VerifyClientInfo,
+    callback: (result: boolean, code?: number, message?: string, headers?: Record<string, string>) => void,
+  ) => unknown;
   /** Keep the set of open clients in `server.clients`. Default true. */
   readonly clientTracking?: boolean;
   /**
