@@ -2,7 +2,9 @@
  * Command-line parsing for the `sockwire` commands: `node:util.parseArgs`, with unknown options
  * reported in our own words. Node's message for them ("…as in '-- "--bogus"") suggests `--` for a
  * positional argument starting with "-", which no sockwire command takes, and quotes it unevenly.
+ * Also the files options name (PEM certificates and keys), read once, as usage errors when unreadable.
  */
+import { readFileSync } from 'node:fs';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { UsageError } from './errors.ts';
 
@@ -20,4 +22,17 @@ export function parseCommandArgs<T extends ParseArgsConfig>(config: T): ReturnTy
     }
   }
   return parseArgs(config);
+}
+
+/**
+ * The file an option names (`--ca`, `--cert`, `--key`), or undefined when the option is absent.
+ * @throws {UsageError} `cannot read --cert x.pem: ENOENT` when it cannot be read.
+ */
+export function readPem(option: string, path: string | undefined): Buffer | undefined {
+  if (path === undefined) return undefined;
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    throw new UsageError(`cannot read ${option} ${path}: ${(error as NodeJS.ErrnoException).code ?? error}`);
+  }
 }

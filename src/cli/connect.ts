@@ -7,11 +7,10 @@
  * With `-x <message>` it is a one-shot tool for scripts: send, wait for `--wait` replies, exit 0 when
  * they came and non-zero when they did not.
  */
-import { readFileSync } from 'node:fs';
 import { createInterface, type Interface as ReadlineInterface } from 'node:readline';
 import * as sockwire from '../index.ts';
 import { type ClientOptions, CloseCode, ReadyState, WebSocket } from '../index.ts';
-import { parseCommandArgs } from './args.ts';
+import { parseCommandArgs, readPem } from './args.ts';
 import { describeError, ExitCode, UsageError, verboseDetails } from './errors.ts';
 import { type BinaryDisplay, binaryLabel, Printer } from './output.ts';
 
@@ -83,15 +82,6 @@ function positiveInteger(name: string, value: string | undefined, fallback: numb
   const number = Number(value);
   if (!Number.isInteger(number) || number < 0) throw new UsageError(`${name} must be a whole number ≥ 0`);
   return number;
-}
-
-function readPem(option: string, path: string | undefined): Buffer | undefined {
-  if (path === undefined) return undefined;
-  try {
-    return readFileSync(path);
-  } catch (error) {
-    throw new UsageError(`cannot read ${option} ${path}: ${(error as NodeJS.ErrnoException).code ?? error}`);
-  }
 }
 
 /** Schemes taken as given even without "//" (the library parses them; `ws+unix:/path` has none). */

@@ -3,11 +3,10 @@
  * its sender (`--echo`, the default) or sends it to every connected client (`--broadcast`), prints
  * each connection, message and close, and sends the lines typed on stdin to every client.
  */
-import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
 import { ReadyState, type WebSocket, WebSocketServer } from '../index.ts';
-import { parseCommandArgs } from './args.ts';
+import { parseCommandArgs, readPem } from './args.ts';
 import { describeError, ExitCode, UsageError, verboseDetails } from './errors.ts';
 import { type BinaryDisplay, binaryLabel, Printer } from './output.ts';
 
@@ -77,10 +76,9 @@ export function runListen(args: string[]): Promise<number> {
   if (binary !== 'hex' && binary !== 'base64') throw new UsageError('--binary must be hex or base64');
   const host = values.host ?? '127.0.0.1';
   const mode = values.broadcast ? 'broadcast' : 'echo';
-  const tls =
-    values.cert === undefined || values.key === undefined
-      ? undefined
-      : { cert: readFileSync(values.cert), key: readFileSync(values.key) };
+  const cert = readPem('--cert', values.cert);
+  const key = readPem('--key', values.key);
+  const tls = cert === undefined || key === undefined ? undefined : { cert, key };
   const printer = new Printer({ json: values.json === true, raw: values.raw === true, binary });
 
   return new Promise<number>((resolve) => {

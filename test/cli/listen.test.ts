@@ -148,6 +148,12 @@ describe('sockwire listen, small print', () => {
     );
   });
 
+  it('a --cert file that cannot be read: a usage error naming the option, as connect --ca does', async () => {
+    const cli = runCli(['listen', '0', '--cert', 'no-such-cert.pem', '--key', 'no-such-key.pem']);
+    expect(await exitOf(cli)).toBe(2);
+    expect(cli.stderr).toBe('sockwire: cannot read --cert no-such-cert.pem: ENOENT (see sockwire --help)\n');
+  });
+
   it('an unknown option is named in one clean line, status 2', async () => {
     const cli = runCli(['listen', '0', '--bogus']);
     expect(await exitOf(cli)).toBe(2);
