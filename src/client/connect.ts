@@ -159,9 +159,6 @@ export function connectClient(
   // URL userinfo becomes Authorization: Basic (as `ws` and browsers do); an explicit one wins.
   const headers = withUrlAuthorization(userHeaders, target);
   const maxRedirects = options.followRedirects === true ? (options.maxRedirects ?? DEFAULT_MAX_REDIRECTS) : 0;
-  if (!Number.isInteger(maxRedirects) || maxRedirects < 0) {
-    throw new InvalidStateError('maxRedirects must be an integer >= 0', ErrorCode.InvalidArgument);
-  }
   let redirects = 0;
   let settled = false;
   /** Every socket of the current attempt (the proxy's TCP socket, then TLS over it): destroyed on failure. */

@@ -209,13 +209,6 @@ export class ReconnectingWebSocket extends EventEmitter<ReconnectingWebSocketEve
       timers = realTimers,
       ...clientOptions
     } = options ?? {};
-    const invalid = (what: string) =>
-      new InvalidStateError(`invalid option: ${what}`, ErrorCode.InvalidArgument);
-    if (!(minDelay >= 0)) throw invalid('minDelay must be >= 0');
-    if (!(maxDelay >= minDelay)) throw invalid('maxDelay must be >= minDelay');
-    if (!(factor >= 1)) throw invalid('factor must be >= 1');
-    if (!(maxRetries >= 0)) throw invalid('maxRetries must be >= 0');
-    if (!(maxQueuedMessages >= 0)) throw invalid('maxQueuedMessages must be >= 0');
     this.url = String(url);
     this.#protocols = protocols as string | readonly string[] | undefined;
     this.#clientOptions = clientOptions;
