@@ -483,9 +483,8 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
       this.#reject(responder, error, req);
       return;
     }
-    const maxConnections = this.options.maxConnections;
     if (!this.#handshakeSlots.has(socket)) {
-      if (maxConnections !== undefined && this.#connectionCount >= maxConnections) {
+      if (this.#atConnectionLimit()) {
         this.#reject(
           responder,
           new HandshakeError(ErrorCode.HandshakeFailed, 503, 'Service Unavailable: too many connections'),
@@ -769,8 +768,7 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
       socket.destroy();
       return;
     }
-    const maxConnections = this.options.maxConnections;
-    if (maxConnections !== undefined && this.#connectionCount >= maxConnections) {
+    if (this.#atConnectionLimit()) {
       this.#dropHandshake(socket, 'too many connections (maxConnections), during TLS');
       return;
     }
@@ -1114,10 +1112,22 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
         (socket as Partial<Socket>).remoteAddress ??
         (socket as { session?: { socket?: Partial<Socket> } }).session?.socket?.remoteAddress,
     };
+    this.#emitGuarded('handshakeRejected', rejection);
+  }
+
+  /**
+   * Emits an event about a handshake to the application's listeners; a listener that throws is a
+   * process warning, never a crash (any client that triggers the listener's bug could take the server
+   * down) and never silent.
+   */
+  #emitGuarded<K extends 'hookError' | 'handshakeRejected'>(
+    event: K,
+    ...args: WebSocketServerEvents[K]
+  ): void {
     try {
-      this.emit('handshakeRejected', rejection);
+      (this.emit as (event: K, ...args: WebSocketServerEvents[K]) => boolean)(event, ...args);
     } catch (listenerError) {
-      process.emitWarning(`a 'handshakeRejected' listener threw: ${errorText(listenerError)}`, {
+      process.emitWarning(`a '${event}' listener threw: ${errorText(listenerError)}`, {
         type: 'WebSocketServerWarning',
         code: ErrorCode.HookFailed,
       });
@@ -1153,6 +1163,12 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
     if (entry === undefined) return;
     socket.off('close', entry.onClose);
     this.#handshaking.delete(socket);
+  }
+
+  /** Whether `maxConnections` slots are all taken (open sockets and handshakes holding one). */
+  #atConnectionLimit(): boolean {
+    const maxConnections = this.options.maxConnections;
+    return maxConnections !== undefined && this.#connectionCount >= maxConnections;
   }
 
   #takeSlot(socket: Duplex): void {
@@ -1206,14 +1222,7 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
       }
       return;
     }
-    try {
-      this.emit('hookError', error, req);
-    } catch (listenerError) {
-      process.emitWarning(`a 'hookError' listener threw: ${errorText(listenerError)}`, {
-        type: 'WebSocketServerWarning',
-        code: ErrorCode.HookFailed,
-      });
-    }
+    this.#emitGuarded('hookError', error, req);
   }
 }
 
