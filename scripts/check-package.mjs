@@ -2,6 +2,10 @@
 // fresh project outside the repository, and uses it there the ways users do: ESM import (named and
 // default), CommonJS require, `tsc --strict` on typed ESM and CommonJS programs, `npx sockwire
 // --version`, and a loopback echo in both module systems. Source maps must resolve to shipped files.
+// Then the `ws` patterns (test/ws-patterns/: the usage patterns of ws's README, written as small
+// programs against `ws`) run twice, as written against `ws` and with only the module name changed to
+// `sockwire`: their output must be the same, apart from the differences listed in
+// KNOWN_PATTERN_DIFFERENCES (each one also in docs/migrating-from-ws.md).
 //
 // Usage: node scripts/check-package.mjs [node-binary …]
 //   Each extra runtime binary runs the ESM and CommonJS programs again: other Node versions (e.g. the
@@ -79,6 +83,42 @@ ${echoBody}
 console.log('cjs ok');
 })().catch((error) => { console.error(error); process.exit(1); });
 `;
+
+/** Patterns whose output differs from `ws`'s on purpose, with the reason (docs/migrating-from-ws.md). */
+const KNOWN_PATTERN_DIFFERENCES = {};
+/** Third-party packages the patterns use, pinned so that a run is reproducible. */
+const PATTERN_PACKAGES = ['https-proxy-agent@9.1.0'];
+
+/**
+ * Runs each pattern as written for `ws`, then with only the module name changed, and returns the
+ * patterns whose output (stdout, stderr, exit status) differs.
+ */
+function comparePatterns(app) {
+  const sources = join(repo, 'test/ws-patterns');
+  const differing = [];
+  for (const name of readdirSync(sources).sort()) {
+    const source = readFileSync(join(sources, name), 'utf8');
+    const outputs = ['ws', 'sockwire'].map((module) => {
+      const dir = join(app, 'patterns', module);
+      mkdirSync(dir, { recursive: true });
+      const program =
+        module === 'ws'
+          ? source
+          : source
+              .replaceAll("from 'ws'", "from 'sockwire'")
+              .replaceAll("require('ws')", "require('sockwire')");
+      writeFileSync(join(dir, name), program);
+      const result = spawnSync(process.execPath, [name], { cwd: dir, encoding: 'utf8', timeout: 30_000 });
+      return `${result.stdout}${result.stderr}exit ${result.status ?? result.signal}`;
+    });
+    if (outputs[0] === outputs[1]) continue;
+    differing.push(name);
+    if (!(name in KNOWN_PATTERN_DIFFERENCES)) {
+      console.error(`--- ${name} with ws\n${outputs[0]}\n--- ${name} with sockwire\n${outputs[1]}`);
+    }
+  }
+  return differing;
+}
 
 const typedEsm = `
 import WebSocket, { WebSocketServer, type ServerOptions, type WebSocket as NamedWebSocket } from 'sockwire';
@@ -183,6 +223,16 @@ try {
 
   const version = run('npx', ['--no-install', 'sockwire', '--version'], app).trim();
   check(`npx sockwire --version prints ${version}`, version === `sockwire ${pkg.version}`);
+
+  const wsVersion = JSON.parse(readFileSync(join(repo, 'node_modules/ws/package.json'), 'utf8')).version;
+  run('npm', ['install', '--silent', `ws@${wsVersion}`, ...PATTERN_PACKAGES], app);
+  const differing = comparePatterns(app);
+  const known = Object.keys(KNOWN_PATTERN_DIFFERENCES).sort();
+  check(
+    `the ws patterns give the same output with ws@${wsVersion} and sockwire` +
+      (known.length > 0 ? ` (known differences: ${known.join(', ')})` : ''),
+    differing.join() === known.join(),
+  );
   console.log('check-package: the packed tarball works');
 } catch (error) {
   console.error(error.stdout ?? '', error.stderr ?? '');
