@@ -116,6 +116,7 @@ const CONNECTION: Schema = {
   maxPayload: integerOrInfinity(0),
   closeTimeout: milliseconds(0),
   keepAlive: rule('an object { interval, timeout? } (milliseconds)', isObject, { fields: KEEP_ALIVE }),
+  autoPong: BOOLEAN,
   perMessageDeflate: rule(
     'true, false or an object of permessage-deflate options',
     (v) => typeof v === 'boolean' || isObject(v),

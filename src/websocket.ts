@@ -23,6 +23,7 @@ import { ErrorCode, InvalidStateError, ProtocolError, WebSocketError } from './e
 import { CloseEvent, ErrorEvent, MessageEvent, WebSocketEvent } from './events.ts';
 import type { PerMessageDeflateCodec } from './extensions/permessage-deflate/codec.ts';
 import { CloseCode } from './frame/close-code.ts';
+import { MAX_CONTROL_PAYLOAD_LENGTH } from './frame/frame.ts';
 import type { ResponseHead } from './handshake/http.ts';
 import { acceptingServer, attachSocket, failHandshake, sendEncoded, socketEvent } from './internal.ts';
 import { type KeepAliveOptions, KeepAliveScheduler, keepAliveTick } from './keep-alive.ts';
@@ -35,14 +36,29 @@ export interface TopicRegistry {
   isSubscribed(ws: WebSocket, topic: string): boolean;
 }
 
-/** How binary messages are delivered to WHATWG-style listeners and `on('message')`. */
-export type BinaryType = 'nodebuffer' | 'arraybuffer' | 'fragments';
+/** How binary messages are delivered to WHATWG-style listeners (`onmessage`, `addEventListener`). */
+export type BinaryType = 'nodebuffer' | 'arraybuffer' | 'fragments' | 'blob';
 
 /** A binary message as WHATWG-style listeners receive it, depending on `binaryType`. */
-export type RawData = Buffer | ArrayBuffer | Buffer[];
+export type RawData = Buffer | ArrayBuffer | Buffer[] | Blob;
 
-/** Data accepted by `send()`. Strings go as text, everything else as binary unless told otherwise. */
-export type SendData = string | Buffer | Uint8Array | ArrayBuffer | ArrayBufferView | readonly Buffer[];
+/**
+ * Data accepted by `send()`, `ping()` and `pong()`. Strings go as text, everything else as binary
+ * unless told otherwise; a number is sent as its decimal text (as in `ws`), and a Blob is read
+ * first, its message keeping its place among the others.
+ */
+export type SendData =
+  | string
+  | number
+  | Buffer
+  | Uint8Array
+  | ArrayBuffer
+  | ArrayBufferView
+  | Blob
+  | readonly Buffer[];
+
+/** The values `binaryType` accepts; any other is ignored, as in `ws` and browsers (WebIDL enum). */
+const BINARY_TYPES: readonly BinaryType[] = ['nodebuffer', 'arraybuffer', 'fragments', 'blob'];
 
 export interface SendOptions {
   /** Send as a binary message (default: true unless `data` is a string). */
@@ -72,6 +88,12 @@ export interface ConnectionSettings {
    * with periods that suit its network (30 s is a common choice behind NATs).
    */
   readonly keepAlive?: KeepAliveOptions;
+  /**
+   * Answer every received Ping with a Pong automatically (default true, as in `ws`). With false,
+   * 'ping' is still emitted and the application must answer with `pong(data)` itself (§5.5.2:
+   * the endpoint "MUST send a Pong frame in response").
+   */
+  readonly autoPong?: boolean;
 }
 
 /** Everything the server or the client knows once the opening handshake succeeded. */
@@ -82,20 +104,29 @@ export interface AttachOptions {
   readonly maxPayload: number;
   readonly closeTimeout: number;
   readonly keepAlive?: KeepAliveOptions | undefined;
+  readonly autoPong?: boolean | undefined;
   readonly generateMaskKey?: (() => Uint8Array) | undefined;
   readonly url?: string;
   /** Present when permessage-deflate was negotiated (RFC 7692). */
   readonly deflate?: { readonly codec: PerMessageDeflateCodec; readonly threshold: number } | undefined;
 }
 
-/** A send or close waiting behind a message that is being compressed, so that order is kept. */
+/**
+ * A send or close waiting behind a message that is being compressed (or a Blob being read), so that
+ * order is kept. A Blob's bytes are read when its turn comes; `compress` is then decided.
+ */
 type OutboundOperation =
   | {
       readonly kind: 'message';
-      readonly data: Uint8Array;
+      readonly data: Uint8Array | Blob;
       readonly binary: boolean;
       readonly fin: boolean;
       readonly compress: boolean;
+      readonly callback: ((error?: Error) => void) | undefined;
+    }
+  | {
+      readonly kind: 'ping' | 'pong';
+      readonly data: Blob | Uint8Array;
       readonly callback: ((error?: Error) => void) | undefined;
     }
   | { readonly kind: 'close'; readonly code: number | undefined; readonly reason: string };
@@ -112,6 +143,8 @@ const ITERATOR_HIGH_WATER_MARK = 64;
 // biome-ignore lint/suspicious/noExplicitAny: listeners of different events take different arguments
 type Listener = (...args: any[]) => void;
 type WhatwgHandler = ((event: never) => void) | null;
+/** A WHATWG event listener: a function, or an object with a `handleEvent` method (DOM §2.7). */
+type WhatwgCallback = Listener | { handleEvent: Listener };
 
 /** The events of a WebSocket and their listener arguments (`ws`-compatible). */
 export interface WebSocketEvents {
@@ -131,30 +164,18 @@ export interface WebSocketEvents {
 }
 
 export class WebSocket extends EventEmitter<WebSocketEvents> {
-  static readonly CONNECTING = ReadyState.CONNECTING;
-  static readonly OPEN = ReadyState.OPEN;
-  static readonly CLOSING = ReadyState.CLOSING;
-  static readonly CLOSED = ReadyState.CLOSED;
-  // The instance constants live on the prototype (getters), not in every instance.
-  get CONNECTING(): 0 {
-    return ReadyState.CONNECTING;
-  }
-  get OPEN(): 1 {
-    return ReadyState.OPEN;
-  }
-  get CLOSING(): 2 {
-    return ReadyState.CLOSING;
-  }
-  get CLOSED(): 3 {
-    return ReadyState.CLOSED;
-  }
+  // The ready-state constants are defined after the class, on the class and on the prototype, with
+  // the descriptors of the WebIDL constants (and of `ws`): enumerable, read-only, non-configurable.
+  declare static readonly CONNECTING: 0;
+  declare static readonly OPEN: 1;
+  declare static readonly CLOSING: 2;
+  declare static readonly CLOSED: 3;
+  declare readonly CONNECTING: 0;
+  declare readonly OPEN: 1;
+  declare readonly CLOSING: 2;
+  declare readonly CLOSED: 3;
 
-  /**
-   * How binary messages reach WHATWG-style listeners (`onmessage`, `addEventListener`): Buffer
-   * (default, as `ws`), ArrayBuffer (as browsers) or Buffer[]. Node-style `on('message')` listeners
-   * always get a Buffer, so that their type is exact.
-   */
-  binaryType: BinaryType = 'nodebuffer';
+  #binaryType: BinaryType = 'nodebuffer';
   /**
    * Server side: the `user` that an async `verifyClient` returned with `{ accept: true, user }`, set
    * before 'connection' fires; `undefined` otherwise (and always on the client side).
@@ -177,9 +198,6 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
   #closeReason = '';
   #closeFrameReceived = false;
   #closeEmitted = false;
-  /** WHATWG listeners and `on…` handlers, created on first use (most Node code never needs them). */
-  #whatwg: { readonly listeners: Map<Listener, Listener>; readonly handlers: Map<string, Listener> } | null =
-    null;
   #abortConnect: (() => void) | null = null;
   #deflate: AttachOptions['deflate'] = undefined;
   /** Sends queued behind a compression in progress; null when nothing is waiting. */
@@ -191,6 +209,14 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
   #userPaused = false;
   /** The peer's Close, to be answered once the messages received before it are delivered. */
   #closeAnswer: { readonly code: number; readonly reason: string } | null = null;
+  /**
+   * Bytes of the sends refused after close: `bufferedAmount` keeps counting them, as the WHATWG
+   * interface asks ("increase the bufferedAmount attribute by the length of data", for a send in
+   * CLOSING or CLOSED) and as `ws` does.
+   */
+  #refusedBytes = 0;
+  /** The socket closed while a compressed message was being inflated: finish once it is delivered. */
+  #closeAfterInflate = false;
   /** Keep-alive state: the shared scheduler, whether anything arrived since its last tick, the Ping deadline. */
   #keepAlive: KeepAliveScheduler | null = null;
   #heardFromPeer = false;
@@ -220,6 +246,19 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
     }
   }
 
+  /**
+   * How binary messages reach WHATWG-style listeners (`onmessage`, `addEventListener`): Buffer
+   * (default, as `ws`), ArrayBuffer (as browsers), Buffer[] or Blob. Node-style `on('message')`
+   * listeners always get a Buffer, so that their type is exact. Setting any other value is ignored,
+   * as in `ws` and browsers.
+   */
+  get binaryType(): BinaryType {
+    return this.#binaryType;
+  }
+  set binaryType(type: BinaryType) {
+    if (BINARY_TYPES.includes(type)) this.#binaryType = type;
+  }
+
   get readyState(): ReadyState {
     return this.#readyState;
   }
@@ -236,11 +275,16 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
   }
   /** Bytes queued for sending and not yet handed to the operating system. */
   get bufferedAmount(): number {
-    return (this.#socket?.writableLength ?? 0) + (this.#connection?.outgoingBytes ?? 0) + this.#outboxBytes;
+    return (
+      (this.#socket?.writableLength ?? 0) +
+      (this.#connection?.outgoingBytes ?? 0) +
+      this.#outboxBytes +
+      this.#refusedBytes
+    );
   }
-  /** Whether the underlying socket is paused (see `pause()`). */
+  /** Whether `pause()` was called (and not `resume()`), as in `ws`. */
   get isPaused(): boolean {
-    return this.#socket?.isPaused() ?? false;
+    return this.#userPaused;
   }
 
   /** Internal: called by the server or client once the opening handshake has succeeded. */
@@ -254,6 +298,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
       role: options.role,
       maxPayload: options.maxPayload,
       generateMaskKey: options.generateMaskKey,
+      autoPong: options.autoPong,
     });
     this.#deflate = options.deflate;
     if (options.deflate !== undefined) {
@@ -293,8 +338,8 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
     try {
       this.emit('open'); // an exception from a listener propagates (uncaught, as in `ws`)...
     } finally {
-      // ...and the connection still reads, as it would have without it.
-      socket.resume(); // flows from the next tick on
+      // ...and the connection still reads, as it would have without it, unless a listener paused it.
+      if (!this.#userPaused) socket.resume(); // flows from the next tick on
       if (socket.readableEnded) this.#onSocketEnd();
     }
   }
@@ -342,19 +387,24 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
   /** Internal: the client's opening handshake failed. */
   [failHandshake](error: WebSocketError): void {
     if (this.#readyState !== ReadyState.CONNECTING) return;
-    this.#readyState = ReadyState.CLOSED;
+    // As in `ws`: CLOSING while 'error' is emitted, CLOSED from 'close' on.
+    this.#readyState = ReadyState.CLOSING;
     this.#emitError(error);
+    this.#readyState = ReadyState.CLOSED;
     this.#emitClose();
   }
 
   /**
-   * Sends a message (or a fragment with `fin: false`).
+   * Sends a message (or a fragment with `fin: false`). `data` may be omitted (an empty binary
+   * message), a number (sent as text, as in `ws`) or a Blob (read first; it keeps its place).
+   * @param options - or the callback, as in `ws`.
    * @returns false when `bufferedAmount` is over the high-water mark: wait for 'drain' before sending more.
-   * @throws {InvalidStateError} (code WS_ERR_INVALID_STATE) while CONNECTING, as browsers do.
-   *   After close, the callback gets the error instead, as in `ws`.
+   * @throws {InvalidStateError} (code WS_ERR_INVALID_STATE) while CONNECTING, as browsers and `ws` do.
+   *   In CLOSING or CLOSED nothing is sent and nothing is thrown: the callback gets the error, and
+   *   `bufferedAmount` grows by the size of `data`, as in `ws` and the WHATWG interface.
    */
   send(
-    data: SendData,
+    data?: SendData,
     options?: SendOptions | ((error?: Error) => void),
     callback?: (error?: Error) => void,
   ): boolean {
@@ -362,23 +412,25 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
       callback = options;
       options = undefined;
     }
+    if (this.#readyState === ReadyState.CONNECTING) throw notOpenYet('send');
+    if (typeof data === 'number') data = String(data);
     const connection = this.#connection;
-    if (this.#readyState === ReadyState.CONNECTING || connection === null) {
-      throw new InvalidStateError('WebSocket is not open yet: wait for the "open" event before send()');
-    }
-    if (this.#readyState !== ReadyState.OPEN || connection.closeSent) {
-      const error = new InvalidStateError(`WebSocket is not open: readyState ${this.#readyState}`);
-      if (callback) process.nextTick(callback, error);
+    if (this.#readyState !== ReadyState.OPEN || connection === null || connection.closeSent) {
+      this.#refuseAfterClose(data, callback);
       return false;
     }
     const binary = options?.binary ?? typeof data !== 'string';
-    const bytes = toBytes(data);
     const fin = options?.fin ?? true;
-    const compress = this.#shouldCompress(bytes, options?.compress, fin);
+    if (isBlob(data)) {
+      // Read asynchronously, in order: everything sent after it waits in the outbox behind it.
+      const compress = this.#shouldCompress(data.size, options?.compress, fin);
+      this.#enqueue({ kind: 'message', data, binary, fin, compress, callback }, data.size);
+      return this.bufferedAmount < HIGH_WATER_MARK;
+    }
+    const bytes = data === undefined ? EMPTY_BYTES : toBytes(data);
+    const compress = this.#shouldCompress(bytes.length, options?.compress, fin);
     if (compress || this.#outbox.length > 0 || this.#compressing) {
-      this.#outbox.push({ kind: 'message', data: bytes, binary, fin, compress, callback });
-      this.#outboxBytes += bytes.length;
-      this.#pumpOutbox();
+      this.#enqueue({ kind: 'message', data: bytes, binary, fin, compress, callback }, bytes.length);
     } else {
       connection.send(bytes, binary, fin);
       this.#scheduleFlush(callback);
@@ -387,16 +439,29 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
   }
 
   /**
-   * Sends a Ping (§5.5.2); the peer answers with a Pong carrying the same data.
-   * @throws {InvalidStateError} while CONNECTING, or for data over 125 bytes.
+   * Sends a Ping (§5.5.2); the peer answers with a Pong carrying the same data. As in `ws`, the
+   * callback may take the place of `data` or `mask`: `ping(cb)`, `ping(data, cb)`.
+   * @throws {InvalidStateError} while CONNECTING, or for data over 125 bytes (code WS_ERR_INVALID_ARGUMENT).
+   *   In CLOSING or CLOSED the callback gets the error instead, as for `send()`.
    */
-  ping(data?: SendData, _mask?: boolean, callback?: (error?: Error) => void): void {
-    this.#control('ping', data, callback);
+  ping(
+    data?: SendData | ((error?: Error) => void),
+    mask?: boolean | ((error?: Error) => void),
+    callback?: (error?: Error) => void,
+  ): void {
+    this.#control('ping', data, mask, callback);
   }
 
-  /** Sends a Pong (§5.5.3); unsolicited Pongs serve as a one-way heartbeat. */
-  pong(data?: SendData, _mask?: boolean, callback?: (error?: Error) => void): void {
-    this.#control('pong', data, callback);
+  /**
+   * Sends a Pong (§5.5.3); unsolicited Pongs serve as a one-way heartbeat. Arguments as `ping()`.
+   * @throws {InvalidStateError} while CONNECTING, or for data over 125 bytes.
+   */
+  pong(
+    data?: SendData | ((error?: Error) => void),
+    mask?: boolean | ((error?: Error) => void),
+    callback?: (error?: Error) => void,
+  ): void {
+    this.#control('pong', data, mask, callback);
   }
 
   /**
@@ -442,41 +507,41 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
     this.#socket?.destroy();
   }
 
-  /** Stops reading from the socket (flow control for slow consumers). */
+  /**
+   * Stops reading from the socket (flow control for slow consumers). Also in an 'open' listener:
+   * nothing is read until `resume()`. Does nothing while CONNECTING or CLOSED, as in `ws`.
+   */
   pause(): void {
+    if (this.#readyState === ReadyState.CONNECTING || this.#readyState === ReadyState.CLOSED) return;
     this.#userPaused = true;
     this.#socket?.pause();
   }
 
   /** Reads from the socket again, unless the WebSocket itself must hold reading (see `#updateReading`). */
   resume(): void {
+    if (this.#readyState === ReadyState.CONNECTING || this.#readyState === ReadyState.CLOSED) return;
     this.#userPaused = false;
     this.#updateReading();
   }
 
   // --- WHATWG EventTarget-style API -------------------------------------------------------------
 
-  addEventListener(
-    type: string,
-    listener: Listener | { handleEvent: Listener },
-    options?: { once?: boolean },
-  ): void {
-    const callable: Listener =
-      typeof listener === 'function' ? listener : (listener.handleEvent.bind(listener) as Listener);
-    this.#whatwg ??= { listeners: new Map(), handlers: new Map() };
-    if (this.#whatwg.listeners.has(callable)) return;
-    const adapter = this.#whatwgAdapter(type, callable);
-    this.#whatwg.listeners.set(callable, adapter);
-    const untyped = this as EventEmitter;
-    if (options?.once) untyped.once(type, adapter);
-    else untyped.on(type, adapter);
+  /**
+   * Adds a WHATWG-style listener, called with an event object (`MessageEvent`, `CloseEvent`…) and
+   * `this` = the WebSocket (or, for an object, its `handleEvent` method called on it). As in the DOM
+   * (§2.7 "add an event listener"), a listener already added for the same type is not added twice;
+   * `on…` handlers are separate listeners, and a `once` listener can be added again after it fired.
+   */
+  addEventListener(type: string, listener: WhatwgCallback, options?: { once?: boolean } | boolean): void {
+    if (typeof listener !== 'function' && (typeof listener !== 'object' || listener === null)) return;
+    if (this.#findWhatwg(type, listener, false) !== undefined) return;
+    this.#addWhatwg(type, listener, typeof options === 'object' && options?.once === true, false);
   }
 
-  removeEventListener(type: string, listener: Listener): void {
-    const adapter = this.#whatwg?.listeners.get(listener);
-    if (adapter === undefined) return;
-    this.#whatwg!.listeners.delete(listener);
-    (this as EventEmitter).off(type, adapter);
+  /** Removes a listener added with `addEventListener` (never an `on…` handler, as in the DOM). */
+  removeEventListener(type: string, listener: WhatwgCallback): void {
+    const wrapper = this.#findWhatwg(type, listener, false);
+    if (wrapper !== undefined) (this as EventEmitter).off(type, wrapper);
   }
 
   get onopen(): ((event: WebSocketEvent) => void) | null {
@@ -682,21 +747,30 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
   }
 
   #onSocketClose(): void {
+    // A compressed message being inflated arrived before the end of the connection, and so did the
+    // frames behind it (the peer's Close): deliver them first, as without compression, and close
+    // when the inflation is done (#inflate).
+    if (this.#connection?.awaitingTransform === true && this.#readyState !== ReadyState.CLOSED) {
+      this.#closeAfterInflate = true;
+      return;
+    }
+    // As in `ws`: the callbacks of what was not sent hear of it while CLOSING, before 'close'.
+    this.#readyState = ReadyState.CLOSING;
     this.#keepAlive?.delete(this);
     this.#deflate?.codec.close();
     for (const operation of this.#outbox) {
-      if (operation.kind === 'message' && operation.callback) this.#addCallback(operation.callback);
+      if (operation.kind !== 'close' && operation.callback) this.#addCallback(operation.callback);
     }
     if (this.#outbox.length > 0) this.#outbox = [];
     this.#outboxBytes = 0;
     if (this.#closeTimer !== null) clearTimeout(this.#closeTimer);
     this.#closeTimer = null;
     this.#connection?.transportClosed();
-    this.#readyState = ReadyState.CLOSED;
     const callbacks = this.#pendingCallbacks ?? NO_CALLBACKS;
     this.#pendingCallbacks = null;
     for (const callback of callbacks)
       callback(new WebSocketError(ErrorCode.ConnectionLost, 'connection closed'));
+    this.#readyState = ReadyState.CLOSED;
     this.#emitClose();
   }
 
@@ -730,17 +804,36 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
     );
   }
 
-  #control(kind: 'ping' | 'pong', data: SendData | undefined, callback?: (error?: Error) => void): void {
-    const connection = this.#connection;
-    if (this.#readyState === ReadyState.CONNECTING || connection === null) {
-      throw new InvalidStateError(`WebSocket is not open yet: wait for the "open" event before ${kind}()`);
+  #control(
+    kind: 'ping' | 'pong',
+    data: SendData | ((error?: Error) => void) | undefined,
+    mask: boolean | ((error?: Error) => void) | undefined,
+    callback: ((error?: Error) => void) | undefined,
+  ): void {
+    if (this.#readyState === ReadyState.CONNECTING) throw notOpenYet(kind);
+    // `ws`'s optional arguments: the callback may come first or second.
+    if (typeof data === 'function') {
+      callback = data;
+      data = undefined;
+    } else if (typeof mask === 'function') {
+      callback = mask;
     }
-    if (this.#readyState !== ReadyState.OPEN || connection.closeSent) {
-      if (callback)
-        process.nextTick(
-          callback,
-          new InvalidStateError(`WebSocket is not open: readyState ${this.#readyState}`),
+    if (typeof data === 'number') data = String(data);
+    const connection = this.#connection;
+    if (this.#readyState !== ReadyState.OPEN || connection === null || connection.closeSent) {
+      this.#refuseAfterClose(data, callback);
+      return;
+    }
+    if (isBlob(data)) {
+      // §5.5: "All control frames MUST have a payload length of 125 bytes or less"; checked now,
+      // while the caller can still catch it, rather than when the Blob has been read.
+      if (data.size > MAX_CONTROL_PAYLOAD_LENGTH) {
+        throw new InvalidStateError(
+          `a ${kind} payload must be at most 125 bytes (RFC 6455 §5.5)`,
+          ErrorCode.InvalidArgument,
         );
+      }
+      this.#enqueue({ kind, data, callback }, 0);
       return;
     }
     const bytes = data === undefined ? undefined : toBytes(data);
@@ -749,25 +842,55 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
     this.#scheduleFlush(callback);
   }
 
+  /**
+   * send()/ping()/pong() in CLOSING or CLOSED, as in `ws` and the WHATWG interface: nothing is sent,
+   * `bufferedAmount` grows by the size of the data, and the callback hears why.
+   */
+  #refuseAfterClose(data: SendData | undefined, callback: ((error?: Error) => void) | undefined): void {
+    if (data !== undefined) this.#refusedBytes += byteSize(data);
+    if (callback === undefined) return;
+    const state = this.#readyState;
+    const error = new InvalidStateError(
+      `WebSocket is not open: readyState ${state} (${READY_STATE_NAMES[state]})`,
+    );
+    process.nextTick(callback, error);
+  }
+
+  /** Queues an operation behind what is being compressed or read; the outbox exists from then on. */
+  #enqueue(operation: OutboundOperation, bytes: number): void {
+    if (this.#outbox === NO_OPERATIONS) this.#outbox = [];
+    this.#outbox.push(operation);
+    this.#outboxBytes += bytes;
+    this.#pumpOutbox();
+  }
+
   // --- permessage-deflate: ordered inflation and compression ------------------------------------
 
   /** Whether to compress this message (RFC 7692): negotiated, not opted out, and worth it. */
-  #shouldCompress(bytes: Uint8Array, requested: boolean | undefined, fin: boolean): boolean {
+  #shouldCompress(length: number, requested: boolean | undefined, fin: boolean): boolean {
     const deflate = this.#deflate;
     let compress = false;
     if (this.#fragmentsCompressed !== null) {
       compress = this.#fragmentsCompressed; // every fragment of a message goes the same way
     } else if (deflate?.codec.canCompress && requested !== false) {
-      compress = bytes.length >= deflate.threshold;
+      compress = length >= deflate.threshold;
     }
     this.#fragmentsCompressed = fin ? null : compress;
     return compress;
   }
 
-  /** Sends queued operations in order; a compression in progress holds back everything behind it. */
+  /**
+   * Sends queued operations in order; a compression in progress, or a Blob being read, holds back
+   * everything behind it.
+   */
   #pumpOutbox(): void {
     const connection = this.#connection!;
     while (!this.#compressing && this.#outbox.length > 0) {
+      const head = this.#outbox[0]!;
+      if (head.kind !== 'close' && isBlob(head.data)) {
+        this.#readBlob(head, head.data);
+        return;
+      }
       const operation = this.#outbox.shift()!;
       if (operation.kind === 'close') {
         connection.close(operation.code, operation.reason);
@@ -775,27 +898,40 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
         this.#afterClosedState();
         continue;
       }
-      if (!operation.compress) {
-        this.#outboxBytes -= operation.data.length;
+      if (operation.kind !== 'message') {
+        // A Blob's Ping or Pong, now read (#readBlob put its bytes in place of the Blob).
         if (connection.closeSent) {
           overtakenByClose(operation.callback);
         } else {
-          connection.send(operation.data, operation.binary, operation.fin);
+          if (operation.kind === 'ping') connection.ping(operation.data as Uint8Array);
+          else connection.pong(operation.data as Uint8Array);
+          this.#scheduleFlush(operation.callback);
+        }
+        continue;
+      }
+      const data = operation.data as Uint8Array; // read by now, if it was a Blob
+      if (!operation.compress) {
+        this.#outboxBytes -= data.length;
+        if (connection.closeSent) {
+          overtakenByClose(operation.callback);
+        } else {
+          connection.send(data, operation.binary, operation.fin);
           this.#scheduleFlush(operation.callback);
         }
         continue;
       }
       this.#compressing = true;
-      this.#deflate!.codec.compress(operation.data, operation.fin, (error, compressed) => {
+      this.#deflate!.codec.compress(data, operation.fin, (error, compressed) => {
         this.#compressing = false;
-        this.#outboxBytes -= operation.data.length;
+        this.#outboxBytes -= data.length;
         // Our zlib failed (not the peer): the message is lost, so fail the connection with the
         // error's code (1011) rather than send what follows it as if nothing were missing.
         if (error instanceof ProtocolError && this.#readyState !== ReadyState.CLOSED) {
           this.#failFromWrapper(error);
         }
         if (error) {
-          if (operation.callback) process.nextTick(operation.callback, error);
+          // Called at once: when the socket closed meanwhile, the callback runs before 'close' (as in `ws`).
+          operation.callback?.(error);
         } else if (
           compressed === undefined ||
           connection.closeSent ||
@@ -812,6 +948,36 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
   }
 
   /**
+   * Reads a queued Blob (the head of the outbox) and puts its bytes in its place; the outbox waits
+   * meanwhile, as it does for a compression. If the connection closed meanwhile (the outbox was
+   * emptied and its callbacks told), the bytes are dropped.
+   */
+  #readBlob(operation: OutboundOperation, blob: Blob): void {
+    this.#compressing = true;
+    const done = (bytes: Uint8Array | null, error?: unknown) => {
+      this.#compressing = false;
+      if (this.#outbox[0] !== operation) return; // the socket closed while reading
+      if (bytes === null) {
+        this.#outbox.shift();
+        this.#outboxBytes -= blob.size;
+        const failure = new WebSocketError(ErrorCode.InvalidArgument, 'the Blob could not be read', {
+          cause: error,
+        });
+        if (operation.kind !== 'close') operation.callback?.(failure);
+      } else {
+        // Its data is now bytes; the size may only differ if the Blob lied about it.
+        this.#outboxBytes += bytes.length - blob.size;
+        this.#outbox[0] = { ...operation, data: bytes } as OutboundOperation;
+      }
+      this.#pumpOutbox();
+    };
+    blob.arrayBuffer().then(
+      (buffer) => done(new Uint8Array(buffer)),
+      (error: unknown) => done(null, error),
+    );
+  }
+
+  /**
    * Inflates the compressed message the core handed out. The core decodes nothing more until it gets
    * it back (RFC 7692 messages stay in order), and reading stops meanwhile, so a connection holds at
    * most one message waiting for zlib while the rest of what the peer sends waits in TCP.
@@ -820,10 +986,11 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
     this.#updateReading();
     this.#deflate!.codec.decompress([data], (error, inflated) => {
       if (this.#readyState === ReadyState.CLOSED) return;
-      if (error instanceof ProtocolError) return this.#failFromWrapper(error);
-      if (error || inflated === undefined) return;
+      if (error instanceof ProtocolError) this.#failFromWrapper(error);
       // Delivering may hand the codec the next message from inside this callback, which it allows.
-      this.#afterInflate(inflated);
+      else if (!error && inflated !== undefined) this.#afterInflate(inflated);
+      // The socket closed meanwhile: once nothing more waits for zlib, finish what it started.
+      if (this.#closeAfterInflate && this.#connection!.awaitingTransform === false) this.#onSocketClose();
     });
   }
 
@@ -916,7 +1083,11 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
       callbacks === null
         ? undefined
         : (error?: Error | null) => {
-            for (const callback of callbacks) callback(error ?? undefined);
+            // The socket's own error (ERR_STREAM_DESTROYED…) becomes ours, with a code, as elsewhere.
+            const lost = error
+              ? new WebSocketError(ErrorCode.ConnectionLost, 'connection closed', { cause: error })
+              : undefined;
+            for (const callback of callbacks) callback(lost);
           };
     if (chunks.length === 1) {
       socket.write(chunks[0]!, done);
@@ -974,13 +1145,47 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
         return new Uint8Array(data).buffer; // a copy: the message may be a view into a larger buffer
       case 'fragments':
         return [data];
+      case 'blob':
+        return new Blob([data]);
       default:
         return data;
     }
   }
 
-  #whatwgAdapter(type: string, listener: Listener): Listener {
-    const call = listener as (event: WebSocketEvent) => void;
+  /**
+   * The EventEmitter listener that calls a WHATWG callback with an event object. Its callback and
+   * whether it is an `on…` handler are kept on it, so that the emitter's own list is the only record
+   * (a `once` listener that fired is gone from both at once).
+   */
+  #addWhatwg(type: string, callback: WhatwgCallback, once: boolean, handler: boolean): void {
+    const call = (event: WebSocketEvent): void => {
+      if (typeof callback === 'function') callback.call(this, event);
+      else if (typeof callback.handleEvent === 'function') callback.handleEvent(event);
+    };
+    const wrapper = this.#whatwgAdapter(type, call) as WhatwgWrapper;
+    wrapper[kWhatwgCallback] = callback;
+    wrapper[kEventHandler] = handler;
+    if (once) (this as EventEmitter).once(type, wrapper);
+    else (this as EventEmitter).on(type, wrapper);
+  }
+
+  /** The listener registered for (type, callback), among `on…` handlers or among the others. */
+  #findWhatwg(type: string, callback: WhatwgCallback, handler: boolean): WhatwgWrapper | undefined {
+    for (const listener of (this as EventEmitter).listeners(type) as WhatwgWrapper[]) {
+      if (listener[kWhatwgCallback] === callback && listener[kEventHandler] === handler) return listener;
+    }
+    return undefined;
+  }
+
+  /** The `on…` handler's listener for `type`, if one is set. */
+  #findHandler(type: string): WhatwgWrapper | undefined {
+    for (const listener of (this as EventEmitter).listeners(type) as WhatwgWrapper[]) {
+      if (listener[kEventHandler] === true) return listener;
+    }
+    return undefined;
+  }
+
+  #whatwgAdapter(type: string, call: (event: WebSocketEvent) => void): Listener {
     switch (type) {
       case 'message':
         return ((data: Buffer, isBinary: boolean) =>
@@ -998,24 +1203,48 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
   }
 
   #getHandler(type: string): WhatwgHandler {
-    return (this.#whatwg?.handlers.get(type) as WhatwgHandler | undefined) ?? null;
+    return (this.#findHandler(type)?.[kWhatwgCallback] as WhatwgHandler | undefined) ?? null;
   }
 
+  /** HTML "event handler attributes": one listener per type, separate from addEventListener ones. */
   #setHandler(type: string, handler: WhatwgHandler): void {
-    const previous = this.#whatwg?.handlers.get(type);
-    if (previous !== undefined) {
-      this.removeEventListener(type, previous);
-      this.#whatwg!.handlers.delete(type);
-    }
-    if (typeof handler === 'function') {
-      this.addEventListener(type, handler as Listener);
-      this.#whatwg!.handlers.set(type, handler as Listener);
-    }
+    const previous = this.#findHandler(type);
+    if (previous !== undefined) (this as EventEmitter).off(type, previous);
+    if (typeof handler === 'function') this.#addWhatwg(type, handler as Listener, false, true);
   }
+}
+
+// The WHATWG interface's constants (WebIDL: enumerable, read-only, non-configurable) on the class and
+// on the prototype, and its attributes as enumerable accessors on the prototype: the shape `ws` has,
+// which code that inspects or copies a WebSocket's properties sees.
+for (const [name, value] of Object.entries(ReadyState)) {
+  for (const target of [WebSocket, WebSocket.prototype]) {
+    Object.defineProperty(target, name, { value, enumerable: true, writable: false, configurable: false });
+  }
+}
+for (const name of [
+  'binaryType',
+  'bufferedAmount',
+  'extensions',
+  'isPaused',
+  'protocol',
+  'readyState',
+  'url',
+  'onopen',
+  'onmessage',
+  'onclose',
+  'onerror',
+]) {
+  Object.defineProperty(WebSocket.prototype, name, { enumerable: true });
 }
 
 const NO_OPERATIONS: OutboundOperation[] = Object.freeze([]) as unknown as OutboundOperation[];
 const NO_CALLBACKS: readonly ((error?: Error) => void)[] = Object.freeze([]);
+
+/** On the EventEmitter listener of a WHATWG listener: the callback it calls, and whether it is an on… handler. */
+const kWhatwgCallback = Symbol('sockwire.whatwgCallback');
+const kEventHandler = Symbol('sockwire.eventHandler');
+type WhatwgWrapper = Listener & { [kWhatwgCallback]?: WhatwgCallback; [kEventHandler]?: boolean };
 
 /** The socket's back-reference to its WebSocket, for the shared listener functions below. */
 const kOwner = Symbol('sockwire.owner');
@@ -1048,15 +1277,45 @@ function socketOnDrain(this: SocketWithOwner): void {
   this[kOwner][socketEvent]('drain');
 }
 
-/** Converts what `send()` accepts into bytes without copying where possible. */
+/** `readyState` names, for messages that say which state refused an operation (as `ws` words them). */
+const READY_STATE_NAMES = ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED'] as const;
+const EMPTY_BYTES = new Uint8Array(0);
+
+/** What send()/ping()/pong() throw while CONNECTING (browsers and `ws` throw too). */
+function notOpenYet(method: string): InvalidStateError {
+  return new InvalidStateError(
+    `WebSocket is not open: readyState 0 (CONNECTING); wait for the "open" event before ${method}()`,
+  );
+}
+
+function isBlob(data: unknown): data is Blob {
+  return typeof Blob === 'function' && data instanceof Blob;
+}
+
+/** The size in bytes of what send() accepts, without encoding strings or reading Blobs. */
+function byteSize(data: SendData): number {
+  if (typeof data === 'string') return Buffer.byteLength(data);
+  if (typeof data === 'number') return String(data).length;
+  if (isBlob(data)) return data.size;
+  return toBytes(data).length;
+}
+
+/** Converts what `send()` accepts (but a Blob) into bytes without copying where possible. */
 export function toBytes(data: SendData): Uint8Array {
   if (typeof data === 'string') return Buffer.from(data, 'utf8');
+  if (typeof data === 'number') return Buffer.from(String(data), 'utf8');
   if (data instanceof Uint8Array) return data;
   if (data instanceof ArrayBuffer) return new Uint8Array(data);
   if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   if (Array.isArray(data)) return Buffer.concat(data as readonly Buffer[]);
+  if (isBlob(data)) {
+    throw new InvalidStateError(
+      'a Blob cannot be sent here: read it first (await blob.arrayBuffer())',
+      ErrorCode.InvalidArgument,
+    );
+  }
   throw new InvalidStateError(
-    'send() takes a string, Buffer, ArrayBuffer, typed array or Buffer[]',
+    'send() takes a string, number, Buffer, ArrayBuffer, typed array, DataView, Blob or Buffer[]',
     ErrorCode.InvalidArgument,
   );
 }

@@ -259,6 +259,7 @@ export function connectClient(
           maxPayload,
           closeTimeout: options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT,
           keepAlive: options.keepAlive,
+          autoPong: options.autoPong,
           deflate,
           generateMaskKey,
           url: currentUrl,

@@ -49,7 +49,7 @@ export type ConnectionEvent =
       readonly binary: boolean;
       readonly compressed: boolean;
     }
-  /** A Ping was received (§5.5.2); the Pong answer is already queued. */
+  /** A Ping was received (§5.5.2); the Pong answer is already queued (unless `autoPong` is false). */
   | { readonly type: 'ping'; readonly data: Uint8Array }
   /** A Pong was received (§5.5.3). */
   | { readonly type: 'pong'; readonly data: Uint8Array }
@@ -68,6 +68,12 @@ export interface ConnectionOptions {
   readonly maxPayload: number;
   /** Source of the 4-byte masking keys; required for clients (§5.3: "MUST be unpredictable"). */
   readonly generateMaskKey?: (() => Uint8Array) | undefined;
+  /**
+   * Whether a received Ping is answered with a Pong automatically (default true). False leaves the
+   * answer to the application, which §5.5.2 then obliges to send it ("MUST send a Pong frame in
+   * response"); the `ping` event is emitted either way.
+   */
+  readonly autoPong?: boolean | undefined;
 }
 
 /** The message being reassembled from fragments (§5.4). */
@@ -97,6 +103,7 @@ export class Connection {
   readonly role: Role;
   readonly #decoder: FrameDecoder;
   readonly #generateMaskKey: (() => Uint8Array) | undefined;
+  readonly #autoPong: boolean;
   #maxPayload: number;
   #state: ConnectionState = 'open';
   #closeSent = false;
@@ -119,6 +126,7 @@ export class Connection {
     this.role = options.role;
     this.#maxPayload = options.maxPayload;
     this.#generateMaskKey = options.generateMaskKey;
+    this.#autoPong = options.autoPong ?? true;
     if (this.role === 'client' && this.#generateMaskKey === undefined) {
       throw new TypeError('a client Connection needs generateMaskKey (RFC 6455 §5.3)');
     }
@@ -457,7 +465,7 @@ export class Connection {
     // §5.5.2: "Upon receipt of a Ping frame, an endpoint MUST send a Pong frame in response, unless it
     // already received a Close frame. ... A Pong frame sent in response to a Ping frame must have
     // identical 'Application data' as found in the message body of the Ping frame being replied to."
-    if (this.#closeSent) return;
+    if (this.#closeSent || !this.#autoPong) return;
     // One array per Pong, so that a later Pong can replace it in the queue.
     const parts = encodeFrame(Opcode.Pong, data, { maskKey: this.#maskKey() });
     const pong = concat(parts, byteLength(parts));

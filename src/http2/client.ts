@@ -322,6 +322,7 @@ export function connectHttp2(attempt: Http2Attempt): Http2Handle {
           maxPayload,
           closeTimeout: attempt.options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT,
           keepAlive: attempt.options.keepAlive,
+          autoPong: attempt.options.autoPong,
           deflate,
           generateMaskKey,
           url: attempt.url,

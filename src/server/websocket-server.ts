@@ -1015,6 +1015,7 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
       maxPayload: this.#maxPayload,
       closeTimeout: this.#closeTimeout,
       keepAlive: this.options.keepAlive,
+      autoPong: this.options.autoPong,
       deflate:
         deflate === null || deflateOptions === null
           ? undefined
