@@ -7,6 +7,7 @@
  *   status we answer with; client side: the status we received, or 0 when none was received).
  * - {@link InvalidStateError}: the caller misused the API; thrown synchronously.
  */
+import type { IncomingHttpHeaders } from 'node:http';
 
 /** Stable error code strings. */
 export const ErrorCode = {
@@ -77,10 +78,24 @@ export class ProtocolError extends WebSocketError {
 export class HandshakeError extends WebSocketError {
   /** HTTP status: the one answered (server) or received (client); 0 when there was none. */
   readonly status: number;
+  /**
+   * Client, when the server answered something other than 101: the response's header fields as
+   * Node gives them (lower-case names, `set-cookie` an array); `undefined` otherwise.
+   */
+  readonly headers: IncomingHttpHeaders | undefined;
+  /** Client, with `headers`: the start of the response body (at most 16 KiB); `undefined` otherwise. */
+  readonly body: Buffer | undefined;
 
-  constructor(code: ErrorCodeString, status: number, message: string, options?: { cause?: unknown }) {
-    super(code, message, options);
+  constructor(
+    code: ErrorCodeString,
+    status: number,
+    message: string,
+    options?: { cause?: unknown; headers?: IncomingHttpHeaders; body?: Buffer },
+  ) {
+    super(code, message, options !== undefined && 'cause' in options ? { cause: options.cause } : undefined);
     this.status = status;
+    this.headers = options?.headers;
+    this.body = options?.body;
   }
 }
 

@@ -211,6 +211,13 @@ const CLIENT: Schema = {
   followRedirects: BOOLEAN,
   maxRedirects: integer(0),
   http2: oneOf(false, 'prefer', 'require'),
+  // RFC 7617 §2: user-id ":" password; what `http.request` takes as `auth`.
+  auth: STRING,
+  // Node's HTTP client calls agent.addRequest(); a non-agent would fail later, with Node's message.
+  agent: rule('an http.Agent (https.Agent for wss://)', (v) => isObject(v) && isFunction(v.addRequest)),
+  createConnection: FUNCTION,
+  finishRequest: FUNCTION,
+  generateMask: FUNCTION,
 };
 
 const RECONNECT: Schema = {

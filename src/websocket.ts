@@ -16,15 +16,15 @@
  * `readyState`, `binaryType`) and async iteration over messages.
  */
 import { EventEmitter } from 'node:events';
+import type { ClientRequest, IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { type ClientOptions, connectClient } from './client/connect.ts';
+import { type ClientOptions, clientUrl, connectClient } from './client/connect.ts';
 import { Connection, type ConnectionEvent, type Role } from './connection/connection.ts';
 import { ErrorCode, InvalidStateError, ProtocolError, WebSocketError } from './errors.ts';
 import { CloseEvent, ErrorEvent, MessageEvent, WebSocketEvent } from './events.ts';
 import type { PerMessageDeflateCodec } from './extensions/permessage-deflate/codec.ts';
 import { CloseCode } from './frame/close-code.ts';
 import { MAX_CONTROL_PAYLOAD_LENGTH } from './frame/frame.ts';
-import type { ResponseHead } from './handshake/http.ts';
 import { acceptingServer, attachSocket, failHandshake, sendEncoded, socketEvent } from './internal.ts';
 import { type KeepAliveOptions, KeepAliveScheduler, keepAliveTick } from './keep-alive.ts';
 import { ReadyState } from './ready-state.ts';
@@ -159,8 +159,18 @@ export interface WebSocketEvents {
   pong: [data: Buffer];
   /** `bufferedAmount` went back under the high-water mark after `send()` returned false. */
   drain: [];
-  /** Client: the server's 101 response head, before 'open'. */
-  upgrade: [head: ResponseHead];
+  /** Client: the server's 101 response (an `http.IncomingMessage`, as in `ws`), before 'open'. */
+  upgrade: [response: IncomingMessage];
+  /**
+   * Client with `followRedirects`: the URL of the next request, which is not sent yet (its header
+   * fields may still be changed), as in `ws`.
+   */
+  redirect: [url: string, request: ClientRequest];
+  /**
+   * Client: the server answered something other than 101. With a listener, it owns the response
+   * (read it, then `close()` the WebSocket) and no 'error' is emitted, as in `ws`.
+   */
+  'unexpected-response': [request: ClientRequest, response: IncomingMessage];
 }
 
 export class WebSocket extends EventEmitter<WebSocketEvents> {
@@ -241,7 +251,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
         protocols = undefined;
       }
       const offered = protocols === undefined ? [] : typeof protocols === 'string' ? [protocols] : protocols;
-      this.#url = String(url);
+      this.#url = clientUrl(url);
       this.#abortConnect = connectClient(this, url, offered as readonly string[], options ?? {});
     }
   }

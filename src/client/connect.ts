@@ -7,12 +7,22 @@
  * Any failure before OPEN ends in one 'error' (a HandshakeError with the HTTP status, or 0 when no
  * response arrived) and one 'close' with 1006.
  */
-import { isIP, connect as netConnect, type Socket } from 'node:net';
+import {
+  type Agent,
+  type ClientRequest,
+  request as httpRequest,
+  type IncomingMessage,
+  type RequestOptions,
+} from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { isIP, type NetConnectOpts, connect as netConnect, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { type ConnectionOptions as TlsConnectionOptions, connect as tlsConnect } from 'node:tls';
 import { generateMaskKey, randomBytes, sha1 } from '../crypto.ts';
 import {
   ErrorCode,
   HandshakeError,
+  InvalidOptionError,
   InvalidStateError,
   toHandshakeFailure,
   WebSocketError,
@@ -36,7 +46,7 @@ import {
 } from '../handshake/client.ts';
 import { assertFieldValue } from '../handshake/header-lines.ts';
 import type { ExtensionOffer } from '../handshake/headers.ts';
-import { isToken } from '../handshake/headers.ts';
+import { isToken, isValidHostField } from '../handshake/headers.ts';
 import { type HeadParseResult, HttpHeadParser, type ResponseHead } from '../handshake/http.ts';
 import { connectHttp2, type Http2Handle, type Http2Policy } from '../http2/client.ts';
 import { failHandshake } from '../internal.ts';
@@ -49,6 +59,7 @@ import {
   type WebSocket,
 } from '../websocket.ts';
 import { openClient } from './open-client.ts';
+import { readErrorBody, responseHeadOf } from './response.ts';
 import { USER_TLS_OPTIONS } from './tls-options.ts';
 
 export interface ClientOptions extends ConnectionSettings {
@@ -110,6 +121,33 @@ export interface ClientOptions extends ConnectionSettings {
    * only when sockets share it. Redirects are not followed over HTTP/2. See docs/http2.md.
    */
   readonly http2?: Http2Policy;
+  /**
+   * `user:password` for `Authorization: Basic …` (RFC 7617), as in `ws` and `http.request`. The
+   * URL's own `user:pass@` wins over it, and an `Authorization` in `headers` wins over both.
+   */
+  readonly auth?: string;
+  /**
+   * An `http.Agent` (`https.Agent` for wss://) that opens the connection, as in `ws`: the handshake
+   * request goes to `agent.addRequest()`. It replaces `proxy` (use a proxy agent instead).
+   */
+  readonly agent?: Agent;
+  /**
+   * Opens the connection instead of `net.connect`/`tls.connect`, as in `ws` and `http.request`:
+   * called with the request options (`host`, `port` as in the URL, TLS options…); returns the
+   * socket, or calls `callback(error, socket)` later and returns nothing.
+   */
+  readonly createConnection?: NonNullable<RequestOptions['createConnection']>;
+  /**
+   * Called with the handshake's `http.ClientRequest` instead of `request.end()`, as in `ws`: add or
+   * change header fields, then call `request.end()` yourself.
+   */
+  readonly finishRequest?: (request: ClientRequest, websocket: WebSocket) => void;
+  /**
+   * Fills the 4-byte masking key of each frame the client sends (RFC 6455 §5.3), as in `ws`.
+   * Default: random bytes from `crypto`. Only for tests or peers that need fixed keys: §10.3 asks
+   * for unpredictable keys, so that a script cannot choose the bytes an intermediary sees.
+   */
+  readonly generateMask?: (mask: Buffer) => void;
 }
 
 /** Where to connect and what to ask for, from a `ws://`, `wss://` or `ws+unix://` URL (§3). */
@@ -148,6 +186,16 @@ export function connectClient(
       ErrorCode.InvalidArgument,
     );
   }
+  if (
+    options.proxy !== undefined &&
+    (options.agent !== undefined || options.createConnection !== undefined)
+  ) {
+    throw new InvalidOptionError(
+      'proxy',
+      'proxy cannot be combined with agent or createConnection, which open the connection themselves: ' +
+        'use a proxy agent, or drop proxy',
+    );
+  }
   const deflateOptions = resolveDeflateOptions(options.perMessageDeflate, true);
   const proxy = options.proxy === undefined ? undefined : parseProxy(options.proxy);
   // RFC 9110 §11.7.2: Proxy-Authorization "applies only to the next inbound proxy that demanded
@@ -155,38 +203,99 @@ export function connectClient(
   // (HTTP/1.1 through the tunnel or not, HTTP/2, after a redirect) carries the proxy's credentials.
   // It goes on every CONNECT to the proxy (redirects included: same proxy); without a proxy it is
   // dropped (`ws` sends it to the server, where it would only leak).
-  const { proxyAuthorization, rest: userHeaders } = takeProxyAuthorization(options.headers);
-  // URL userinfo becomes Authorization: Basic (as `ws` and browsers do); an explicit one wins.
-  const headers = withUrlAuthorization(userHeaders, target);
+  const { proxyAuthorization, rest: withoutProxyAuthorization } = takeProxyAuthorization(options.headers);
+  // A Host in `headers` replaces the computed one (as in `ws`), on this host and port only.
+  const { host: customHost, rest: userHeaders } = takeHost(withoutProxyAuthorization);
+  // URL userinfo (or the `auth` option) becomes Authorization: Basic (as `ws` and browsers do); an
+  // explicit one wins.
+  const headers = withUrlAuthorization(userHeaders, target, options.auth);
   const maxRedirects = options.followRedirects === true ? (options.maxRedirects ?? DEFAULT_MAX_REDIRECTS) : 0;
+  const generateMask = options.generateMask;
+  const maskKeys =
+    generateMask === undefined
+      ? generateMaskKey
+      : () => {
+          const mask = Buffer.alloc(4);
+          generateMask(mask);
+          return mask;
+        };
   let redirects = 0;
   let settled = false;
-  /** Every socket of the current attempt (the proxy's TCP socket, then TLS over it): destroyed on failure. */
+  /** The proxy's TCP socket, then TLS over it, while the tunnel opens: destroyed on failure. */
   let sockets: Socket[] = [];
+  let request: ClientRequest | null = null;
+  /** A socket Node handed over with a 101 that is still being validated. */
+  let upgraded: Duplex | null = null;
   let http2: Http2Handle | null = null;
-  const fail = (error: WebSocketError) => {
-    if (settled) return;
+  /** Stops everything this attempt started, without any event (the caller reports the failure). */
+  const teardown = () => {
     settled = true;
     clearTimeout(timer);
     http2?.abort();
+    request?.destroy();
+    upgraded?.destroy();
     for (const socket of sockets) socket.destroy();
+    sockets = [];
+  };
+  const fail = (error: WebSocketError) => {
+    if (settled) return;
+    teardown();
     ws[failHandshake](error);
   };
-  // One deadline for the whole opening handshake, proxy tunnel and redirects included.
+  // One deadline for the whole opening handshake, proxy tunnel and redirects included. Unreferenced:
+  // the socket keeps the process alive while it connects, the deadline alone does not.
   const timer = setTimeout(() => {
     const waitingFor = http2?.waitingFor;
     const why = waitingFor === undefined ? '' : ` (${waitingFor})`;
     fail(new HandshakeError(ErrorCode.HandshakeTimeout, 0, `opening handshake timed out${why}`));
   }, options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT);
+  timer.unref();
 
+  /** Our own connection (TCP, TLS, or a tunnel through `proxy`), when no agent or createConnection is given. */
+  const connector =
+    (target: Target): NonNullable<RequestOptions['createConnection']> =>
+    (connectOptions, created) => {
+      if (target.socketPath !== undefined) return netConnect({ path: target.socketPath });
+      if (proxy === undefined) {
+        const common = connectOptions as TlsConnectionOptions;
+        if (!target.secure) return netConnect({ ...(common as object), noDelay: true } as NetConnectOpts);
+        return tlsConnect({ ...common, ...tlsOptionsFor(target, options) });
+      }
+      const untrack: (() => void)[] = [];
+      const track = (socket: Socket) => {
+        sockets.push(socket);
+        const onError = (error: Error) => fail(asHandshakeError(error));
+        const onClose = () =>
+          fail(new HandshakeError(ErrorCode.HandshakeFailed, 0, 'the proxy closed the connection'));
+        socket.on('error', onError);
+        socket.on('close', onClose);
+        untrack.push(() => {
+          socket.off('error', onError);
+          socket.off('close', onClose);
+        });
+      };
+      const ready = (socket: Socket) => {
+        for (const each of untrack) each();
+        sockets = [];
+        created(null, socket);
+      };
+      openTunnel(proxy, proxyAuthorization, target, options, track, ready, fail);
+      return undefined;
+    };
+
+  const offeredExtensions = deflateOptions === null ? [] : [EXTENSION_NAME];
+
+  /** RFC 6455 §4.1: one opening handshake over Node's HTTP client, to `currentUrl`. */
   const attempt = (
     currentUrl: string,
     target: Target,
     headers: Readonly<Record<string, string>> | undefined,
+    host: string | undefined,
   ) => {
     const key = generateKey(randomBytes);
-    const request = buildUpgradeRequest({
-      host: target.hostHeader,
+    // Built (and checked) by the pure core, then handed to Node's HTTP client field by field.
+    const head = buildUpgradeRequest({
+      host: host ?? target.hostHeader,
       path: target.path,
       key,
       protocols,
@@ -194,74 +303,53 @@ export function connectClient(
       ...(options.origin === undefined ? {} : { origin: options.origin }),
       ...(headers === undefined ? {} : { headers }),
     });
-    const parser = HttpHeadParser.forResponses();
-    let socket: Socket | null = null;
-    const detach = () => {
-      for (const each of sockets) {
-        each.off('error', onError);
-        each.off('close', onClose);
-      }
-      socket?.off('data', onData);
+    const requestOptions: RequestOptions & TlsConnectionOptions = {
+      // Other net and tls options (`lookup`, `minVersion`, `ciphers`…) reach the connection, as in `ws`.
+      ...(options as RequestOptions & TlsConnectionOptions),
+      ...(target.secure ? tlsOptionsFor(target, options) : {}),
+      method: 'GET',
+      protocol: target.secure ? 'https:' : 'http:',
+      host: target.host,
+      hostname: undefined,
+      // Node takes the port as a string too (as `ws` passes it: the URL's text).
+      port: urlPort(currentUrl, target) as number,
+      path: target.path,
+      socketPath: target.socketPath,
+      headers: headerFields(head),
+      setHost: false,
+      auth: undefined,
+      timeout: undefined,
+      agent: options.agent,
+      createConnection:
+        options.agent !== undefined ? undefined : (options.createConnection ?? connector(target)),
     };
-    const onData = (chunk: Buffer) => {
-      let result: HeadParseResult<ResponseHead>;
+    const req = (target.secure ? httpsRequest : httpRequest)(requestOptions);
+    request = req;
+    req.on('error', (error) => {
+      if (request === req) fail(asHandshakeError(error));
+    });
+    req.on('upgrade', (response: IncomingMessage, socket: Duplex, rest: Buffer) => {
+      if (settled || request !== req) {
+        socket.destroy();
+        return;
+      }
+      request = null;
+      upgraded = socket;
+      const responseHead = responseHeadOf(response);
       let attach: AttachOptions;
       try {
-        result = parser.push(chunk);
-        if (!result.done) return;
-        const status = result.head.statusCode;
-        const location = result.head.headers.get('location');
-        if (options.followRedirects === true && REDIRECT_STATUSES.has(status) && location !== undefined) {
-          const next = redirectTarget(location, currentUrl, status);
-          // §4.1: for a wss:// URL the client "MUST perform a TLS handshake"; following a redirect to
-          // ws:// would repeat the request, credentials and all, in cleartext instead (the same host
-          // and port included). Refused, as browsers refuse mixed content.
-          if (target.secure && !next.target.secure) {
-            throw new HandshakeError(
-              ErrorCode.HandshakeFailed,
-              status,
-              `refusing to follow a redirect from wss:// to ws:// (${next.url}): it would send the ` +
-                'request in cleartext; connect to the ws:// URL yourself if that is intended',
-            );
-          }
-          if (redirects >= maxRedirects) {
-            throw new HandshakeError(
-              ErrorCode.HandshakeFailed,
-              status,
-              `too many redirects: more than maxRedirects (${maxRedirects})`,
-            );
-          }
-          redirects++;
-          detach();
-          for (const each of sockets) each.destroy();
-          sockets = [];
-          // RFC 9110 §15.4: "Consider removing header fields that were not automatically generated
-          // ... where there are security implications; this includes ... Authorization and Cookie."
-          // They are kept only on the origin (scheme, host and port: RFC 6454 §4) they were given for.
-          const sameOrigin =
-            next.target.secure === target.secure &&
-            next.target.host === target.host &&
-            next.target.port === target.port;
-          // The next URL's own userinfo (a relative Location inherits the current one) adds a Basic
-          // Authorization unless one is kept.
-          const kept = sameOrigin ? headers : withoutCredentials(headers);
-          attempt(next.url, next.target, withUrlAuthorization(kept, next.target));
-          return;
-        }
-        const offeredExtensions = deflateOptions === null ? [] : [EXTENSION_NAME];
-        const response = validateUpgradeResponse(result.head, { key, protocols, offeredExtensions }, sha1);
+        const validated = validateUpgradeResponse(responseHead, { key, protocols, offeredExtensions }, sha1);
         const maxPayload = options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
-        const deflate = negotiatedDeflate(response.extensions, deflateOptions, status, maxPayload);
         attach = {
           role: 'client',
-          protocol: response.protocol,
-          extensions: result.head.headers.get('sec-websocket-extensions') ?? '',
+          protocol: validated.protocol,
+          extensions: responseHead.headers.get('sec-websocket-extensions') ?? '',
           maxPayload,
           closeTimeout: options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT,
           keepAlive: options.keepAlive,
           autoPong: options.autoPong,
-          deflate,
-          generateMaskKey,
+          deflate: negotiatedDeflate(validated.extensions, deflateOptions, 101, maxPayload),
+          generateMaskKey: maskKeys,
           url: currentUrl,
         };
       } catch (error) {
@@ -269,44 +357,94 @@ export function connectClient(
         return;
       }
       settled = true;
+      upgraded = null;
       clearTimeout(timer);
-      detach();
       // Outside the catch above: what the application's 'upgrade' or 'open' listener throws is its
       // own exception, uncaught as in `ws`, not a handshake failure to swallow.
-      openClient(ws, socket!, result.head, result.rest, attach);
-    };
-    const onError = (error: Error) =>
-      fail(
-        error instanceof WebSocketError
-          ? error
-          : new HandshakeError(ErrorCode.HandshakeFailed, 0, error.message, { cause: error }),
-      );
-    const onClose = () =>
-      fail(
-        new HandshakeError(
-          ErrorCode.HandshakeFailed,
-          0,
-          'the server closed the connection during the handshake',
+      openClient(ws, socket, responseHead, rest, attach, response);
+    });
+    req.on('response', (response: IncomingMessage) => {
+      if (settled || request !== req) {
+        response.resume();
+        return;
+      }
+      const status = response.statusCode ?? 0;
+      const location = response.headers.location;
+      if (options.followRedirects === true && REDIRECT_STATUSES.has(status) && location !== undefined) {
+        request = null;
+        req.destroy();
+        try {
+          followRedirect(currentUrl, target, headers, host, status, location);
+        } catch (error) {
+          fail(toHandshakeFailure(error));
+        }
+        return;
+      }
+      // §4.1: "If the status code received from the server is not 101, the client handles the
+      // response per HTTP [RFC2616] procedures": as in `ws`, an 'unexpected-response' listener
+      // takes the response over (and no 'error' is emitted); without one, the handshake fails.
+      if (ws.listenerCount('unexpected-response') > 0) {
+        ws.emit('unexpected-response', req, response);
+        return;
+      }
+      readErrorBody(response, (body) =>
+        fail(
+          new HandshakeError(ErrorCode.HandshakeFailed, status, `Unexpected server response: ${status}`, {
+            headers: response.headers,
+            body,
+          }),
         ),
       );
-    const track = (each: Socket) => {
-      sockets.push(each);
-      each.on('error', onError);
-      each.on('close', onClose);
-    };
-    const ready = (open: Socket) => {
-      if (settled) return;
-      socket = open;
-      open.on('data', onData);
-      open.write(request);
-    };
-    if (proxy === undefined || target.socketPath !== undefined) {
-      const direct = openSocket(target, options);
-      track(direct);
-      direct.once(target.secure ? 'secureConnect' : 'connect', () => ready(direct));
-    } else {
-      openTunnel(proxy, proxyAuthorization, target, options, track, ready, (error) => fail(error));
+    });
+    // As in `ws`: 'redirect' comes before the new request is sent, so that a listener may still
+    // change its header fields (`request.setHeader()`, `request.removeHeader()`).
+    if (redirects > 0) ws.emit('redirect', currentUrl, req);
+    if (settled || request !== req) return;
+    if (options.finishRequest !== undefined) options.finishRequest(req, ws);
+    else req.end();
+  };
+
+  const followRedirect = (
+    currentUrl: string,
+    target: Target,
+    headers: Readonly<Record<string, string>> | undefined,
+    host: string | undefined,
+    status: number,
+    location: string,
+  ) => {
+    const next = redirectTarget(location, currentUrl, status);
+    // §4.1: for a wss:// URL the client "MUST perform a TLS handshake"; following a redirect to
+    // ws:// would repeat the request, credentials and all, in cleartext instead (the same host
+    // and port included). Refused, as browsers refuse mixed content.
+    if (target.secure && !next.target.secure) {
+      throw new HandshakeError(
+        ErrorCode.HandshakeFailed,
+        status,
+        `refusing to follow a redirect from wss:// to ws:// (${next.url}): it would send the ` +
+          'request in cleartext; connect to the ws:// URL yourself if that is intended',
+      );
     }
+    if (redirects >= maxRedirects) {
+      throw new HandshakeError(
+        ErrorCode.HandshakeFailed,
+        status,
+        `too many redirects: more than maxRedirects (${maxRedirects})`,
+      );
+    }
+    redirects++;
+    const sameHost =
+      next.target.host === target.host &&
+      next.target.port === target.port &&
+      next.target.socketPath === target.socketPath;
+    // RFC 9110 §15.4: "Consider removing header fields that were not automatically generated
+    // ... where there are security implications; this includes ... Authorization and Cookie."
+    // They are kept only on the origin (scheme, host and port: RFC 6454 §4) they were given for.
+    const sameOrigin = sameHost && next.target.secure === target.secure;
+    // The next URL's own userinfo (a relative Location inherits the current one) adds a Basic
+    // Authorization unless one is kept.
+    const kept = sameOrigin ? headers : withoutCredentials(headers);
+    // A custom Host names the host it was given for (RFC 9110 §7.2): not sent to another one.
+    attempt(next.url, next.target, withUrlAuthorization(kept, next.target), sameHost ? host : undefined);
   };
 
   let starting = true;
@@ -315,14 +453,14 @@ export function connectClient(
       const extensionOffer = deflateOptions === null ? undefined : buildDeflateOffer(deflateOptions);
       http2 = connectHttp2({
         ws,
-        url: String(url),
+        url: clientUrl(url),
         policy: options.http2,
         secure: target.secure,
         unsupported:
           target.socketPath !== undefined ? 'ws+unix://' : proxy !== undefined ? 'a proxy' : undefined,
         host: target.host,
         port: target.port,
-        authority: target.hostHeader,
+        authority: customHost ?? target.hostHeader,
         path: target.path,
         protocols,
         options: headers === undefined ? options : { ...options, headers },
@@ -341,26 +479,110 @@ export function connectClient(
         fallback: () => {
           http2 = null;
           // Decided synchronously (ws:// with 'prefer'): errors are thrown from the constructor as usual.
-          if (starting) return attempt(String(url), target, headers);
+          if (starting) return attempt(clientUrl(url), target, headers, customHost);
           try {
-            attempt(String(url), target, headers);
+            attempt(clientUrl(url), target, headers, customHost);
           } catch (error) {
             fail(error instanceof WebSocketError ? error : new InvalidStateError(String(error)));
           }
         },
       });
     } else {
-      attempt(String(url), target, headers);
+      attempt(clientUrl(url), target, headers, customHost);
     }
     starting = false;
   } catch (error) {
     // A bad header value or path: thrown synchronously from the constructor, nothing left running.
-    settled = true;
-    clearTimeout(timer);
-    for (const socket of sockets) socket.destroy();
+    teardown();
     throw error;
   }
-  return () => fail(new HandshakeError(ErrorCode.HandshakeFailed, 0, 'connection attempt aborted'));
+  // close() or terminate() while CONNECTING: the WebSocket reports it itself.
+  return () => {
+    if (!settled) teardown();
+  };
+}
+
+/**
+ * The URL a client reports (`ws.url`): http:// and https:// become ws:// and wss://, as in `ws`
+ * (RFC 6455 §3 defines the ws and wss schemes by the http and https ones); anything else as given.
+ */
+export function clientUrl(url: string | URL): string {
+  const text = String(url);
+  if (!/^https?:/i.test(text)) return text;
+  try {
+    const parsed = new URL(text);
+    parsed.protocol = parsed.protocol === 'http:' ? 'ws:' : 'wss:';
+    return parsed.href;
+  } catch {
+    return text; // the constructor throws for it
+  }
+}
+
+/** Errors of the connection or of Node's HTTP client, as a HandshakeError with no status. */
+function asHandshakeError(error: Error): WebSocketError {
+  return error instanceof WebSocketError
+    ? error
+    : new HandshakeError(ErrorCode.HandshakeFailed, 0, error.message, { cause: error });
+}
+
+/** The port as `ws` passes it to `createConnection` and agents: the URL's text, else the scheme's default. */
+function urlPort(currentUrl: string, target: Target): string | number {
+  if (target.socketPath !== undefined) return target.port;
+  const { port } = new URL(currentUrl);
+  return port === '' ? target.port : port;
+}
+
+/**
+ * The header fields of a request head built by buildUpgradeRequest, for `http.request`: an object
+ * (not raw pairs, which Node sends at once), so that `finishRequest` and 'redirect' listeners can
+ * still read and change them; a name given twice (in two cases) keeps both values.
+ */
+function headerFields(head: string): Record<string, string | string[]> {
+  const fields: Record<string, string | string[]> = {};
+  const names = new Map<string, string>();
+  const lines = head.split('\r\n');
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (line === '') break;
+    const colon = line.indexOf(':');
+    const name = line.slice(0, colon);
+    const value = line.slice(colon + 1).trim();
+    const first = names.get(name.toLowerCase());
+    if (first === undefined) {
+      names.set(name.toLowerCase(), name);
+      fields[name] = value;
+    } else {
+      fields[first] = [...[fields[first]!].flat(), value];
+    }
+  }
+  return fields;
+}
+
+/**
+ * Splits a `Host` field (any case) off the user's headers.
+ * @throws {InvalidOptionError} for a value that is not a valid Host (RFC 9110 §7.2: uri-host [ ":" port ]).
+ */
+function takeHost(headers: Readonly<Record<string, string>> | undefined): {
+  host: string | undefined;
+  rest: Readonly<Record<string, string>> | undefined;
+} {
+  if (headers === undefined) return { host: undefined, rest: undefined };
+  let host: string | undefined;
+  const rest: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (name.toLowerCase() !== 'host') {
+      rest[name] = value;
+      continue;
+    }
+    if (!isValidHostField(value)) {
+      throw new InvalidOptionError(
+        `headers.${name}`,
+        `headers.${name} must be host[:port] (RFC 9110 §7.2), got ${JSON.stringify(value)}`,
+      );
+    }
+    host = value;
+  }
+  return { host, rest };
 }
 
 const DEFAULT_MAX_REDIRECTS = 10;
@@ -441,18 +663,23 @@ function takeProxyAuthorization(headers: Readonly<Record<string, string>> | unde
 }
 
 /**
- * `headers` plus `Authorization: Basic …` from the target URL's userinfo, unless `headers` already
- * has an Authorization (the explicit one wins, as in `ws` and curl).
+ * `headers` plus `Authorization: Basic …` from the target URL's userinfo, else from the `auth`
+ * option (`user:password`, RFC 7617 §2, sent as given in UTF-8, as `http.request` does), unless
+ * `headers` already has an Authorization (the explicit one wins, as in `ws` and curl).
  */
 function withUrlAuthorization(
   headers: Readonly<Record<string, string>> | undefined,
   target: Target,
+  auth?: string,
 ): Readonly<Record<string, string>> | undefined {
-  if (target.authorization === undefined) return headers;
+  const authorization =
+    target.authorization ??
+    (auth === undefined ? undefined : `Basic ${Buffer.from(auth).toString('base64')}`);
+  if (authorization === undefined) return headers;
   if (headers !== undefined && Object.keys(headers).some((name) => name.toLowerCase() === 'authorization')) {
     return headers;
   }
-  return { ...headers, Authorization: target.authorization };
+  return { ...headers, Authorization: authorization };
 }
 
 /**
@@ -606,20 +833,6 @@ function negotiatedDeflate(
     }),
     threshold: options.threshold ?? DEFAULT_DEFLATE_THRESHOLD,
   };
-}
-
-function openSocket(target: Target, options: ClientOptions): Socket {
-  if (target.socketPath !== undefined) return netConnect({ path: target.socketPath });
-  const common = {
-    host: target.host,
-    port: target.port,
-    ...(options.family === undefined ? {} : { family: options.family }),
-    ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress }),
-  };
-  if (!target.secure) return netConnect({ ...common, noDelay: true });
-  const socket = tlsConnect({ ...common, ...tlsOptionsFor(target, options) });
-  socket.setNoDelay(true);
-  return socket;
 }
 
 /** TLS settings for a wss:// target (directly or through a proxy tunnel). */
