@@ -36,11 +36,14 @@ export {
 } from './http.ts';
 export {
   type AcceptOptions,
+  acceptResponseLines,
   buildAcceptResponse,
   buildRejectResponse,
+  joinResponseLines,
   rejectionHeaders,
   selectSubprotocol,
   UNSUPPORTED_VERSION_MESSAGE,
   type UpgradeRequest,
+  type ValidateUpgradeOptions,
   validateUpgradeRequest,
 } from './server.ts';

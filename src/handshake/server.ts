@@ -12,7 +12,7 @@
 
 import { ErrorCode, HandshakeError } from '../errors.ts';
 import { computeAcceptKey, isValidKey } from './accept-key.ts';
-import { assertFieldValue, formatHeaderFields } from './header-lines.ts';
+import { assertFieldName, assertFieldValue, formatHeaderFields } from './header-lines.ts';
 import {
   asciiEqualsIgnoreCase,
   containsToken,
@@ -25,10 +25,11 @@ import {
 import { type RequestHead, requestBodyFraming } from './http.ts';
 
 /**
- * Message prefix of the {@link HandshakeError} thrown when `Sec-WebSocket-Version` is missing or
- * not 13; {@link rejectionHeaders} recognises it and adds `Sec-WebSocket-Version: 13`.
+ * Message of the {@link HandshakeError} thrown when `Sec-WebSocket-Version` is missing or not 13
+ * (the text `ws` answers with); {@link rejectionHeaders} recognises it and adds
+ * `Sec-WebSocket-Version: 13`.
  */
-export const UNSUPPORTED_VERSION_MESSAGE = 'Unsupported WebSocket version';
+export const UNSUPPORTED_VERSION_MESSAGE = 'Missing or invalid Sec-WebSocket-Version header';
 
 /** The only protocol version this library speaks (RFC 6455 §4.1 item 9, §11.3.5). */
 const WEBSOCKET_VERSION = '13';
@@ -103,36 +104,74 @@ function isAuthorityChar(code: number): boolean {
   return "-._~%!$&'()*+,;=:@[]".includes(String.fromCharCode(code));
 }
 
+/** Options of {@link validateUpgradeRequest}. */
+export interface ValidateUpgradeOptions {
+  /**
+   * The transport already found this to be an upgrade request (node:http sets
+   * `IncomingMessage.upgrade` when it saw `Connection: upgrade` and `Upgrade`): then a missing
+   * `Upgrade` field is a malformed upgrade (400), never a plain request (426). Its parser may have
+   * dropped fields past `server.maxHeadersCount`.
+   */
+  readonly upgradeRequested?: boolean;
+}
+
 /**
  * Validates a client's opening handshake (RFC 6455 §4.2.1) and extracts what the server needs.
  *
- * Checks, in this order (the first failure wins):
- * 1. method is `GET` → else 405;
- * 2. HTTP version ≥ 1.1 → else 400; no body (RFC 9112 §6.3 framing valid, no `Content-Length`
+ * Checks, in this order (the first failure wins). The statuses and the texts of the ones `ws` also
+ * makes are `ws`'s, so that an application (and its tests) see the same answers:
+ * 1. a request with neither an `Upgrade` field nor `Connection: upgrade` is plain HTTP → 426
+ *    `Upgrade Required` (RFC 9110 §15.5.22), unless `options.upgradeRequested`;
+ * 2. method is `GET` → else 405 `Invalid HTTP method`;
+ * 3. `Upgrade` contains `websocket` → else 400 `Invalid Upgrade header`; `Connection` contains
+ *    `upgrade` → else 400;
+ * 4. HTTP version ≥ 1.1 → else 400; no body (RFC 9112 §6.3 framing valid, no `Content-Length`
  *    other than 0, no `Transfer-Encoding`) → else 400;
- * 3. a request with neither an `Upgrade` field nor `Connection: upgrade` is plain HTTP → 426;
- * 4. exactly one valid `Host` → else 400; a valid request target → else 400;
- * 5. `Upgrade` contains `websocket` → else 400; `Connection` contains `upgrade` → else 400;
- * 6. `Sec-WebSocket-Version` is `13` → else 426, message starting with
- *    {@link UNSUPPORTED_VERSION_MESSAGE} (checked before the key, so that a client of another
- *    version, whose key may look different, learns which version to retry with);
- * 7. `Sec-WebSocket-Key` decodes to 16 bytes → else 400;
- * 8. `Sec-WebSocket-Protocol` and `Sec-WebSocket-Extensions` are well-formed → else 400.
+ * 5. exactly one valid `Host` → else 400; a valid request target → else 400;
+ * 6. `Sec-WebSocket-Key` decodes to 16 bytes → else 400 `Missing or invalid Sec-WebSocket-Key header`;
+ * 7. `Sec-WebSocket-Version` is `13` → else 400 {@link UNSUPPORTED_VERSION_MESSAGE}, answered with
+ *    `Sec-WebSocket-Version: 13` ({@link rejectionHeaders});
+ * 8. `Sec-WebSocket-Protocol` is well-formed → else 400 `Invalid Sec-WebSocket-Protocol header`;
+ *    `Sec-WebSocket-Extensions` is well-formed → else 400
+ *    `Invalid or unacceptable Sec-WebSocket-Extensions header`.
  *
  * @param head - A request head from {@link HttpHeadParser.forRequests}.
+ * @param options - What the transport already knows of the request.
  * @returns The validated request.
  * @throws {HandshakeError} `WS_ERR_HANDSHAKE_FAILED` with `status` 400, 405 or 426: answer with
  * {@link buildRejectResponse}`(error.status, error.message, rejectionHeaders(error))`.
  */
-export function validateUpgradeRequest(head: RequestHead): UpgradeRequest {
+export function validateUpgradeRequest(
+  head: RequestHead,
+  options: ValidateUpgradeOptions = {},
+): UpgradeRequest {
   const { headers } = head;
+
+  const upgrade = headers.get('upgrade');
+  const connection = headers.get('connection');
+  // Neither field: a plain HTTP request to a WebSocket-only endpoint, whatever its method. RFC 9110
+  // §15.5.22: "The 426 (Upgrade Required) status code indicates that the server refuses to perform
+  // the request using the current protocol but might be willing to do so after the client upgrades
+  // to a different protocol." With only one of the two fields the client did try to upgrade, if
+  // badly (RFC 7230 §6.7, now RFC 9110 §7.8: "A sender of Upgrade MUST also send an "Upgrade"
+  // connection option in the Connection header field"): that is a 400 below, §4.2.1 items 3–4.
+  if (upgrade === undefined && !containsToken(connection, 'upgrade') && options.upgradeRequested !== true) {
+    throw reject(426, 'Upgrade Required');
+  }
 
   // §4.2.1 item 1: "An HTTP/1.1 or higher GET request, including a "Request-URI" [RFC2616] that
   // should be interpreted as a /resource name/ defined in Section 3 (or an absolute HTTP/HTTPS URI
   // containing the /resource name/)." Methods are case-sensitive (RFC 7230 §3.1.1).
-  if (head.method !== 'GET') {
-    throw reject(405, 'Method Not Allowed: the WebSocket opening handshake must be a GET request');
+  if (head.method !== 'GET') throw reject(405, 'Invalid HTTP method');
+  // §4.2.1 item 3: "An |Upgrade| header field containing the value "websocket", treated as an ASCII
+  // case-insensitive value."
+  if (!containsToken(upgrade, 'websocket')) throw reject(400, 'Invalid Upgrade header');
+  // §4.2.1 item 4: "A |Connection| header field that includes the token "Upgrade", treated as an
+  // ASCII case-insensitive value."
+  if (!containsToken(connection, 'upgrade')) {
+    throw reject(400, 'Bad Request: the Connection header must contain "Upgrade"');
   }
+
   if (!isHttp11OrHigher(head.httpVersion)) {
     throw reject(400, 'Bad Request: the WebSocket opening handshake requires HTTP/1.1 or higher');
   }
@@ -145,16 +184,6 @@ export function validateUpgradeRequest(head: RequestHead): UpgradeRequest {
       400,
       'Bad Request: a WebSocket opening handshake must not have a body (no Content-Length other than 0, no Transfer-Encoding)',
     );
-  }
-
-  const upgrade = headers.get('upgrade');
-  const connection = headers.get('connection');
-  // Neither field: a plain HTTP request to a WebSocket-only endpoint. RFC 7231 §6.5.15: "The 426
-  // (Upgrade Required) status code indicates that the server refuses to perform the request using
-  // the current protocol but might be willing to do so after the client upgrades to a different
-  // protocol."
-  if (upgrade === undefined && !containsToken(connection, 'upgrade')) {
-    throw reject(426, 'Upgrade Required: this endpoint only accepts WebSocket connections');
   }
 
   // §4.2.1 item 2: "A |Host| header field containing the server's authority." RFC 7230 §5.4: "A
@@ -171,44 +200,41 @@ export function validateUpgradeRequest(head: RequestHead): UpgradeRequest {
   if (!isValidHostField(host)) throw reject(400, 'Bad Request: invalid Host header');
   if (!isValidTarget(head.target)) throw reject(400, 'Bad Request: invalid request target');
 
-  // §4.2.1 item 3: "An |Upgrade| header field containing the value "websocket", treated as an ASCII
-  // case-insensitive value."
-  if (!containsToken(upgrade, 'websocket')) {
-    throw reject(400, 'Bad Request: the Upgrade header must contain "websocket"');
-  }
-  // §4.2.1 item 4: "A |Connection| header field that includes the token "Upgrade", treated as an
-  // ASCII case-insensitive value."
-  if (!containsToken(connection, 'upgrade')) {
-    throw reject(400, 'Bad Request: the Connection header must contain "Upgrade"');
+  // §4.2.1 item 5: "A |Sec-WebSocket-Key| header field with a base64-encoded (see Section 4 of
+  // [RFC4648]) value that, when decoded, is 16 bytes in length." Checked before the version, as
+  // `ws` does: a pre-RFC client (hixie-76 sends Sec-WebSocket-Key1/Key2 and no version) is told
+  // what it lacks first.
+  const key = headers.get('sec-websocket-key');
+  if (key === undefined || !isValidKey(key)) {
+    throw reject(400, 'Missing or invalid Sec-WebSocket-Key header');
   }
 
   // §4.2.1 item 6: "A |Sec-WebSocket-Version| header field, with a value of 13." §4.2.2: "If this
   // version does not match a version understood by the server, the server MUST abort the WebSocket
   // handshake described in this section and instead send an appropriate HTTP error code (such as
   // 426 Upgrade Required) and a |Sec-WebSocket-Version| header field indicating the version(s) the
-  // server is capable of understanding."
-  const version = headers.get('sec-websocket-version');
-  if (version !== WEBSOCKET_VERSION) {
-    throw reject(
-      426,
-      `${UNSUPPORTED_VERSION_MESSAGE}: Sec-WebSocket-Version must be ${WEBSOCKET_VERSION}` +
-        (version === undefined ? ' (header missing)' : ''),
-    );
+  // server is capable of understanding." 400, as `ws` answers (426 is an example, and RFC 9110
+  // §15.5.22 would then require an `Upgrade: websocket` the client already sent); the
+  // Sec-WebSocket-Version field comes from {@link rejectionHeaders}.
+  if (headers.get('sec-websocket-version') !== WEBSOCKET_VERSION) {
+    throw reject(400, UNSUPPORTED_VERSION_MESSAGE);
   }
 
-  // §4.2.1 item 5: "A |Sec-WebSocket-Key| header field with a base64-encoded (see Section 4 of
-  // [RFC4648]) value that, when decoded, is 16 bytes in length."
-  const key = headers.get('sec-websocket-key');
-  if (key === undefined) throw reject(400, 'Bad Request: missing Sec-WebSocket-Key header');
-  if (!isValidKey(key)) {
-    throw reject(400, 'Bad Request: Sec-WebSocket-Key must be the base64 encoding of 16 bytes');
-  }
-
-  // §4.2.1 items 8–9 (optional fields); syntax errors are 400s thrown by the parsers.
+  // §4.2.1 items 8–9 (optional fields): the parsers' 400s, with `ws`'s texts (the parser's detail
+  // stays in `cause`).
   const protocolField = headers.get('sec-websocket-protocol');
-  const protocols = protocolField === undefined ? [] : parseSubprotocols(protocolField);
+  const protocols =
+    protocolField === undefined
+      ? []
+      : reworded(() => parseSubprotocols(protocolField), 'Invalid Sec-WebSocket-Protocol header');
   const extensionField = headers.get('sec-websocket-extensions');
-  const extensions = extensionField === undefined ? [] : parseExtensions(extensionField);
+  const extensions =
+    extensionField === undefined
+      ? []
+      : reworded(
+          () => parseExtensions(extensionField),
+          'Invalid or unacceptable Sec-WebSocket-Extensions header',
+        );
 
   return Object.freeze({
     key,
@@ -223,14 +249,24 @@ export function validateUpgradeRequest(head: RequestHead): UpgradeRequest {
   });
 }
 
+/** Runs a header parser; its HandshakeError is thrown again with `message` (the original as `cause`). */
+function reworded<T>(parse: () => T, message: string): T {
+  try {
+    return parse();
+  } catch (error) {
+    if (!(error instanceof HandshakeError)) throw error;
+    throw new HandshakeError(ErrorCode.HandshakeFailed, error.status, message, { cause: error });
+  }
+}
+
 /**
  * The extra header fields a rejection must carry, given the error {@link validateUpgradeRequest}
  * threw:
- * - 426 for an unsupported version: `Sec-WebSocket-Version: 13` (RFC 6455 §4.2.2) and
- *   `Upgrade: websocket`;
- * - any other 426: `Upgrade: websocket` (RFC 7231 §6.5.15: "The server MUST send an Upgrade header
- *   field in a 426 response to indicate the required protocol(s)");
- * - 405: `Allow: GET` (RFC 7231 §6.5.5: "The origin server MUST generate an Allow header field in
+ * - an unsupported version ({@link UNSUPPORTED_VERSION_MESSAGE}): `Sec-WebSocket-Version: 13`
+ *   (RFC 6455 §4.2.2);
+ * - 426: `Upgrade: websocket` (RFC 9110 §15.5.22: "The server MUST send an Upgrade header field in a
+ *   426 response to indicate the required protocol(s)");
+ * - 405: `Allow: GET` (RFC 9110 §15.5.6: "The origin server MUST generate an Allow header field in
  *   a 405 response containing a list of the target resource's currently supported methods").
  *
  * @param error - The error thrown by {@link validateUpgradeRequest} (or by the head parser).
@@ -239,13 +275,10 @@ export function validateUpgradeRequest(head: RequestHead): UpgradeRequest {
  */
 export function rejectionHeaders(error: HandshakeError): Record<string, string> {
   if (error.status === 405) return { Allow: 'GET' };
-  if (error.status === 426) {
-    if (error.message.startsWith(UNSUPPORTED_VERSION_MESSAGE)) {
-      return { Upgrade: 'websocket', 'Sec-WebSocket-Version': WEBSOCKET_VERSION };
-    }
-    return { Upgrade: 'websocket' };
-  }
-  return {};
+  const headers: Record<string, string> = {};
+  if (error.status === 426) headers.Upgrade = 'websocket';
+  if (error.message === UNSUPPORTED_VERSION_MESSAGE) headers['Sec-WebSocket-Version'] = WEBSOCKET_VERSION;
+  return headers;
 }
 
 /** What the server answers a valid handshake with. */
@@ -296,24 +329,67 @@ const ACCEPT_RESERVED = [
  * `sha1` returns a digest that is not 20 bytes.
  */
 export function buildAcceptResponse(options: AcceptOptions, sha1: (input: string) => Uint8Array): string {
-  let out =
-    'HTTP/1.1 101 Switching Protocols\r\n' +
-    'Upgrade: websocket\r\n' +
-    'Connection: Upgrade\r\n' +
-    `Sec-WebSocket-Accept: ${computeAcceptKey(options.key, sha1)}\r\n`;
+  return `${acceptResponseLines(options, sha1).join('\r\n')}\r\n${formatHeaderFields(options.headers, ACCEPT_RESERVED)}\r\n`;
+}
+
+/**
+ * The lines of the 101 response without their CRLFs and without `options.headers`: the status line,
+ * then `Name: value` fields, in the order {@link buildAcceptResponse} writes them. This is the array
+ * a server's `'headers'` listener receives (as in `ws`) to add fields such as `Set-Cookie`; write
+ * it with {@link joinResponseLines}.
+ *
+ * @param options - Key, selected subprotocol and extensions (`headers` is ignored).
+ * @param sha1 - SHA-1 of a string, returning 20 bytes.
+ * @returns A new array the caller may change.
+ * @throws {TypeError} As {@link buildAcceptResponse}.
+ */
+export function acceptResponseLines(options: AcceptOptions, sha1: (input: string) => Uint8Array): string[] {
+  const lines = [
+    'HTTP/1.1 101 Switching Protocols',
+    'Upgrade: websocket',
+    'Connection: Upgrade',
+    `Sec-WebSocket-Accept: ${computeAcceptKey(options.key, sha1)}`,
+  ];
   if (options.protocol !== undefined) {
     // §4.2.2 step 5.5: the server sends back "the selected subprotocol" — one token.
     if (!isToken(options.protocol)) {
       throw new TypeError(`Subprotocol ${JSON.stringify(options.protocol)} is not a token`);
     }
-    out += `Sec-WebSocket-Protocol: ${options.protocol}\r\n`;
+    lines.push(`Sec-WebSocket-Protocol: ${options.protocol}`);
   }
   if (options.extensions !== undefined && options.extensions !== '') {
     assertFieldValue('Sec-WebSocket-Extensions', options.extensions);
-    out += `Sec-WebSocket-Extensions: ${options.extensions}\r\n`;
+    lines.push(`Sec-WebSocket-Extensions: ${options.extensions}`);
   }
-  out += formatHeaderFields(options.headers, ACCEPT_RESERVED);
-  return `${out}\r\n`;
+  return lines;
+}
+
+/**
+ * Joins response lines (from {@link acceptResponseLines}, possibly changed by the application) into
+ * a response head ending with the blank line, refusing anything that would not be one well-formed
+ * head: the first line must still be the `101` status line, and every other one a `Name: value`
+ * field (RFC 9112 §5: `field-name ":" OWS field-value OWS`) with a token name and no CR, LF or other
+ * control character, so that an application's value cannot split the response (RFC 9112 §11.1).
+ *
+ * @param lines - The status line, then field lines, without CRLFs.
+ * @returns The head, ready to write.
+ * @throws {TypeError} When a line is not a string, the status line was changed, or a field line is
+ * malformed.
+ */
+export function joinResponseLines(lines: readonly unknown[]): string {
+  if (lines[0] !== 'HTTP/1.1 101 Switching Protocols') {
+    throw new TypeError('The first line must stay "HTTP/1.1 101 Switching Protocols"');
+  }
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i];
+    if (typeof line !== 'string') throw new TypeError(`Header line ${i} is not a string`);
+    const colon = line.indexOf(':');
+    if (colon <= 0) throw new TypeError(`Header line ${i} is not "Name: value"`);
+    const name = line.slice(0, colon);
+    assertFieldName(name);
+    assertFieldValue(name, line.slice(colon + 1));
+  }
+  return `${lines.join('\r\n')}\r\n\r\n`;
 }
 
 /** Standard reason phrases (RFC 7231 §6.1, RFC 6585) for the statuses a handshake may answer. */
@@ -361,7 +437,7 @@ const utf8Encoder = new TextEncoder();
  * Content-Length: 37
  * [extra headers]
  *
- * <reason>\n
+ * <reason>
  * ```
  *
  * When `headers` carries an `Upgrade` field (426 responses), the connection option is
@@ -389,7 +465,8 @@ export function buildRejectResponse(
   if (headers !== undefined) {
     for (const name of Object.keys(headers)) if (asciiEqualsIgnoreCase(name, 'upgrade')) hasUpgrade = true;
   }
-  const body = `${reason}\n`;
+  // The body is the reason alone, as `ws` sends it (applications and their tests compare it).
+  const body = reason;
   return (
     `HTTP/1.1 ${status} ${REASON_PHRASES[status] ?? 'Error'}\r\n` +
     `Connection: ${hasUpgrade ? 'Upgrade, close' : 'close'}\r\n` +

@@ -21,7 +21,7 @@ import { ErrorCode, HandshakeError } from '../errors.ts';
 import { checkNegotiatedFields, type UpgradeResponse } from '../handshake/client.ts';
 import { asciiEqualsIgnoreCase, parseExtensions, parseSubprotocols } from '../handshake/headers.ts';
 import { HeaderMap, type RequestHead, type ResponseHead } from '../handshake/http.ts';
-import type { UpgradeRequest } from '../handshake/server.ts';
+import { UNSUPPORTED_VERSION_MESSAGE, type UpgradeRequest } from '../handshake/server.ts';
 
 /** Header values as `node:http2` delivers them (pseudo-headers included). */
 export type Http2HeaderValues = Readonly<Record<string, string | string[] | number | undefined>>;
@@ -67,10 +67,9 @@ function reject(status: number, message: string): HandshakeError {
  * 2. `:protocol` is `websocket` → else 400 (§4: the value is an HTTP Upgrade Token this server must know);
  * 3. `:scheme`, `:path` and `:authority` are present → else 400 (§4: "the :scheme and :path
  *    pseudo-header fields MUST be included"; §5 uses :authority as the Host);
- * 4. `sec-websocket-version` is `13` → else 400, message starting with "Unsupported WebSocket
- *    version" (RFC 6455 §4.2.2 asks for an error such as 426 with the supported version; in HTTP/2 a
- *    426 cannot carry its mandatory `Upgrade` field, RFC 9113 §8.2.2, so the answer is 400 with
- *    `sec-websocket-version: 13`);
+ * 4. `sec-websocket-version` is `13` → else 400 with the same message as over HTTP/1.1 and
+ *    `sec-websocket-version: 13` (RFC 6455 §4.2.2 asks for an error such as 426 with the supported
+ *    version; in HTTP/2 a 426 cannot carry its mandatory `Upgrade` field, RFC 9113 §8.2.2);
  * 5. `sec-websocket-protocol` and `sec-websocket-extensions` are well-formed → else 400.
  *
  * @param headers - The stream's request headers.
@@ -103,7 +102,7 @@ export function validateExtendedConnect(headers: Http2HeaderValues): UpgradeRequ
   const raw = toRawHeaders(headers);
   const fields = new HeaderMap(raw);
   if (fields.get('sec-websocket-version') !== '13') {
-    throw reject(400, 'Unsupported WebSocket version: sec-websocket-version must be 13');
+    throw reject(400, UNSUPPORTED_VERSION_MESSAGE);
   }
   const protocolField = fields.get('sec-websocket-protocol');
   const extensionField = fields.get('sec-websocket-extensions');

@@ -114,7 +114,7 @@ class Http2Responder implements HandshakeResponder {
       if (!CONNECTION_SPECIFIC.has(lower)) out[lower] = value;
     }
     stream.respond(out);
-    stream.end(`${reason}\n`);
+    stream.end(reason); // the reason alone, as over HTTP/1.1
     // A peer that never ends its half must not keep the stream (RFC 9113 §8.1: RST_STREAM after a
     // complete response).
     setTimeout(closeStream, REFUSAL_LINGER_MS, stream).unref();

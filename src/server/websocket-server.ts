@@ -14,7 +14,7 @@
  * The transport-specific answers (101 or :status 200, error responses) go through a HandshakeResponder.
  */
 import { EventEmitter } from 'node:events';
-import type { Server as HttpServer, IncomingMessage } from 'node:http';
+import { type Server as HttpServer, IncomingMessage } from 'node:http';
 import type { Http2SecureServer, Http2Server } from 'node:http2';
 import type { Server as HttpsServer } from 'node:https';
 import {
@@ -26,7 +26,13 @@ import {
 import type { Duplex } from 'node:stream';
 import { createServer as createTlsServer, type TLSSocket, type TlsOptions } from 'node:tls';
 import { sha1 } from '../crypto.ts';
-import { ErrorCode, HandshakeError, InvalidStateError, WebSocketError } from '../errors.ts';
+import {
+  ErrorCode,
+  HandshakeError,
+  InvalidOptionError,
+  InvalidStateError,
+  WebSocketError,
+} from '../errors.ts';
 import {
   acceptDeflateOffer,
   ConcurrencyLimiter,
@@ -39,10 +45,13 @@ import {
 import { CloseCode } from '../frame/close-code.ts';
 import { encodeFrame } from '../frame/encoder.ts';
 import { Opcode } from '../frame/opcode.ts';
+import { containsToken } from '../handshake/headers.ts';
 import { HeaderMap, type HttpHeadLimits, HttpHeadParser, type RequestHead } from '../handshake/http.ts';
 import {
+  acceptResponseLines,
   buildAcceptResponse,
   buildRejectResponse,
+  joinResponseLines,
   rejectionHeaders,
   type UpgradeRequest,
   validateUpgradeRequest,
@@ -228,6 +237,12 @@ export interface ServerOptions extends ConnectionSettings {
    * reconnecting client not to retry.
    */
   readonly slowReaderPolicy?: 'close' | 'drop';
+  /**
+   * The class of the accepted connections: `WebSocket` (the default) or a subclass of it, constructed
+   * as `new WebSocket(null)` (as in `ws` 8). Its instances are what 'connection', `clients` and the
+   * `handleUpgrade` callback give.
+   */
+  readonly WebSocket?: typeof WebSocket;
 }
 
 /** Options of `server.broadcast()` and `server.publish()`. */
@@ -326,15 +341,32 @@ export interface WebSocketServerEvents {
   hookError: [error: WebSocketError, request: IncomingMessage | UpgradeRequestInfo | undefined];
   /** An opening handshake did not become a WebSocket (for logs and metrics). */
   handshakeRejected: [rejection: HandshakeRejection];
+  /**
+   * Just before the 101 is written (HTTP/1.1 only), as in `ws`: `headers` is the response's lines
+   * without CRLFs (status line first); push fields such as `'Set-Cookie: a=b'`. A line that is not
+   * `Name: value` with a token name and no CR/LF, or a changed status line, answers 500 instead
+   * ('hookError').
+   */
+  headers: [headers: string[], request: IncomingMessage | UpgradeRequestInfo];
+  /**
+   * A malformed upgrade request (the 400, 405 or 426 of RFC 6455 §4.2.1, `error.status` says which),
+   * as in `ws`: with a listener, the server does not answer; the listener writes its own response to
+   * `socket` and ends it (the server destroys it after `handshakeTimeout` otherwise).
+   */
+  wsClientError: [error: HandshakeError, socket: Duplex, request: IncomingMessage | UpgradeRequestInfo];
 }
 
 export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
-  /** The open clients, when `clientTracking` is on. */
-  readonly clients: Set<WebSocket> = new Set();
+  /**
+   * The open clients; `undefined` (as in `ws`) when `clientTracking` is false. Typed as always there,
+   * as `@types/ws` does, so that `server.clients.forEach(…)` compiles as it does with `ws`.
+   */
+  readonly clients!: Set<WebSocket>;
   readonly options: Readonly<ServerOptions>;
   readonly #maxPayload: number;
   readonly #closeTimeout: number;
   readonly #tracking: boolean;
+  readonly #socketClass: typeof WebSocket;
   #listener: NetServer | null = null;
   #attachedTo: AttachableServer | null = null;
   #detachHttp2: (() => void) | null = null;
@@ -387,6 +419,15 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
     this.#maxPayload = options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
     this.#closeTimeout = options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT;
     this.#tracking = options.clientTracking ?? true;
+    if (this.#tracking) this.clients = new Set();
+    const socketClass = options.WebSocket ?? WebSocket;
+    if (socketClass !== WebSocket && !(socketClass?.prototype instanceof WebSocket)) {
+      throw new InvalidOptionError(
+        'WebSocket',
+        'the option "WebSocket" must be the WebSocket class or a subclass of it',
+      );
+    }
+    this.#socketClass = socketClass;
     this.#deflateOptions = resolveDeflateOptions(options.perMessageDeflate, false);
     this.#deflateLimiter =
       this.#deflateOptions === null
@@ -399,8 +440,15 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
     }
   }
 
-  /** The listening address (standalone or attached mode); null with `noServer`. */
+  /**
+   * The listening address (standalone or attached mode); null once closed.
+   * @throws {InvalidStateError} (code WS_ERR_INVALID_STATE) with `noServer`, as `ws` does: there is no
+   * address to give.
+   */
   address(): AddressInfo | string | null {
+    if (this.options.noServer === true) {
+      throw new InvalidStateError('The server is operating in "noServer" mode');
+    }
     return (this.#listener ?? this.#attachedTo)?.address() ?? null;
   }
 
@@ -414,7 +462,11 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
 
   /**
    * Completes the opening handshake for an `upgrade` request from any HTTP server (RFC 6455 §4.2).
-   * On success `callback(ws, req)` is called; on failure an HTTP error is written and the socket closed.
+   * On success `callback(ws, req)` is called; on failure an HTTP error is written and the socket closed
+   * (or, for a malformed request, 'wsClientError' is emitted when it has a listener).
+   * @throws {InvalidStateError} (code WS_ERR_INVALID_STATE) when called again with a socket already
+   * given to `handleUpgrade()` (of any server), as `ws` does: two handshakes on one socket would
+   * interleave their bytes; this usually means two servers attached without distinct `path`s.
    */
   handleUpgrade(
     req: IncomingMessage | UpgradeRequestInfo,
@@ -422,17 +474,70 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
     head: Uint8Array,
     callback: (ws: WebSocket, req: IncomingMessage | UpgradeRequestInfo) => void,
   ): void {
+    if (upgradeSockets.has(socket)) {
+      throw new InvalidStateError(
+        'server.handleUpgrade() was called more than once with the same socket, possibly due to a misconfiguration',
+      );
+    }
+    upgradeSockets.add(socket);
     socket.on('error', onHandshakeSocketError);
     const responder = new Http1Responder(socket);
     this.#track(socket, responder);
     let request: UpgradeRequest;
     try {
-      request = validateUpgradeRequest(toRequestHead(req));
+      // node:http's parser sets `upgrade` once it saw Connection: upgrade and Upgrade.
+      request = validateUpgradeRequest(toRequestHead(req), {
+        upgradeRequested: (req as { upgrade?: unknown }).upgrade === true,
+      });
     } catch (error) {
-      this.#reject(responder, error);
+      this.#clientError(responder, error, req);
       return;
     }
     this[negotiateHandshake](req, request, responder, head, callback);
+  }
+
+  /**
+   * A malformed upgrade request ({@link validateUpgradeRequest} threw): answered by the server, or,
+   * as in `ws`, handed to the application's 'wsClientError' listeners, which answer it themselves.
+   */
+  #clientError(
+    responder: HandshakeResponder,
+    error: unknown,
+    req: IncomingMessage | UpgradeRequestInfo,
+  ): void {
+    if (!(error instanceof HandshakeError) || this.listenerCount('wsClientError') === 0) {
+      this.#reject(responder, error, req);
+      return;
+    }
+    const socket = responder.socket;
+    const entry = this.#handshaking.get(socket);
+    if (entry !== undefined) {
+      entry.request = req;
+      entry.refused = true; // close() leaves it to the application until its timeout
+    }
+    this.#releaseSlot(socket);
+    // The status is the one the server would have answered; the listener answers instead.
+    this.#emitRejection(socket, error.status, error.message);
+    // The socket is the application's now, but not forever: one that is never ended goes at the
+    // handshake deadline (RFC 9110 §9.6 lets a server close a connection it will not serve).
+    setTimeout(
+      destroySocketLater,
+      this.options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT,
+      socket,
+    ).unref();
+    try {
+      this.emit('wsClientError', error, socket, req);
+    } catch (listenerError) {
+      socket.destroy();
+      this.#reportHookFailure(
+        new WebSocketError(
+          ErrorCode.HookFailed,
+          `a 'wsClientError' listener threw: ${errorText(listenerError)}; the socket was destroyed`,
+          { cause: listenerError },
+        ),
+        req,
+      );
+    }
   }
 
   /** Internal, for src/http2: see {@link refuseHandshake}. */
@@ -643,6 +748,10 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
    * Closes the server: stops accepting, sends a Close frame (default 1001) to every client, waits up
    * to `timeout` for the closing handshakes, then terminates the rest. Resolves when all are closed.
    * An attached `http` server is left running: it belongs to the application.
+   *
+   * Called again while closing, `callback` is called when the first close ends. Called again once
+   * closed, as in `ws`: `callback` gets an {@link InvalidStateError} "The server is not running" and
+   * 'close' is emitted again; the returned promise resolves (the server is closed, as asked).
    */
   close(
     options?: CloseOptions | ((error?: Error) => void),
@@ -651,6 +760,15 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
     if (typeof options === 'function') {
       callback = options;
       options = undefined;
+    }
+    if (this.#state === 'closed' && this.#closed !== null) {
+      if (callback) {
+        const error = new InvalidStateError('The server is not running');
+        const done = callback;
+        this.once('close', () => done(error));
+      }
+      process.nextTick(() => this.emit('close'));
+      return this.#closed;
     }
     if (this.#closed === null) this.#closed = this.#shutDown(options ?? {});
     if (callback) this.#closed.then(() => callback(), callback);
@@ -681,7 +799,7 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
         );
       }
     }
-    const clients = [...this.clients];
+    const clients = this.clients === undefined ? [] : [...this.clients];
     const allClosed = Promise.all(
       clients.map((client) =>
         client.readyState === ReadyState.CLOSED
@@ -742,6 +860,8 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
         const foreignListeners = server.listenerCount('upgrade') > all.size;
         if (someoneElse || foreignListeners || all.values().next().value !== this) return;
       }
+      // Two servers attached without distinct paths: the first one takes the socket.
+      if (upgradeSockets.has(socket)) return;
       this.handleUpgrade(req, socket, head, this.#emitConnection);
     };
     server.on('upgrade', this.#onUpgrade);
@@ -978,7 +1098,13 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
     user: unknown,
   ): WebSocket | null {
     const socket = responder.socket;
-    if (socket.destroyed || !socket.writable) return null;
+    if (socket.destroyed) return null;
+    if (!socket.readable || !socket.writable) {
+      // The client ended its half (or the socket cannot be written) while it was being verified: no
+      // WebSocket can run on it, and none is reported (as in `ws`, which destroys it too).
+      this.#dropHandshake(socket, 'the client closed the connection before the upgrade completed');
+      return null;
+    }
     if (this.#state !== 'running') {
       this.#reject(
         responder,
@@ -995,13 +1121,39 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
     // RFC 7692 §5: accept the first acceptable permessage-deflate offer, if we compress at all.
     const deflateOptions = this.#deflateOptions;
     const deflate = deflateOptions === null ? null : acceptDeflateOffer(request.extensions, deflateOptions);
-    socket.off('error', onHandshakeSocketError);
-    responder.accept(request, protocol === '' ? undefined : protocol, deflate?.response);
+    const selected = protocol === '' ? undefined : protocol;
+    if (responder instanceof Http1Responder && this.listenerCount('headers') > 0) {
+      // As in `ws`: the application sees (and may add to) the 101's lines before they are written.
+      const lines = acceptResponseLines(
+        { key: request.key, protocol: selected, extensions: deflate?.response },
+        sha1,
+      );
+      try {
+        this.emit('headers', lines, req);
+      } catch (error) {
+        throw hookFailure("a 'headers' listener", 'threw', error);
+      }
+      let head: string;
+      try {
+        head = joinResponseLines(lines);
+      } catch (error) {
+        throw hookFailure(
+          "a 'headers' listener",
+          `left a header line that cannot be sent (${errorText(error)})`,
+          error,
+        );
+      }
+      socket.off('error', onHandshakeSocketError);
+      socket.write(head);
+    } else {
+      socket.off('error', onHandshakeSocketError);
+      responder.accept(request, selected, deflate?.response);
+    }
     // From here the WebSocket holds the slot (released on its 'close') and the socket is no longer
     // handshaking: close() closes it as a client.
     this.#handshakeSlots.delete(socket);
     this.#untrack(socket);
-    const ws = new WebSocket(null);
+    const ws = new this.#socketClass(null);
     ws[acceptingServer] = this.#registry;
     if (user !== undefined) {
       ws.user = user;
@@ -1251,6 +1403,9 @@ function dropSubscriptions(this: WebSocket): void {
   (this[acceptingServer] as ServerTopicRegistry | undefined)?.dropAll(this);
 }
 
+/** Sockets given to `handleUpgrade()` (of any server), to refuse a second call with one of them. */
+const upgradeSockets = new WeakSet<Duplex>();
+
 const kClients = Symbol('sockwire.clients');
 type TrackedWebSocket = WebSocket & { [kClients]?: Set<WebSocket> };
 
@@ -1301,15 +1456,39 @@ function toRequestHead(req: IncomingMessage | UpgradeRequestInfo): RequestHead {
   };
 }
 
-function toRequestInfo(head: RequestHead, socket: Duplex): UpgradeRequestInfo {
-  const headers: Record<string, string> = {};
-  for (const [name, value] of head.headers.entries()) headers[name] = value;
-  return {
-    method: head.method,
-    url: head.target,
-    httpVersion: head.httpVersion,
-    headers,
-    rawHeaders: head.rawHeaders,
-    socket,
-  };
+/**
+ * Standalone mode: the request our parser read, as the `http.IncomingMessage` node:http (and so
+ * `ws`) would give, so that code written for either (`req instanceof IncomingMessage`, `req.headers`,
+ * `req.socket.remoteAddress`, `req.headersDistinct`…) works unchanged. It has no body to read: the
+ * bytes after the head are WebSocket frames (`complete` is true).
+ */
+function toRequestInfo(head: RequestHead, socket: Socket): IncomingMessage {
+  const request = new IncomingMessage(socket);
+  request.method = head.method;
+  request.url = head.target;
+  request.httpVersion = head.httpVersion;
+  const dot = head.httpVersion.indexOf('.');
+  request.httpVersionMajor = Number(head.httpVersion.slice(0, dot));
+  request.httpVersionMinor = Number(head.httpVersion.slice(dot + 1));
+  const raw = [...head.rawHeaders];
+  const addHeaderLines = (request as { _addHeaderLines?: (raw: string[], count: number) => void })
+    ._addHeaderLines;
+  if (typeof addHeaderLines === 'function') {
+    // node:http's own way of filling `headers` and `rawHeaders` (duplicates joined as it joins them).
+    addHeaderLines.call(request, raw, raw.length);
+  } else {
+    // Runtimes without it (Bun, Deno): repeated fields joined with ", ", as HeaderMap does.
+    request.rawHeaders = raw;
+    const headers: Record<string, string> = {};
+    for (const [name, value] of head.headers.entries()) headers[name] = value;
+    request.headers = headers;
+  }
+  request.complete = true;
+  // End the (empty) body now: reading it must never resume the socket, whose bytes are the client's
+  // first frames and wait for the WebSocket.
+  request.push(null);
+  // As node:http sets it: Connection: upgrade and an Upgrade field (RFC 9110 §7.8).
+  (request as IncomingMessage & { upgrade: boolean }).upgrade =
+    head.headers.get('upgrade') !== undefined && containsToken(head.headers.get('connection'), 'upgrade');
+  return request;
 }

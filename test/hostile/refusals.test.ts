@@ -156,10 +156,18 @@ const CASES: readonly RefusalCase[] = [
   { status: 404, how: 'async verifyClient answers 404', options: { verifyClient: async () => refuse(404) } },
   { status: 405, how: 'a POST', options: {}, request: upgradeRequest({ method: 'POST' }) },
   {
-    status: 426,
+    status: 400,
     how: 'Sec-WebSocket-Version 8',
     options: {},
     request: upgradeRequest({ headers: { 'Sec-WebSocket-Version': '8' } }),
+  },
+  {
+    // Attached, node:http answers a request that is no upgrade itself.
+    status: 426,
+    how: 'a plain GET (no Upgrade)',
+    options: {},
+    request: 'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n',
+    modes: ['standalone'],
   },
   {
     status: 431,

@@ -68,7 +68,7 @@ describe('RFC 8441 refusals reflect nothing of the request', () => {
     const { status, body } = await extendedConnect(fixture.url, { ':protocol': HOSTILE, ':path': '/' });
     expect(status).toBe(400);
     expect(body).not.toContain('<');
-    expect(body).toBe('Bad Request: unsupported :protocol (this server speaks only "websocket")\n');
+    expect(body).toBe('Bad Request: unsupported :protocol (this server speaks only "websocket")');
   });
 
   it('a path no WebSocketServer serves → 400 with a fixed text', async () => {
@@ -78,7 +78,7 @@ describe('RFC 8441 refusals reflect nothing of the request', () => {
       ':path': `/${HOSTILE}`,
     });
     expect(status).toBe(400);
-    expect(body).toBe('Bad Request: no WebSocket endpoint at this path\n');
+    expect(body).toBe('Bad Request: no WebSocket endpoint at this path');
   });
 
   it("the request's detail goes to 'handshakeRejected' on the server, not to the peer", async () => {

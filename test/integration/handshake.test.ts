@@ -85,9 +85,9 @@ describe('standalone server: rejected handshakes', () => {
     expect(head.statusLine).toBe('HTTP/1.1 400 Bad Request');
   });
 
-  it('Sec-WebSocket-Version: 8 → 426 with Sec-WebSocket-Version: 13', async () => {
+  it('Sec-WebSocket-Version: 8 → 400 with Sec-WebSocket-Version: 13', async () => {
     const head = await ask(listening.port, upgradeRequest({ headers: { 'Sec-WebSocket-Version': '8' } }));
-    expect(head.statusLine).toBe('HTTP/1.1 426 Upgrade Required');
+    expect(head.statusLine).toBe('HTTP/1.1 400 Bad Request');
     expect(head.headers['sec-websocket-version']).toBe('13');
   });
 

@@ -128,7 +128,7 @@ describe('error bodies reflect nothing of the request', () => {
     const listening = await start({ path: '/chat' });
     const head = await ask(listening.port, upgradeRequest({ path: HOSTILE_PATH }));
     expect(head.statusLine).toBe('HTTP/1.1 400 Bad Request');
-    expect(head.body).toBe('Bad Request: no WebSocket endpoint at this path\n');
+    expect(head.body).toBe('Bad Request: no WebSocket endpoint at this path');
   });
 
   it('attached to node:http: the same fixed text', async () => {
@@ -141,7 +141,7 @@ describe('error bodies reflect nothing of the request', () => {
     const head = await ask((server.address() as AddressInfo).port, upgradeRequest({ path: HOSTILE_PATH }));
     expect(head.statusLine).toBe('HTTP/1.1 400 Bad Request');
     expect(head.body).not.toContain('<');
-    expect(head.body).toBe('Bad Request: no WebSocket endpoint at this path\n');
+    expect(head.body).toBe('Bad Request: no WebSocket endpoint at this path');
   });
 
   it('a duplicate subprotocol is named in no body', async () => {

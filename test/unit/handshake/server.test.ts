@@ -2,8 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { ErrorCode, HandshakeError } from '../../../src/errors.ts';
 import { validateUpgradeResponse } from '../../../src/handshake/client.ts';
 import {
+  acceptResponseLines,
   buildAcceptResponse,
   buildRejectResponse,
+  joinResponseLines,
   rejectionHeaders,
   selectSubprotocol,
   UNSUPPORTED_VERSION_MESSAGE,
@@ -117,8 +119,21 @@ describe('RFC 7231 §6.5.15: plain HTTP requests get 426', () => {
     expect(rejectionHeaders(error)).toEqual({ Upgrade: 'websocket' });
   });
 
-  it('answers a bare GET (no WebSocket fields at all) with 426', () => {
-    expect(rejection('GET / HTTP/1.1\r\nHost: a\r\n\r\n').status).toBe(426);
+  it('answers a bare GET (no WebSocket fields at all) with 426 and the text ws sends', () => {
+    const error = rejection('GET / HTTP/1.1\r\nHost: a\r\n\r\n');
+    expect(error.status).toBe(426);
+    expect(error.message).toBe('Upgrade Required');
+  });
+
+  it('answers a plain POST with 426 too: it asked for no upgrade', () => {
+    expect(rejection('POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n').status).toBe(426);
+  });
+
+  it('answers 400, never 426, when the transport says it was an upgrade (upgradeRequested)', () => {
+    const head = parseRequest('GET / HTTP/1.1\r\nHost: a\r\nFoo: bar\r\n\r\n');
+    const error = catchHandshakeError(() => validateUpgradeRequest(head, { upgradeRequested: true }));
+    expect(error.status).toBe(400);
+    expect(error.message).toBe('Invalid Upgrade header');
   });
 });
 
@@ -152,6 +167,13 @@ describe('RFC 6455 §4.2.1 items 3–4: Upgrade and Connection', () => {
     expect(error.status).toBe(400);
     expect(rejectionHeaders(error)).toEqual({});
   });
+
+  it.each([
+    ['Upgrade: h2c', { Upgrade: 'h2c' }],
+    ['no Upgrade', { Upgrade: null }],
+  ])("uses ws's text for %s", (_label, fields) => {
+    expect(rejection(request(fields)).message).toBe('Invalid Upgrade header');
+  });
 });
 
 describe('RFC 6455 §4.2.1 item 6 / §4.2.2: Sec-WebSocket-Version', () => {
@@ -160,16 +182,18 @@ describe('RFC 6455 §4.2.1 item 6 / §4.2.2: Sec-WebSocket-Version', () => {
     ['8 (hybi-08)', { 'Sec-WebSocket-Version': '8' }],
     ['" 13" with a letter', { 'Sec-WebSocket-Version': '13a' }],
     ['a list', { 'Sec-WebSocket-Version': '13, 8' }],
-  ])('answers %s with 426 and Sec-WebSocket-Version: 13', (_label, fields) => {
+  ])("answers %s with 400, ws's text and Sec-WebSocket-Version: 13", (_label, fields) => {
     const error = rejection(request(fields));
-    expect(error.status).toBe(426);
-    expect(error.message.startsWith(UNSUPPORTED_VERSION_MESSAGE)).toBe(true);
-    expect(rejectionHeaders(error)).toEqual({ Upgrade: 'websocket', 'Sec-WebSocket-Version': '13' });
+    expect(error.status).toBe(400);
+    expect(error.message).toBe(UNSUPPORTED_VERSION_MESSAGE);
+    expect(error.message).toBe('Missing or invalid Sec-WebSocket-Version header');
+    expect(rejectionHeaders(error)).toEqual({ 'Sec-WebSocket-Version': '13' });
   });
 
-  it('checks the version before the key, so an old client learns which version to use', () => {
-    const error = rejection(request({ 'Sec-WebSocket-Version': '8', 'Sec-WebSocket-Key': null }));
-    expect(error.status).toBe(426);
+  it('checks the key before the version, as ws does (a hixie-76 client has neither)', () => {
+    const error = rejection(request({ 'Sec-WebSocket-Version': null, 'Sec-WebSocket-Key': null }));
+    expect(error.status).toBe(400);
+    expect(error.message).toBe('Missing or invalid Sec-WebSocket-Key header');
   });
 });
 
@@ -179,8 +203,10 @@ describe('RFC 6455 §4.2.1 item 5: Sec-WebSocket-Key', () => {
     ['not base64', { 'Sec-WebSocket-Key': 'not a key' }],
     ['15 bytes', { 'Sec-WebSocket-Key': 'AAAAAAAAAAAAAAAAAAAA' }],
     ['unpadded', { 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ' }],
-  ])('answers a %s key with 400', (_label, fields) => {
-    expect(rejection(request(fields)).status).toBe(400);
+  ])("answers a %s key with 400 and ws's text", (_label, fields) => {
+    const error = rejection(request(fields));
+    expect(error.status).toBe(400);
+    expect(error.message).toBe('Missing or invalid Sec-WebSocket-Key header');
   });
 
   it('answers two Sec-WebSocket-Key fields with 400', () => {
@@ -196,6 +222,21 @@ describe('RFC 6455 §4.2.1 items 8–9: subprotocol and extension syntax', () =>
     ['a malformed extension offer', { 'Sec-WebSocket-Extensions': 'permessage-deflate; ' }],
   ])('answers %s with 400', (_label, fields) => {
     expect(rejection(request(fields)).status).toBe(400);
+  });
+
+  it("uses ws's texts, keeping the parser's detail as the cause", () => {
+    const protocol = rejection(request({ 'Sec-WebSocket-Protocol': 'foo;bar' }));
+    expect(protocol.message).toBe('Invalid Sec-WebSocket-Protocol header');
+    expect(protocol.cause).toBeInstanceOf(HandshakeError);
+    const extension = rejection(request({ 'Sec-WebSocket-Extensions': 'permessage-deflate; ' }));
+    expect(extension.message).toBe('Invalid or unacceptable Sec-WebSocket-Extensions header');
+  });
+
+  it("answers a method other than GET with 405 and ws's text", () => {
+    const error = rejection(request({}, 'POST /chat HTTP/1.1'));
+    expect(error.status).toBe(405);
+    expect(error.message).toBe('Invalid HTTP method');
+    expect(rejectionHeaders(error)).toEqual({ Allow: 'GET' });
   });
 });
 
@@ -259,31 +300,78 @@ describe('RFC 6455 §4.2.2 step 5: the 101 response', () => {
   });
 });
 
+describe("the 101 as lines, for the server's 'headers' event", () => {
+  it('gives the lines of buildAcceptResponse, and joins them back to the same bytes', () => {
+    const lines = acceptResponseLines({ key: KEY, protocol: 'chat' }, sha1);
+    expect(lines).toEqual([
+      'HTTP/1.1 101 Switching Protocols',
+      'Upgrade: websocket',
+      'Connection: Upgrade',
+      'Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=',
+      'Sec-WebSocket-Protocol: chat',
+    ]);
+    expect(joinResponseLines(lines)).toBe(SAMPLE_RESPONSE);
+  });
+
+  it('joins an added field', () => {
+    const lines = acceptResponseLines({ key: KEY }, sha1);
+    lines.push('Set-Cookie: a=b; Path=/');
+    expect(joinResponseLines(lines).endsWith('\r\nSet-Cookie: a=b; Path=/\r\n\r\n')).toBe(true);
+  });
+
+  it.each([
+    ['CR LF in a value (RFC 9112 §11.1 response splitting)', 'X-A: a\r\nX-B: b'],
+    ['a bare LF', 'X-A: a\nb'],
+    ['no colon', 'Set-Cookie'],
+    ['an empty name', ': x'],
+    ['a name that is not a token', 'X A: 1'],
+    ['a line that is not a string', 42],
+  ])('refuses %s with TypeError', (_label, line) => {
+    const lines: unknown[] = acceptResponseLines({ key: KEY }, sha1);
+    lines.push(line);
+    expect(() => joinResponseLines(lines)).toThrow(TypeError);
+  });
+
+  it('refuses a changed status line', () => {
+    const lines = acceptResponseLines({ key: KEY }, sha1);
+    lines[0] = 'HTTP/1.1 200 OK';
+    expect(() => joinResponseLines(lines)).toThrow(TypeError);
+  });
+});
+
 describe('RFC 7231 §6 rejection responses', () => {
   it('builds a complete plain-text response that closes the connection', () => {
     expect(buildRejectResponse(400, 'Bad Request: missing Host header')).toBe(
       'HTTP/1.1 400 Bad Request\r\n' +
         'Connection: close\r\n' +
         'Content-Type: text/plain; charset=utf-8\r\n' +
-        'Content-Length: 33\r\n' +
+        'Content-Length: 32\r\n' +
         '\r\n' +
-        'Bad Request: missing Host header\n',
+        'Bad Request: missing Host header',
     );
   });
 
   it('counts Content-Length in UTF-8 bytes', () => {
     const text = buildRejectResponse(403, 'caf\u00e9 \u{1f600}');
-    expect(text).toMatch(/\r\nContent-Length: 11\r\n/);
+    expect(text).toMatch(/\r\nContent-Length: 10\r\n/);
     expect(text.startsWith('HTTP/1.1 403 Forbidden\r\n')).toBe(true);
   });
 
-  it('sends the 426 version rejection with Upgrade, Connection: Upgrade, close and the version', () => {
+  it('sends the version rejection as 400 with the version and Connection: close', () => {
     const error = rejection(request({ 'Sec-WebSocket-Version': '8' }));
     const text = buildRejectResponse(error.status, error.message, rejectionHeaders(error));
     const head = parseResponse(text);
+    expect(head.statusCode).toBe(400);
+    expect(head.headers.get('sec-websocket-version')).toBe('13');
+    expect(head.headers.get('connection')).toBe('close');
+    expect(text.endsWith('\r\n\r\nMissing or invalid Sec-WebSocket-Version header')).toBe(true);
+  });
+
+  it('sends the 426 of a plain request with Upgrade: websocket and Connection: Upgrade, close', () => {
+    const error = rejection('GET / HTTP/1.1\r\nHost: a\r\n\r\n');
+    const head = parseResponse(buildRejectResponse(error.status, error.message, rejectionHeaders(error)));
     expect(head.statusCode).toBe(426);
     expect(head.statusText).toBe('Upgrade Required');
-    expect(head.headers.get('sec-websocket-version')).toBe('13');
     expect(head.headers.get('upgrade')).toBe('websocket');
     expect(head.headers.get('connection')).toBe('Upgrade, close');
   });
@@ -295,7 +383,7 @@ describe('RFC 7231 §6 rejection responses', () => {
   });
 
   it('allows CR/LF in the body but not in headers', () => {
-    expect(buildRejectResponse(400, 'two\r\nlines').endsWith('\r\n\r\ntwo\r\nlines\n')).toBe(true);
+    expect(buildRejectResponse(400, 'two\r\nlines').endsWith('\r\n\r\ntwo\r\nlines')).toBe(true);
     expect(() => buildRejectResponse(400, 'x', { 'X-A': 'a\r\nSet-Cookie: evil' })).toThrow(TypeError);
     expect(() => buildRejectResponse(400, 'x', { 'X-A\r\n': 'a' })).toThrow(TypeError);
     expect(() => buildRejectResponse(400, 'x', { 'content-length': '0' })).toThrow(TypeError);
