@@ -7,6 +7,7 @@
  * (`import WebSocket from 'sockwire'; new WebSocket.Server(…)`), which is also what
  * `require('sockwire')` returns.
  */
+import { createWebSocketStream as createWebSocketStreamFunction } from './create-websocket-stream.ts';
 import { WebSocketServer as WebSocketServerClass } from './server/websocket-server.ts';
 import { WebSocket as WebSocketClass } from './websocket.ts';
 
@@ -27,6 +28,7 @@ export {
   type ConnectionState,
   type Role,
 } from './connection/connection.ts';
+export { createWebSocketStream } from './create-websocket-stream.ts';
 export {
   ErrorCode,
   type ErrorCodeString,
@@ -69,6 +71,7 @@ type WebSocketWithStatics = typeof WebSocketClass & {
   readonly Server: typeof WebSocketServerClass;
   readonly WebSocketServer: typeof WebSocketServerClass;
   readonly WebSocket: typeof WebSocketClass;
+  readonly createWebSocketStream: typeof createWebSocketStreamFunction;
 };
 
 // Statics are added to the class itself (not to a subclass or a copy) so that `instanceof` holds for
@@ -77,6 +80,7 @@ const WebSocketDefault: WebSocketWithStatics = Object.assign(WebSocketClass, {
   Server: WebSocketServerClass,
   WebSocketServer: WebSocketServerClass,
   WebSocket: WebSocketClass,
+  createWebSocketStream: createWebSocketStreamFunction,
 });
 /** So that `import WebSocket from 'sockwire'` also names the instance type, as with `ws`. */
 type WebSocketDefault = WebSocketClass;
