@@ -225,6 +225,8 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
    * CLOSING or CLOSED) and as `ws` does.
    */
   #refusedBytes = 0;
+  /** True while 'open' is emitted (the socket is held until its listeners are attached). */
+  #opening = false;
   /** The socket closed while a compressed message was being inflated: finish once it is delivered. */
   #closeAfterInflate = false;
   /** Keep-alive state: the shared scheduler, whether anything arrived since its last tick, the Ping deadline. */
@@ -292,9 +294,16 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
       this.#refusedBytes
     );
   }
-  /** Whether `pause()` was called (and not `resume()`), as in `ws`. */
+  /**
+   * Whether reading is paused: by `pause()` (until `resume()`, as in `ws`), or by the WebSocket itself
+   * for backpressure (see `#updateReading`). Not while 'open' is emitted: the socket waits for its
+   * listeners then, which is no pause of the application's.
+   */
   get isPaused(): boolean {
-    return this.#userPaused;
+    if (this.#userPaused) return true;
+    const socket = this.#socket;
+    if (socket === null || this.#opening || socket.destroyed) return false;
+    return socket.isPaused();
   }
 
   /** Internal: called by the server or client once the opening handshake has succeeded. */
@@ -345,9 +354,11 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
     // Frames that arrived with the handshake are put back into the socket: they are read on the next
     // tick, after the server's 'connection' or the client's 'open' listeners have been attached.
     if (head.length > 0) socket.unshift(Buffer.from(head.buffer, head.byteOffset, head.length));
+    this.#opening = true;
     try {
       this.emit('open'); // an exception from a listener propagates (uncaught, as in `ws`)...
     } finally {
+      this.#opening = false;
       // ...and the connection still reads, as it would have without it, unless a listener paused it.
       if (!this.#userPaused) socket.resume(); // flows from the next tick on
       if (socket.readableEnded) this.#onSocketEnd();

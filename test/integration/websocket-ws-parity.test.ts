@@ -334,9 +334,14 @@ describe('pause() and resume()', () => {
     open.push(ws);
     const received: string[] = [];
     ws.on('message', (data) => received.push(data.toString()));
-    ws.on('open', () => ws.pause());
+    let pausedAtOpen: boolean | undefined;
+    ws.on('open', () => {
+      pausedAtOpen = ws.isPaused; // the socket waiting for the 'open' listeners is no pause
+      ws.pause();
+    });
     await once(ws, 'open');
     open.push(await accepted);
+    expect(pausedAtOpen).toBe(false);
     expect(ws.isPaused).toBe(true);
     await new Promise((resolve) => setTimeout(resolve, 100)); // time for 'early' to arrive if it were read
     expect(received).toEqual([]);
