@@ -247,7 +247,7 @@ export function connectClient(
   const timer = setTimeout(() => {
     const waitingFor = http2?.waitingFor;
     const why = waitingFor === undefined ? '' : ` (${waitingFor})`;
-    fail(new HandshakeError(ErrorCode.HandshakeTimeout, 0, `opening handshake timed out${why}`));
+    fail(new HandshakeError(ErrorCode.HandshakeTimeout, 0, `Opening handshake has timed out${why}`));
   }, options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT);
   timer.unref();
 
@@ -520,9 +520,16 @@ export function clientUrl(url: string | URL): string {
 
 /** Errors of the connection or of Node's HTTP client, as a HandshakeError with no status. */
 function asHandshakeError(error: Error): WebSocketError {
-  return error instanceof WebSocketError
-    ? error
-    : new HandshakeError(ErrorCode.HandshakeFailed, 0, error.message, { cause: error });
+  if (error instanceof WebSocketError) return error;
+  if ((error as NodeJS.ErrnoException).code === 'HPE_HEADER_OVERFLOW') {
+    return new HandshakeError(
+      ErrorCode.HeadTooLarge,
+      0,
+      "the server's response head is larger than Node's maxHeaderSize (16 KiB unless set)",
+      { cause: error },
+    );
+  }
+  return new HandshakeError(ErrorCode.HandshakeFailed, 0, error.message, { cause: error });
 }
 
 /** The port as `ws` passes it to `createConnection` and agents: the URL's text, else the scheme's default. */
@@ -818,10 +825,18 @@ function negotiatedDeflate(
 ): AttachOptions['deflate'] {
   if (options === null || extensions.length === 0) return undefined;
   // §5.1 (RFC 7692): the server answers with at most one element for this extension.
-  if (extensions.length > 1) {
-    throw new HandshakeError(ErrorCode.HandshakeFailed, status, 'permessage-deflate accepted more than once');
+  // The message is `ws`'s; what exactly was wrong is the `cause`.
+  const invalid = (cause: unknown) =>
+    new HandshakeError(ErrorCode.HandshakeFailed, status, 'Invalid Sec-WebSocket-Extensions header', {
+      cause,
+    });
+  if (extensions.length > 1) throw invalid(new Error('permessage-deflate accepted more than once'));
+  let parameters: ReturnType<typeof acceptDeflateResponse>;
+  try {
+    parameters = acceptDeflateResponse(extensions[0]!, options, status);
+  } catch (error) {
+    throw invalid(error);
   }
-  const parameters = acceptDeflateResponse(extensions[0]!, options, status);
   return {
     codec: new PerMessageDeflateCodec({
       parameters,

@@ -422,3 +422,35 @@ describe("client: 'upgrade', generateMask, close before open", () => {
     ]);
   });
 });
+
+describe("client: ws's error messages", () => {
+  it("bad permessage-deflate parameters: 'Invalid Sec-WebSocket-Extensions header', the reason as cause", async () => {
+    const server = await accepting(
+      'Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits=7\r\n',
+    );
+    const ws = track(new WebSocket(server.url));
+    const [error] = await once<[HandshakeError]>(ws, 'error');
+    expect(error.message).toBe('Invalid Sec-WebSocket-Extensions header');
+    expect(error.status).toBe(101);
+    expect(error.cause).toBeInstanceOf(Error);
+  });
+
+  it("a server that never answers: 'Opening handshake has timed out' (WS_ERR_HANDSHAKE_TIMEOUT)", async () => {
+    const server = await rawServer(() => undefined, { handshake: false });
+    cleanups.push(() => server.close());
+    const ws = track(new WebSocket(server.url, { handshakeTimeout: 100 }));
+    const [error] = await once<[HandshakeError]>(ws, 'error');
+    expect(error.message).toBe('Opening handshake has timed out');
+    expect(error.code).toBe('WS_ERR_HANDSHAKE_TIMEOUT');
+  });
+
+  it('a response head over maxHeaderSize: WS_ERR_HEAD_TOO_LARGE', async () => {
+    const server = await answering([
+      () => `HTTP/1.1 101 Switching Protocols\r\nX-Big: ${'x'.repeat(2048)}\r\n\r\n`,
+    ]);
+    const ws = track(new WebSocket(server.url, { maxHeaderSize: 1024 } as object));
+    const [error] = await once<[HandshakeError]>(ws, 'error');
+    expect(error.code).toBe('WS_ERR_HEAD_TOO_LARGE');
+    expect(error.status).toBe(0);
+  });
+});
