@@ -51,6 +51,19 @@ function record(emitter: Duplex, events: readonly string[]): string[] {
   return seen;
 }
 
+/** Reads chunks until `done(chunks)` holds (then the Duplex is destroyed), within WAIT_MS. */
+async function readUntil<T>(duplex: Duplex, done: (chunks: T[]) => boolean): Promise<T[]> {
+  const chunks: T[] = [];
+  const reading = (async () => {
+    for await (const chunk of duplex) {
+      chunks.push(chunk as T);
+      if (done(chunks)) break;
+    }
+  })();
+  await withTimeout(reading, WAIT_MS, `chunks from the Duplex (${chunks.length} so far)`);
+  return chunks;
+}
+
 describe('createWebSocketStream: the export', () => {
   it('is a named export and a static of the default export, as in ws', () => {
     expect(WebSocketDefault.createWebSocketStream).toBe(createWebSocketStream);
@@ -87,11 +100,7 @@ describe('createWebSocketStream: data', () => {
     // A byte stream: message boundaries are not kept (see readableObjectMode below).
     peer.send('text');
     peer.send(Buffer.from([1, 2, 3]));
-    const chunks: Buffer[] = [];
-    for await (const chunk of duplex) {
-      chunks.push(chunk as Buffer);
-      if (Buffer.concat(chunks).length === 7) break;
-    }
+    const chunks = await readUntil<Buffer>(duplex, (read) => Buffer.concat(read).length === 7);
     expect(Buffer.concat(chunks)).toEqual(Buffer.from([...Buffer.from('text'), 1, 2, 3]));
   });
 
@@ -102,11 +111,7 @@ describe('createWebSocketStream: data', () => {
     peer.send('a');
     peer.send('b');
     peer.send(Buffer.from('c'));
-    const chunks: unknown[] = [];
-    for await (const chunk of duplex) {
-      chunks.push(chunk);
-      if (chunks.length === 3) break;
-    }
+    const chunks = await readUntil<unknown>(duplex, (read) => read.length === 3);
     expect(chunks).toEqual(['a', 'b', Buffer.from('c')]);
   });
 
@@ -186,11 +191,7 @@ describe('createWebSocketStream: backpressure', () => {
     );
     expect(duplex.readableLength).toBeGreaterThanOrEqual(4);
     expect(duplex.readableLength).toBeLessThan(count);
-    const received: Buffer[] = [];
-    for await (const chunk of duplex) {
-      received.push(chunk as Buffer);
-      if (received.length === count) break;
-    }
+    const received = await readUntil<Buffer>(duplex, (read) => read.length === count);
     expect(received.map((chunk) => chunk[0])).toEqual(Array.from({ length: count }, (_, i) => i));
     expect(client.isPaused).toBe(false);
   });
@@ -276,6 +277,22 @@ describe('createWebSocketStream: closing', () => {
     expect(events).toEqual(['finish', 'end', 'close']);
     expect(client.readyState).toBe(WebSocket.CLOSED);
     expect(duplex.destroyed).toBe(true);
+  });
+
+  it('reading again while CLOSING resumes the paused WebSocket, so the closing handshake completes', async () => {
+    const listening = await server();
+    const { client, peer } = await openPair(listening);
+    const duplex = createWebSocketStream(client, { readableHighWaterMark: 1024 });
+    peer.send(Buffer.alloc(16 * 1024));
+    await once(client, 'message');
+    expect(client.isPaused).toBe(true); // the readable buffer is over its high-water mark
+    const closed = once(duplex, 'close');
+    duplex.end();
+    expect(client.readyState).toBe(WebSocket.CLOSING);
+    // The peer's Close answer is only read once the WebSocket reads again.
+    duplex.resume();
+    await closed;
+    expect(client.readyState).toBe(WebSocket.CLOSED);
   });
 
   it('end() while CONNECTING closes once open', async () => {
