@@ -95,8 +95,22 @@ export interface UpgradeRequestInfo {
     readonly remotePort?: number | undefined;
   };
   /** The `user` an async `verifyClient` accepted the request with (`{ accept: true, user }`). */
-  readonly user?: unknown;
+  readonly user?: RequestUser;
 }
+
+/**
+ * The type of `request.user`: `unknown`, or the type the application declared for `user` on
+ * `http.IncomingMessage` (module augmentation, as `ws` users do), so that both request kinds agree.
+ */
+export type RequestUser = IncomingMessage extends { readonly user?: infer User } ? User : unknown;
+
+/**
+ * The request the server gives to its hooks and events: node:http's `IncomingMessage` over HTTP/1.1
+ * (attached, `noServer`, and standalone, where the server makes one from its own parser's result),
+ * or an {@link UpgradeRequestInfo} with the same fields for RFC 8441 over HTTP/2. `user` is what an
+ * async `verifyClient` accepted the request with.
+ */
+export type ServerRequest = (IncomingMessage & { user?: RequestUser }) | UpgradeRequestInfo;
 
 /**
  * The decision of `verifyClient`: accept (optionally with a `user`, which becomes `ws.user` and
@@ -123,7 +137,7 @@ export interface HandshakeRejection {
   /** The reason sent with the status, or why the socket was dropped. */
   readonly reason: string;
   /** The upgrade request, when its head had arrived and could be parsed. */
-  readonly request: UpgradeRequestInfo | IncomingMessage | undefined;
+  readonly request: ServerRequest | undefined;
   /** The peer's address, as the socket reports it (undefined on some HTTP/2 streams and closed sockets). */
   readonly remoteAddress: string | undefined;
 }
@@ -131,10 +145,10 @@ export interface HandshakeRejection {
 export interface VerifyClientInfo {
   readonly origin: string | undefined;
   readonly secure: boolean;
-  readonly req: UpgradeRequestInfo | IncomingMessage;
+  readonly req: ServerRequest;
 }
 
-export interface ServerOptions extends ConnectionSettings {
+export interface ServerOptions<W extends WebSocket = WebSocket> extends ConnectionSettings {
   /** Port to listen on (standalone mode). 0 picks a free port. */
   readonly port?: number;
   /** Address to listen on. Default: all interfaces, as `net.Server`. */
@@ -156,10 +170,7 @@ export interface ServerOptions extends ConnectionSettings {
    * Picks the subprotocol from those offered (RFC 6455 §4.2.2 item 4), or `false` for none.
    * Default: the client's first choice. Without an offer, no subprotocol is selected.
    */
-  readonly handleProtocols?: (
-    protocols: Set<string>,
-    request: UpgradeRequestInfo | IncomingMessage,
-  ) => string | false;
+  readonly handleProtocols?: (protocols: Set<string>, request: ServerRequest) => string | false;
   /**
    * Decides whether to accept a client before the upgrade (authentication, origin checks, §10.2).
    * May be async. `false` answers 401; an object can choose the status, reason and headers.
@@ -204,7 +215,7 @@ export interface ServerOptions extends ConnectionSettings {
    */
   readonly allowedOrigins?:
     | readonly string[]
-    | ((origin: string | undefined, request: UpgradeRequestInfo | IncomingMessage) => boolean);
+    | ((origin: string | undefined, request: ServerRequest) => boolean);
   /**
    * Most connections at once, counting open sockets and upgrades being verified or accepted, and on
    * a standalone `wss://` server sockets from accept on (TLS handshake included; over the limit they
@@ -240,9 +251,11 @@ export interface ServerOptions extends ConnectionSettings {
   /**
    * The class of the accepted connections: `WebSocket` (the default) or a subclass of it, constructed
    * as `new WebSocket(null)` (as in `ws` 8). Its instances are what 'connection', `clients` and the
-   * `handleUpgrade` callback give.
+   * `handleUpgrade` callback give (the server's type parameter is inferred from it).
    */
-  readonly WebSocket?: typeof WebSocket;
+  readonly WebSocket?: new (
+    url: null,
+  ) => W;
 }
 
 /** Options of `server.broadcast()` and `server.publish()`. */
@@ -328,9 +341,14 @@ class Http1Responder implements HandshakeResponder {
 }
 
 /** The events of a WebSocketServer and their listener arguments (`ws`'s, plus two of ours). */
-export interface WebSocketServerEvents {
-  /** A client is connected; `request` is node:http's `IncomingMessage` when attached, else ours. */
-  connection: [ws: WebSocket, request: IncomingMessage | UpgradeRequestInfo];
+export interface WebSocketServerEvents<W extends WebSocket = WebSocket> {
+  /**
+   * A client is connected, with its request ({@link ServerRequest}). Further arguments are those an
+   * application passes to its own `server.emit('connection', ws, request, client)` from a
+   * `handleUpgrade` callback (the client-authentication pattern of `ws`'s README).
+   */
+  // biome-ignore lint/suspicious/noExplicitAny: whatever the application emits, typed as @types/ws types it
+  connection: [ws: W, request: ServerRequest, ...extra: any[]];
   /** The listener (standalone) or the attached server is listening. */
   listening: [];
   /** The listener failed (e.g. `EADDRINUSE`). */
@@ -338,7 +356,7 @@ export interface WebSocketServerEvents {
   /** `close()` finished. */
   close: [];
   /** A hook of the application threw or returned an invalid value; the client got a 500 (or 1011). */
-  hookError: [error: WebSocketError, request: IncomingMessage | UpgradeRequestInfo | undefined];
+  hookError: [error: WebSocketError, request: ServerRequest | undefined];
   /** An opening handshake did not become a WebSocket (for logs and metrics). */
   handshakeRejected: [rejection: HandshakeRejection];
   /**
@@ -347,26 +365,28 @@ export interface WebSocketServerEvents {
    * `Name: value` with a token name and no CR/LF, or a changed status line, answers 500 instead
    * ('hookError').
    */
-  headers: [headers: string[], request: IncomingMessage | UpgradeRequestInfo];
+  headers: [headers: string[], request: ServerRequest];
   /**
    * A malformed upgrade request (the 400, 405 or 426 of RFC 6455 §4.2.1, `error.status` says which),
    * as in `ws`: with a listener, the server does not answer; the listener writes its own response to
    * `socket` and ends it (the server destroys it after `handshakeTimeout` otherwise).
    */
-  wsClientError: [error: HandshakeError, socket: Duplex, request: IncomingMessage | UpgradeRequestInfo];
+  wsClientError: [error: HandshakeError, socket: Duplex, request: ServerRequest];
 }
 
-export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
+export class WebSocketServer<W extends WebSocket = WebSocket> extends EventEmitter<WebSocketServerEvents<W>> {
   /**
    * The open clients; `undefined` (as in `ws`) when `clientTracking` is false. Typed as always there,
    * as `@types/ws` does, so that `server.clients.forEach(…)` compiles as it does with `ws`.
    */
-  readonly clients!: Set<WebSocket>;
-  readonly options: Readonly<ServerOptions>;
+  readonly clients!: Set<W>;
+  readonly options: Readonly<ServerOptions<W>>;
   readonly #maxPayload: number;
   readonly #closeTimeout: number;
   readonly #tracking: boolean;
-  readonly #socketClass: typeof WebSocket;
+  readonly #socketClass: new (
+    url: null,
+  ) => W;
   #listener: NetServer | null = null;
   #attachedTo: AttachableServer | null = null;
   #detachHttp2: (() => void) | null = null;
@@ -402,7 +422,7 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
   /**
    * @throws {TypeError} unless exactly one of `port`, `server` or `noServer` is given.
    */
-  constructor(options: ServerOptions = {}, callback?: () => void) {
+  constructor(options: ServerOptions<W> = {}, callback?: () => void) {
     super();
     validateServerOptions(options); // throws InvalidOptionError naming the option
     const modes = [options.port !== undefined, options.server !== undefined, options.noServer === true];
@@ -420,8 +440,8 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
     this.#closeTimeout = options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT;
     this.#tracking = options.clientTracking ?? true;
     if (this.#tracking) this.clients = new Set();
-    const socketClass = options.WebSocket ?? WebSocket;
-    if (socketClass !== WebSocket && !(socketClass?.prototype instanceof WebSocket)) {
+    const socketClass = (options.WebSocket ?? WebSocket) as new (url: null) => W;
+    if ((socketClass as unknown) !== WebSocket && !(socketClass?.prototype instanceof WebSocket)) {
       throw new InvalidOptionError(
         'WebSocket',
         'the option "WebSocket" must be the WebSocket class or a subclass of it',
@@ -469,10 +489,10 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
    * interleave their bytes; this usually means two servers attached without distinct `path`s.
    */
   handleUpgrade(
-    req: IncomingMessage | UpgradeRequestInfo,
+    req: ServerRequest,
     socket: Duplex,
     head: Uint8Array,
-    callback: (ws: WebSocket, req: IncomingMessage | UpgradeRequestInfo) => void,
+    callback: (ws: W, req: ServerRequest) => void,
   ): void {
     if (upgradeSockets.has(socket)) {
       throw new InvalidStateError(
@@ -500,11 +520,7 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
    * A malformed upgrade request ({@link validateUpgradeRequest} threw): answered by the server, or,
    * as in `ws`, handed to the application's 'wsClientError' listeners, which answer it themselves.
    */
-  #clientError(
-    responder: HandshakeResponder,
-    error: unknown,
-    req: IncomingMessage | UpgradeRequestInfo,
-  ): void {
+  #clientError(responder: HandshakeResponder, error: unknown, req: ServerRequest): void {
     if (!(error instanceof HandshakeError) || this.listenerCount('wsClientError') === 0) {
       this.#reject(responder, error, req);
       return;
@@ -544,7 +560,7 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
   [refuseHandshake](
     responder: HandshakeResponder,
     error: HandshakeError,
-    req: IncomingMessage | UpgradeRequestInfo | undefined,
+    req: ServerRequest | undefined,
     headers: Record<string, string> | undefined,
   ): void {
     this.#track(responder.socket, responder);
@@ -557,11 +573,11 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
    * @throws Never: failures are answered through `responder`.
    */
   [negotiateHandshake](
-    req: IncomingMessage | UpgradeRequestInfo,
+    req: ServerRequest,
     request: UpgradeRequest,
     responder: HandshakeResponder,
     head: Uint8Array,
-    callback: (ws: WebSocket, req: IncomingMessage | UpgradeRequestInfo) => void,
+    callback: (ws: W, req: ServerRequest) => void,
   ): void {
     const socket = responder.socket;
     this.#track(socket, responder);
@@ -602,7 +618,7 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
     }
     this.#verifyInTime(req, request, responder).then(
       (verdict) => {
-        let ws: WebSocket | null = null;
+        let ws: W | null = null;
         if (verdict !== null) {
           try {
             ws = this.#accept(req, request, responder, head, callback, verdict.user);
@@ -722,7 +738,7 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
     this.#subscriptions.delete(ws);
   }
 
-  #originAllowed(origin: string | undefined, req: UpgradeRequestInfo | IncomingMessage): boolean {
+  #originAllowed(origin: string | undefined, req: ServerRequest): boolean {
     const allowed = this.options.allowedOrigins;
     if (allowed === undefined) return true;
     if (typeof allowed === 'function') {
@@ -784,7 +800,7 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
     this.#detachHttp2?.();
     if (this.#attachedTo !== null && this.#onUpgrade !== null) {
       this.#attachedTo.off('upgrade', this.#onUpgrade);
-      attachedServers.get(this.#attachedTo)?.delete(this);
+      attachedServers.get(this.#attachedTo)?.delete(this.#erased);
       this.#attachedTo.off('listening', this.#emitListening);
       this.#attachedTo.off('error', this.#emitError);
     }
@@ -824,7 +840,7 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
     this.emit('close');
   }
 
-  #listen(options: ServerOptions, callback: (() => void) | undefined): void {
+  #listen(options: ServerOptions<W>, callback: (() => void) | undefined): void {
     let listener: NetServer;
     if (options.tls === undefined) {
       listener = createNetServer({ noDelay: true }, (socket: Socket) => this.#onRawSocket(socket));
@@ -849,16 +865,16 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
       siblings = new Set();
       attachedServers.set(server, siblings);
     }
-    siblings.add(this);
+    siblings.add(this.#erased);
     const all = siblings;
     this.#onUpgrade = (req, socket, head) => {
       if (!this.shouldHandle(req)) {
         // Several WebSocketServers may share one HTTP server, each for its own path. A request for a
         // path none of them serves is answered 400 by the first of them, unless listeners that are
         // not ours (the application's own 'upgrade' handler) may still take it.
-        const someoneElse = [...all].some((other) => other !== this && other.shouldHandle(req));
+        const someoneElse = [...all].some((other) => other !== this.#erased && other.shouldHandle(req));
         const foreignListeners = server.listenerCount('upgrade') > all.size;
-        if (someoneElse || foreignListeners || all.values().next().value !== this) return;
+        if (someoneElse || foreignListeners || all.values().next().value !== this.#erased) return;
       }
       // Two servers attached without distinct paths: the first one takes the socket.
       if (upgradeSockets.has(socket)) return;
@@ -866,14 +882,21 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
     };
     server.on('upgrade', this.#onUpgrade);
     // A node:http2 server (it alone has updateSettings): also take RFC 8441 extended CONNECT streams.
-    if ('updateSettings' in server) this.#detachHttp2 = attachHttp2(server, this);
+    if ('updateSettings' in server) this.#detachHttp2 = attachHttp2(server, this.#erased);
     server.on('listening', this.#emitListening);
     server.on('error', this.#emitError);
   }
 
+  /**
+   * This server as the plain `WebSocketServer` the registries shared between servers (and src/http2)
+   * hold: `W` only types what the application sees, the internals are the same for every `W`.
+   */
+  get #erased(): WebSocketServer {
+    return this as unknown as WebSocketServer;
+  }
+
   readonly #emitListening = () => this.emit('listening');
-  readonly #emitConnection = (ws: WebSocket, request: IncomingMessage | UpgradeRequestInfo) =>
-    this.emit('connection', ws, request);
+  readonly #emitConnection = (ws: W, request: ServerRequest) => this.emit('connection', ws, request);
   readonly #emitError = (error: Error) => this.emit('error', error);
 
   /**
@@ -973,7 +996,7 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
    * `maxConnections` slot forever; it is a failing hook like any other (500, 'hookError').
    */
   #verifyInTime(
-    req: IncomingMessage | UpgradeRequestInfo,
+    req: ServerRequest,
     request: UpgradeRequest,
     responder: HandshakeResponder,
   ): Promise<{ readonly user: unknown } | null> {
@@ -993,7 +1016,7 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
   }
 
   async #verify(
-    req: IncomingMessage | UpgradeRequestInfo,
+    req: ServerRequest,
     request: UpgradeRequest,
     responder: HandshakeResponder,
   ): Promise<{ readonly user: unknown } | null> {
@@ -1090,13 +1113,13 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
   }
 
   #accept(
-    req: IncomingMessage | UpgradeRequestInfo,
+    req: ServerRequest,
     request: UpgradeRequest,
     responder: HandshakeResponder,
     head: Uint8Array,
-    callback: (ws: WebSocket, req: IncomingMessage | UpgradeRequestInfo) => void,
+    callback: (ws: W, req: ServerRequest) => void,
     user: unknown,
-  ): WebSocket | null {
+  ): W | null {
     const socket = responder.socket;
     if (socket.destroyed) return null;
     if (!socket.readable || !socket.writable) {
@@ -1208,7 +1231,7 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
    *   one of the offered subprotocols: §4.1 makes the client fail a connection whose server selected
    *   "a subprotocol that was not present in the client's handshake".
    */
-  #chooseProtocol(offered: readonly string[], req: IncomingMessage | UpgradeRequestInfo): string | false {
+  #chooseProtocol(offered: readonly string[], req: ServerRequest): string | false {
     const handleProtocols = this.options.handleProtocols;
     if (handleProtocols === undefined) return offered[0]!;
     let chosen: unknown;
@@ -1275,10 +1298,10 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
    */
   #emitGuarded<K extends 'hookError' | 'handshakeRejected'>(
     event: K,
-    ...args: WebSocketServerEvents[K]
+    ...args: WebSocketServerEvents<W>[K]
   ): void {
     try {
-      (this.emit as (event: K, ...args: WebSocketServerEvents[K]) => boolean)(event, ...args);
+      (this.emit as (event: K, ...args: WebSocketServerEvents<W>[K]) => boolean)(event, ...args);
     } catch (listenerError) {
       process.emitWarning(`a '${event}' listener threw: ${errorText(listenerError)}`, {
         type: 'WebSocketServerWarning',
@@ -1338,7 +1361,7 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
   #reject(
     responder: HandshakeResponder,
     error: unknown,
-    req?: IncomingMessage | UpgradeRequestInfo,
+    req?: ServerRequest,
     headers?: Record<string, string>,
   ): void {
     if (error instanceof HandshakeError) {
@@ -1364,7 +1387,7 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEvents> {
    * listen; a listener that throws is reported as a warning too (a crash would let any client that
    * triggers the hook's bug take the server down).
    */
-  #reportHookFailure(error: WebSocketError, req: IncomingMessage | UpgradeRequestInfo | undefined): void {
+  #reportHookFailure(error: WebSocketError, req: ServerRequest | undefined): void {
     if (this.listenerCount('hookError') === 0) {
       if (!this.#warnedHookFailure) {
         this.#warnedHookFailure = true;
@@ -1387,7 +1410,7 @@ interface Handshaking {
   /** Set once the request head is in. */
   responder: HandshakeResponder | null;
   /** The request, once its head is in (for 'handshakeRejected'). */
-  request: IncomingMessage | UpgradeRequestInfo | undefined;
+  request: ServerRequest | undefined;
   /** An error response was sent; the socket lingers (REFUSAL_LINGER_MS) for the peer to read it. */
   refused: boolean;
 }
@@ -1446,7 +1469,7 @@ function onHandshakeSocketError(this: Duplex): void {
   this.destroy();
 }
 
-function toRequestHead(req: IncomingMessage | UpgradeRequestInfo): RequestHead {
+function toRequestHead(req: ServerRequest): RequestHead {
   return {
     method: req.method ?? '',
     target: req.url ?? '',

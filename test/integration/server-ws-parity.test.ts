@@ -7,7 +7,7 @@
  */
 import { createServer, type Server as HttpServer, IncomingMessage } from 'node:http';
 import { type AddressInfo, connect as netConnect } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, expectTypeOf, it } from 'vitest';
 import {
   ErrorCode,
   HandshakeError,
@@ -399,5 +399,39 @@ describe('the WebSocket option', () => {
       typeof WebSocketServer
     >[0];
     expect(() => new WebSocketServer(options)).toThrow(InvalidOptionError);
+  });
+});
+
+describe('typings: what ws users write compiles under strict', () => {
+  it('types events, the WebSocket class option, request fields and the README emit pattern', () => {
+    class Tagged extends WebSocket {
+      readonly tag = 'tagged';
+    }
+    const server = new WebSocketServer({ noServer: true, WebSocket: Tagged });
+    servers.push(server as unknown as WebSocketServer);
+    expectTypeOf(server.clients).toEqualTypeOf<Set<Tagged>>();
+    server.on('connection', (ws, request, client) => {
+      expectTypeOf(ws).toEqualTypeOf<Tagged>();
+      expectTypeOf(request.headers['x-foo']).toEqualTypeOf<string | string[] | undefined>();
+      expectTypeOf(request.user).toBeUnknown();
+      void client;
+    });
+    server.on('error', (error) => expectTypeOf(error).toEqualTypeOf<Error>());
+    server.on('headers', (headers, request) => {
+      expectTypeOf(headers).toEqualTypeOf<string[]>();
+      void request.url;
+    });
+    server.on('wsClientError', (error, socket, request) => {
+      expectTypeOf(error).toEqualTypeOf<HandshakeError>();
+      void socket.end;
+      void request.method;
+    });
+    // The client-authentication pattern of ws's README: extra arguments to 'connection'.
+    const emitWithClient = (ws: Tagged, request: IncomingMessage) =>
+      server.emit('connection', ws, request, { name: 'alice' });
+    void emitWithClient;
+    // @ts-expect-error a misspelled event does not compile
+    server.on('conection', () => undefined);
+    expect(server.clients).toBeInstanceOf(Set);
   });
 });
