@@ -62,7 +62,28 @@ import { openClient } from './open-client.ts';
 import { readErrorBody, responseHeadOf } from './response.ts';
 import { USER_TLS_OPTIONS } from './tls-options.ts';
 
-export interface ClientOptions extends ConnectionSettings {
+/**
+ * The `net`, `tls` and `http.request` options a client passes on to the connection as they are, as
+ * `ws` does (it spreads its options into `http.request()`): typed here so that code written for
+ * `ws` compiles.
+ */
+export type PassThroughOptions = Pick<
+  TlsConnectionOptions,
+  | 'lookup'
+  | 'minVersion'
+  | 'maxVersion'
+  | 'ciphers'
+  | 'ecdhCurve'
+  | 'sigalgs'
+  | 'pfx'
+  | 'crl'
+  | 'secureContext'
+  | 'secureOptions'
+  | 'session'
+> &
+  Pick<RequestOptions, 'maxHeaderSize' | 'signal' | 'insecureHTTPParser' | 'joinDuplicateHeaders'>;
+
+export interface ClientOptions extends ConnectionSettings, PassThroughOptions {
   /**
    * Extra request headers (`Authorization`, `User-Agent`, …). Cookies go here too, as one
    * `Cookie: a=1; b=2` field (RFC 6265 §5.4): there is no cookie jar; read `Set-Cookie` from the

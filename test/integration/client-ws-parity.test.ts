@@ -4,6 +4,7 @@
  * 'redirect', 'unexpected-response', an `http.IncomingMessage` in 'upgrade', http(s):// URLs,
  * `generateMask`, and close()/terminate() before 'open'. Each test talks to a server on loopback.
  */
+import { readFileSync } from 'node:fs';
 import { Agent, ClientRequest, IncomingMessage } from 'node:http';
 import { connect as netConnect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -11,12 +12,17 @@ import { HandshakeError, InvalidOptionError, WebSocket } from '../../src/index.t
 import {
   acceptKeyFor,
   type HttpHead,
+  listen,
   once,
   type RawPeer,
   rawServer,
   WAIT_MS,
   withTimeout,
 } from './helpers.ts';
+
+const fixtures = new URL('../fixtures/', import.meta.url);
+const cert = readFileSync(new URL('localhost-cert.pem', fixtures));
+const key = readFileSync(new URL('localhost-key.pem', fixtures));
 
 const cleanups: (() => unknown)[] = [];
 
@@ -173,11 +179,11 @@ describe('client: agent, createConnection, finishRequest (as in ws)', () => {
     const names: string[] = [];
     const ws = track(
       new WebSocket(`ws://sockwire.invalid:${server.port}/`, {
-        lookup: (hostname: string, _options: unknown, callback: (...args: unknown[]) => void) => {
+        lookup: ((hostname: string, _options: unknown, callback: (...args: unknown[]) => void) => {
           names.push(hostname);
           callback(null, [{ address: '127.0.0.1', family: 4 }]);
-        },
-      } as object),
+        }) as never,
+      }),
     );
     await once(ws, 'open');
     expect(names).toEqual(['sockwire.invalid']);
@@ -195,6 +201,19 @@ describe('client: agent, createConnection, finishRequest (as in ws)', () => {
         expect.objectContaining({ option, code: 'WS_ERR_INVALID_ARGUMENT' }),
       );
     }
+  });
+
+  it('tls options reach the TLS connection (maxVersion), and an https:// URL is wss://', async () => {
+    const listening = await listen({ tls: { cert, key, minVersion: 'TLSv1.3' } });
+    cleanups.push(() => listening.server.close({ timeout: 200 }));
+    const url = `https://localhost:${listening.port}/`;
+    const refused = track(new WebSocket(url, { ca: cert, maxVersion: 'TLSv1.2' }));
+    expect(refused.url).toBe(`wss://localhost:${listening.port}/`);
+    const [error] = await once<[HandshakeError]>(refused, 'error');
+    expect(error).toBeInstanceOf(HandshakeError);
+    expect(error.status).toBe(0);
+    const accepted = track(new WebSocket(url, { ca: cert, minVersion: 'TLSv1.3' }));
+    await once(accepted, 'open');
   });
 
   it('proxy with agent is refused at construction', () => {
@@ -448,7 +467,7 @@ describe("client: ws's error messages", () => {
     const server = await answering([
       () => `HTTP/1.1 101 Switching Protocols\r\nX-Big: ${'x'.repeat(2048)}\r\n\r\n`,
     ]);
-    const ws = track(new WebSocket(server.url, { maxHeaderSize: 1024 } as object));
+    const ws = track(new WebSocket(server.url, { maxHeaderSize: 1024 }));
     const [error] = await once<[HandshakeError]>(ws, 'error');
     expect(error.code).toBe('WS_ERR_HEAD_TOO_LARGE');
     expect(error.status).toBe(0);
