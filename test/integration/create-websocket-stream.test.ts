@@ -310,6 +310,25 @@ describe('createWebSocketStream: closing', () => {
     await closed;
   });
 
+  it('end() against a peer that never answers the Close finishes and closes at the close timeout', async () => {
+    const raw = await rawServer(() => {
+      // Completes the handshake, then ignores everything (no Close answer, no TCP close).
+    });
+    cleanups.push(() => raw.close());
+    const client = new WebSocket(raw.url, { closeTimeout: 100 });
+    cleanups.push(() => closeQuietly(client));
+    const duplex = createWebSocketStream(client);
+    const events = record(duplex, ['finish', 'end', 'close']);
+    const closed = once(duplex, 'close');
+    duplex.resume();
+    duplex.end();
+    const [code] = await once<[number, Buffer]>(client, 'close');
+    expect(code).toBe(1006);
+    await closed;
+    // ws never calls back its _final here (its socket is destroyed, never 'finish'ed): no 'close' there.
+    expect(events).toEqual(['finish', 'end', 'close']);
+  });
+
   it("the peer's Close ends the readable side; with allowHalfOpen the Duplex waits for end()", async () => {
     const listening = await server();
     const { client, peer } = await openPair(listening);
