@@ -427,7 +427,10 @@ export class WebSocketServer<W extends WebSocket = WebSocket> extends EventEmitt
     validateServerOptions(options); // throws InvalidOptionError naming the option
     const modes = [options.port !== undefined, options.server !== undefined, options.noServer === true];
     if (modes.filter(Boolean).length !== 1) {
-      throw new TypeError('WebSocketServer needs exactly one of the options "port", "server" or "noServer"');
+      // ws's text, which applications (and their tests) match.
+      throw new TypeError(
+        'One and only one of the "port", "server", or "noServer" options must be specified',
+      );
     }
     for (const name of ['maxConnections', 'retryAfter', 'maxBufferedAmount'] as const) {
       const value = options[name];

@@ -230,6 +230,12 @@ describe("'wsClientError': a malformed request handed to the application, as in 
 });
 
 describe('close(), address(), clients and handleUpgrade() as ws has them', () => {
+  it("a constructor without exactly one of port, server, noServer throws ws's TypeError", () => {
+    const message = 'One and only one of the "port", "server", or "noServer" options must be specified';
+    expect(() => new WebSocketServer()).toThrow(new TypeError(message));
+    expect(() => new WebSocketServer({ port: 0, noServer: true })).toThrow(new TypeError(message));
+  });
+
   it('a second close() once closed calls back with "The server is not running" and emits close again', async () => {
     const { server } = await start();
     await server.close();
