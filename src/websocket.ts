@@ -57,6 +57,9 @@ export type SendData =
   | Blob
   | readonly Buffer[];
 
+/** The events of the WHATWG WebSocket interface, the only ones `addEventListener` takes (as `ws`). */
+const WHATWG_EVENT_TYPES: readonly string[] = ['open', 'message', 'error', 'close'];
+
 /** The values `binaryType` accepts; any other is ignored, as in `ws` and browsers (WebIDL enum). */
 const BINARY_TYPES: readonly BinaryType[] = ['nodebuffer', 'arraybuffer', 'fragments', 'blob'];
 
@@ -552,8 +555,11 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
    * `this` = the WebSocket (or, for an object, its `handleEvent` method called on it). As in the DOM
    * (§2.7 "add an event listener"), a listener already added for the same type is not added twice;
    * `on…` handlers are separate listeners, and a `once` listener can be added again after it fired.
+   * Only the WebSocket interface's events are taken ('open', 'message', 'error', 'close'), as in
+   * `ws`: other types are ignored.
    */
   addEventListener(type: string, listener: WhatwgCallback, options?: { once?: boolean } | boolean): void {
+    if (!WHATWG_EVENT_TYPES.includes(type)) return;
     if (typeof listener !== 'function' && (typeof listener !== 'object' || listener === null)) return;
     if (this.#findWhatwg(type, listener, false) !== undefined) return;
     this.#addWhatwg(type, listener, typeof options === 'object' && options?.once === true, false);

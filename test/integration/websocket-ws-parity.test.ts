@@ -322,6 +322,33 @@ describe('WHATWG listeners', () => {
   });
 });
 
+describe('WHATWG event objects and types (as ws)', () => {
+  it("addEventListener() takes only 'open', 'message', 'error' and 'close', the WebSocket interface's events", () => {
+    const ws = abortedClient();
+    ws.on('error', () => {});
+    ws.addEventListener('ping', () => {});
+    ws.addEventListener('foo', () => {});
+    expect([ws.listenerCount('ping'), ws.listenerCount('foo')]).toEqual([0, 0]);
+    for (const type of ['open', 'message', 'error', 'close']) ws.addEventListener(type, () => {});
+    expect(['open', 'message', 'error', 'close'].map((type) => ws.listenerCount(type))).toEqual([1, 1, 2, 1]);
+    ws.close();
+  });
+
+  it('event attributes are enumerable accessors on the prototypes, as WebIDL attributes', async () => {
+    const { client: ws, peer } = await client();
+    const message = new Promise<MessageEvent>((resolve) => {
+      ws.onmessage = ((event: MessageEvent) => resolve(event)) as never;
+    });
+    peer.send('x');
+    const event = await withTimeout(message);
+    expect(Object.keys(event)).toEqual([]);
+    const keys: string[] = [];
+    for (const key in event) keys.push(key);
+    expect(keys.sort()).toEqual(['data', 'target', 'type']);
+    expect([event.type, event.data, event.target === ws]).toEqual(['message', 'x', true]);
+  });
+});
+
 describe('pause() and resume()', () => {
   it("pause() in an 'open' listener holds the messages until resume()", async () => {
     const accepted = new Promise<WebSocket>((resolve) => {
