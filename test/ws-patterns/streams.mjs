@@ -27,4 +27,6 @@ duplex.on('close', () => {
 input.pipe(duplex);
 input.write('one ');
 input.write('two ');
-setTimeout(() => input.write('end'), 50);
+// Ending the input ends the Duplex's writable side: with the server's close ending the readable
+// side, the Duplex is done and emits 'close' (with only write('end'), it would stay half open).
+setTimeout(() => input.end('end'), 50);
