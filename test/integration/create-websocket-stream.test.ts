@@ -430,8 +430,25 @@ describe('createWebSocketStream: errors', () => {
     duplex.write('too late');
     const [error] = await errored;
     expect(error).toBeInstanceOf(InvalidStateError);
-    expect(error.message).toMatch(/not open/);
+    expect(error.message).toBe('WebSocket is not open: readyState 3 (CLOSED)');
     expect(duplex.destroyed).toBe(true);
+    await closed;
+  });
+
+  it('a write while CLOSING errors with the state, and the closing handshake still completes', async () => {
+    const listening = await server();
+    const { client, peer } = await openPair(listening);
+    const duplex = createWebSocketStream(client);
+    const peerClosed = once<[number, Buffer]>(peer, 'close');
+    const closed = once(duplex, 'close');
+    client.close(4001);
+    const errored = once<[Error]>(duplex, 'error');
+    duplex.write('after close()');
+    const [error] = await errored;
+    expect(error.message).toBe('WebSocket is not open: readyState 2 (CLOSING)');
+    expect(duplex.destroyed).toBe(true);
+    const [code] = await peerClosed;
+    expect(code).toBe(4001); // not cut to 1006: the Close frame already left
     await closed;
   });
 
