@@ -15,7 +15,7 @@ import {
   type RequestOptions,
 } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { isIP, type NetConnectOpts, connect as netConnect, type Socket } from 'node:net';
+import { type NetConnectOpts, connect as netConnect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { type ConnectionOptions as TlsConnectionOptions, connect as tlsConnect } from 'node:tls';
 import { generateMaskKey, randomBytes, sha1 } from '../crypto.ts';
@@ -39,15 +39,9 @@ import {
   sharedClientLimiter,
 } from '../extensions/permessage-deflate/index.ts';
 import { generateKey } from '../handshake/accept-key.ts';
-import {
-  buildUpgradeRequest,
-  escapeControlCharacters,
-  validateUpgradeResponse,
-} from '../handshake/client.ts';
-import { assertFieldValue } from '../handshake/header-lines.ts';
+import { buildUpgradeRequest, validateUpgradeResponse } from '../handshake/client.ts';
 import type { ExtensionOffer } from '../handshake/headers.ts';
-import { isToken, isValidHostField } from '../handshake/headers.ts';
-import { type HeadParseResult, HttpHeadParser, type ResponseHead } from '../handshake/http.ts';
+import { isToken } from '../handshake/headers.ts';
 import { connectHttp2, type Http2Handle, type Http2Policy } from '../http2/client.ts';
 import { failHandshake } from '../internal.ts';
 import { validateClientOptions } from '../options-validation.ts';
@@ -59,8 +53,19 @@ import {
   type WebSocket,
 } from '../websocket.ts';
 import { openClient } from './open-client.ts';
+import {
+  headerFields,
+  takeHost,
+  takeProxyAuthorization,
+  withoutCredentials,
+  withUrlAuthorization,
+} from './request-headers.ts';
 import { readErrorBody, responseHeadOf } from './response.ts';
-import { USER_TLS_OPTIONS } from './tls-options.ts';
+import { clientUrl, parseTarget, REDIRECT_STATUSES, redirectTarget, type Target, urlPort } from './target.ts';
+import { openTunnel, parseProxy, tlsOptionsFor } from './transport.ts';
+
+// `new WebSocket()` reports the URL as the client connects to it.
+export { clientUrl } from './target.ts';
 
 /**
  * The `net`, `tls` and `http.request` options a client passes on to the connection as they are, as
@@ -169,19 +174,6 @@ export interface ClientOptions extends ConnectionSettings, PassThroughOptions {
    * for unpredictable keys, so that a script cannot choose the bytes an intermediary sees.
    */
   readonly generateMask?: (mask: Buffer) => void;
-}
-
-/** Where to connect and what to ask for, from a `ws://`, `wss://` or `ws+unix://` URL (§3). */
-interface Target {
-  readonly secure: boolean;
-  readonly host: string;
-  readonly port: number;
-  readonly socketPath: string | undefined;
-  /** The Host header: host[:port], IPv6 literals bracketed. */
-  readonly hostHeader: string;
-  readonly path: string;
-  /** `Basic …` from the URL's `user:pass@`, or undefined without userinfo. */
-  readonly authorization: string | undefined;
 }
 
 const DEFAULT_HANDSHAKE_TIMEOUT = 30_000;
@@ -523,22 +515,6 @@ export function connectClient(
   };
 }
 
-/**
- * The URL a client reports (`ws.url`): http:// and https:// become ws:// and wss://, as in `ws`
- * (RFC 6455 §3 defines the ws and wss schemes by the http and https ones); anything else as given.
- */
-export function clientUrl(url: string | URL): string {
-  const text = String(url);
-  if (!/^https?:/i.test(text)) return text;
-  try {
-    const parsed = new URL(text);
-    parsed.protocol = parsed.protocol === 'http:' ? 'ws:' : 'wss:';
-    return parsed.href;
-  } catch {
-    return text; // the constructor throws for it
-  }
-}
-
 /** Errors of the connection or of Node's HTTP client, as a HandshakeError with no status. */
 function asHandshakeError(error: Error): WebSocketError {
   if (error instanceof WebSocketError) return error;
@@ -553,289 +529,7 @@ function asHandshakeError(error: Error): WebSocketError {
   return new HandshakeError(ErrorCode.HandshakeFailed, 0, error.message, { cause: error });
 }
 
-/** The port as `ws` passes it to `createConnection` and agents: the URL's text, else the scheme's default. */
-function urlPort(currentUrl: string, target: Target): string | number {
-  if (target.socketPath !== undefined) return target.port;
-  const { port } = new URL(currentUrl);
-  return port === '' ? target.port : port;
-}
-
-/**
- * The header fields of a request head built by buildUpgradeRequest, for `http.request`: an object
- * (not raw pairs, which Node sends at once), so that `finishRequest` and 'redirect' listeners can
- * still read and change them; a name given twice (in two cases) keeps both values.
- */
-function headerFields(head: string): Record<string, string | string[]> {
-  const fields: Record<string, string | string[]> = {};
-  const names = new Map<string, string>();
-  const lines = head.split('\r\n');
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i]!;
-    if (line === '') break;
-    const colon = line.indexOf(':');
-    const name = line.slice(0, colon);
-    const value = line.slice(colon + 1).trim();
-    const first = names.get(name.toLowerCase());
-    if (first === undefined) {
-      names.set(name.toLowerCase(), name);
-      fields[name] = value;
-    } else {
-      fields[first] = [...[fields[first]!].flat(), value];
-    }
-  }
-  return fields;
-}
-
-/**
- * Splits a `Host` field (any case) off the user's headers.
- * @throws {InvalidOptionError} for a value that is not a valid Host (RFC 9110 §7.2: uri-host [ ":" port ]).
- */
-function takeHost(headers: Readonly<Record<string, string>> | undefined): {
-  host: string | undefined;
-  rest: Readonly<Record<string, string>> | undefined;
-} {
-  if (headers === undefined) return { host: undefined, rest: undefined };
-  let host: string | undefined;
-  const rest: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (name.toLowerCase() !== 'host') {
-      rest[name] = value;
-      continue;
-    }
-    if (!isValidHostField(value)) {
-      throw new InvalidOptionError(
-        `headers.${name}`,
-        `headers.${name} must be host[:port] (RFC 9110 §7.2), got ${JSON.stringify(value)}`,
-      );
-    }
-    host = value;
-  }
-  return { host, rest };
-}
-
 const DEFAULT_MAX_REDIRECTS = 10;
-/** RFC 9110 §15.4: the redirections that carry a Location to repeat the request at. */
-const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
-
-/** Resolves a redirect's Location against the current URL; http(s) maps to ws(s) (RFC 6455 §3). */
-function redirectTarget(
-  location: string,
-  currentUrl: string,
-  status: number,
-): { url: string; target: Target } {
-  let next: URL;
-  try {
-    next = new URL(location, currentUrl);
-  } catch (error) {
-    throw new HandshakeError(
-      ErrorCode.HandshakeFailed,
-      status,
-      `invalid redirect Location: ${escapeControlCharacters(location)}`,
-      {
-        cause: error,
-      },
-    );
-  }
-  if (next.protocol === 'http:') next.protocol = 'ws:';
-  else if (next.protocol === 'https:') next.protocol = 'wss:';
-  if (next.protocol !== 'ws:' && next.protocol !== 'wss:') {
-    throw new HandshakeError(
-      ErrorCode.HandshakeFailed,
-      status,
-      `cannot follow a redirect to ${escapeControlCharacters(next.href)}`,
-    );
-  }
-  next.hash = '';
-  return { url: next.href, target: parseTarget(next) };
-}
-
-/** Request headers that carry credentials (RFC 9110 §11.6.2, §11.7.2; RFC 6265 §5.4). */
-const CREDENTIAL_HEADERS: ReadonlySet<string> = new Set(['authorization', 'cookie', 'proxy-authorization']);
-
-function withoutCredentials(
-  headers: Readonly<Record<string, string>> | undefined,
-): Readonly<Record<string, string>> | undefined {
-  if (headers === undefined) return undefined;
-  const kept: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    const lower = name.toLowerCase();
-    if (!CREDENTIAL_HEADERS.has(lower)) kept[name] = value;
-  }
-  return kept;
-}
-
-/**
- * Splits the `Proxy-Authorization` field (any case) off the user's headers.
- * @throws {InvalidStateError} (WS_ERR_INVALID_ARGUMENT) for a value with CR, LF or another control.
- */
-function takeProxyAuthorization(headers: Readonly<Record<string, string>> | undefined): {
-  proxyAuthorization: string | undefined;
-  rest: Readonly<Record<string, string>> | undefined;
-} {
-  if (headers === undefined) return { proxyAuthorization: undefined, rest: undefined };
-  let proxyAuthorization: string | undefined;
-  const rest: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (name.toLowerCase() !== 'proxy-authorization') {
-      rest[name] = value;
-      continue;
-    }
-    try {
-      assertFieldValue(name, value); // checked even when dropped: a bad value is a bug to report
-    } catch (error) {
-      throw new InvalidStateError((error as Error).message, ErrorCode.InvalidArgument);
-    }
-    proxyAuthorization = value;
-  }
-  return { proxyAuthorization, rest };
-}
-
-/**
- * `headers` plus `Authorization: Basic …` from the target URL's userinfo, else from the `auth`
- * option (`user:password`, RFC 7617 §2, sent as given in UTF-8, as `http.request` does), unless
- * `headers` already has an Authorization (the explicit one wins, as in `ws` and curl).
- */
-function withUrlAuthorization(
-  headers: Readonly<Record<string, string>> | undefined,
-  target: Target,
-  auth?: string,
-): Readonly<Record<string, string>> | undefined {
-  const authorization =
-    target.authorization ??
-    (auth === undefined ? undefined : `Basic ${Buffer.from(auth).toString('base64')}`);
-  if (authorization === undefined) return headers;
-  if (headers !== undefined && Object.keys(headers).some((name) => name.toLowerCase() === 'authorization')) {
-    return headers;
-  }
-  return { ...headers, Authorization: authorization };
-}
-
-/**
- * `Basic base64(user ":" password)` (RFC 7617 §2), from a URL's percent-encoded username and
- * password, percent-decoded as the WHATWG URL standard's "percent-decode" does: `%XX` becomes the
- * byte, anything else (a malformed escape included) stays as is; the bytes are then UTF-8 (RFC 7617
- * §2.1). Browsers do the same for WebSocket URLs with credentials (the WebSockets standard fetches
- * the URL; WPT websockets/basic-auth.any.js).
- */
-function basicCredentials(username: string, password: string): string {
-  const bytes = Buffer.concat([percentDecode(username), Buffer.from(':'), percentDecode(password)]);
-  return `Basic ${bytes.toString('base64')}`;
-}
-
-function percentDecode(text: string): Buffer {
-  const input = Buffer.from(text, 'utf8');
-  const out = Buffer.alloc(input.length);
-  let length = 0;
-  for (let i = 0; i < input.length; i++) {
-    const byte = input[i]!;
-    if (byte === 0x25 && i + 2 < input.length && isHex(input[i + 1]!) && isHex(input[i + 2]!)) {
-      out[length++] = Number.parseInt(String.fromCharCode(input[i + 1]!, input[i + 2]!), 16);
-      i += 2;
-    } else {
-      out[length++] = byte;
-    }
-  }
-  return out.subarray(0, length);
-}
-
-function isHex(byte: number): boolean {
-  return (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x46) || (byte >= 0x61 && byte <= 0x66);
-}
-
-/** An `http://[user:pass@]host:port` proxy URL. */
-function parseProxy(input: string | URL): URL {
-  let proxy: URL;
-  try {
-    proxy = new URL(String(input));
-  } catch {
-    throw new InvalidStateError(`invalid proxy URL: ${String(input)}`, ErrorCode.InvalidArgument);
-  }
-  if (proxy.protocol !== 'http:') {
-    throw new InvalidStateError(
-      `unsupported proxy scheme "${proxy.protocol}": use http://host:port`,
-      ErrorCode.InvalidArgument,
-    );
-  }
-  return proxy;
-}
-
-/**
- * Opens a tunnel through an HTTP proxy (RFC 9110 §9.3.6 CONNECT), then TLS over it for wss://:
- *
- *   TCP to proxy ─▶ "CONNECT host:port HTTP/1.1" [Proxy-Authorization: Basic …] ─▶ 2xx ─▶ (TLS) ─▶ ready
- *
- * A refusal (any non-2xx status, e.g. 407 or 403) fails with a HandshakeError carrying that status.
- */
-function openTunnel(
-  proxy: URL,
-  proxyAuthorization: string | undefined,
-  target: Target,
-  options: ClientOptions,
-  track: (socket: Socket) => void,
-  ready: (socket: Socket) => void,
-  fail: (error: WebSocketError) => void,
-): void {
-  const raw = netConnect({
-    host: proxy.hostname.startsWith('[') ? proxy.hostname.slice(1, -1) : proxy.hostname,
-    port: proxy.port === '' ? 80 : Number(proxy.port),
-    noDelay: true,
-    ...(options.family === undefined ? {} : { family: options.family }),
-    ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress }),
-  });
-  track(raw);
-  const authority = `${isIP(target.host) === 6 ? `[${target.host}]` : target.host}:${target.port}`;
-  let head = `CONNECT ${authority} HTTP/1.1\r\nHost: ${authority}\r\n`;
-  if (proxyAuthorization !== undefined) {
-    // The caller's own field wins over the proxy URL's credentials (as an explicit Authorization
-    // wins over URL userinfo): one Proxy-Authorization, never two.
-    head += `Proxy-Authorization: ${proxyAuthorization}\r\n`;
-  } else if (proxy.username !== '' || proxy.password !== '') {
-    // RFC 7617 §2: "the user-id and password are ... concatenated with a single colon" then base64.
-    head += `Proxy-Authorization: ${basicCredentials(proxy.username, proxy.password)}\r\n`;
-  }
-  head += '\r\n';
-  const parser = HttpHeadParser.forResponses();
-  const onData = (chunk: Buffer) => {
-    let result: HeadParseResult<ResponseHead>;
-    try {
-      result = parser.push(chunk);
-    } catch (error) {
-      fail(
-        error instanceof WebSocketError
-          ? error
-          : new HandshakeError(ErrorCode.HandshakeFailed, 0, 'bad proxy response'),
-      );
-      return;
-    }
-    if (!result.done) return;
-    raw.off('data', onData);
-    const status = result.head.statusCode;
-    // RFC 9110 §9.3.6: "Any 2xx (Successful) response indicates that the sender (and all inbound
-    // proxies) will switch to tunnel mode immediately after the response header section".
-    if (status < 200 || status > 299) {
-      fail(
-        new HandshakeError(
-          ErrorCode.HandshakeFailed,
-          status,
-          `the proxy refused to open a tunnel: ${status} ${escapeControlCharacters(result.head.statusText)}`,
-        ),
-      );
-      return;
-    }
-    raw.pause();
-    if (result.rest.length > 0) raw.unshift(Buffer.from(result.rest));
-    if (!target.secure) {
-      ready(raw);
-      raw.resume();
-      return;
-    }
-    const secure = tlsConnect({ ...tlsOptionsFor(target, options), socket: raw });
-    track(secure);
-    secure.once('secureConnect', () => ready(secure));
-  };
-  raw.on('data', onData);
-  raw.once('connect', () => raw.write(head));
-}
 
 /** RFC 7692 §5.1 and §7.1: checks the server's permessage-deflate answer and builds the codec. */
 function negotiatedDeflate(
@@ -869,79 +563,4 @@ function negotiatedDeflate(
     }),
     threshold: options.threshold ?? DEFAULT_DEFLATE_THRESHOLD,
   };
-}
-
-/** TLS settings for a wss:// target (directly or through a proxy tunnel). */
-function tlsOptionsFor(target: Target, options: ClientOptions): TlsConnectionOptions {
-  const tlsOptions: TlsConnectionOptions = {
-    ALPNProtocols: ['http/1.1'],
-    // RFC 6066 §3: "Literal IPv4 and IPv6 addresses are not permitted in "HostName"."
-    ...(isIP(target.host) === 0 || options.servername
-      ? { servername: options.servername ?? target.host }
-      : {}),
-  };
-  for (const name of USER_TLS_OPTIONS) {
-    if (options[name] !== undefined) Object.assign(tlsOptions, { [name]: options[name] });
-  }
-  return tlsOptions;
-}
-
-/** RFC 6455 §3: ws-URI = "ws:" "//" host [ ":" port ] path [ "?" query ]; wss-URI likewise. */
-function parseTarget(input: string | URL): Target {
-  let url: URL;
-  try {
-    url = new URL(String(input));
-  } catch {
-    throw new InvalidStateError(`invalid URL: ${String(input)}`, ErrorCode.InvalidArgument);
-  }
-  // §3: "Fragment identifiers are meaningless in the context of WebSocket URIs and MUST NOT be used".
-  if (url.hash !== '') {
-    throw new InvalidStateError(
-      `a WebSocket URL must not have a fragment: ${url.href}`,
-      ErrorCode.InvalidArgument,
-    );
-  }
-  if (url.protocol === 'ws+unix:') {
-    // ws+unix:/path/to/socket:/request/path, as in `ws`.
-    const [socketPath = '', requestPath = '/'] = url.pathname.split(':');
-    if (socketPath === '') {
-      throw new InvalidStateError(`invalid ws+unix URL: ${url.href}`, ErrorCode.InvalidArgument);
-    }
-    return {
-      secure: false,
-      host: 'localhost',
-      port: 0,
-      socketPath,
-      hostHeader: 'localhost',
-      path: requestPath + url.search,
-      authorization: urlAuthorization(url),
-    };
-  }
-  const secure = url.protocol === 'wss:' || url.protocol === 'https:';
-  if (!secure && url.protocol !== 'ws:' && url.protocol !== 'http:') {
-    throw new InvalidStateError(
-      `unsupported URL scheme "${url.protocol}": use ws:// or wss://`,
-      ErrorCode.InvalidArgument,
-    );
-  }
-  const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
-  return {
-    secure,
-    host: hostname,
-    port: url.port === '' ? (secure ? 443 : 80) : Number(url.port),
-    socketPath: undefined,
-    hostHeader: url.host,
-    path: (url.pathname || '/') + url.search,
-    authorization: urlAuthorization(url),
-  };
-}
-
-/**
- * RFC 6455 §3's ws-URI has no userinfo, but `ws` and browsers accept `ws://user:pass@host/` and send
- * the credentials as Basic authentication (RFC 7617); the userinfo itself is never sent (RFC 9110
- * §4.2.4: it is not part of the request target or Host).
- */
-function urlAuthorization(url: URL): string | undefined {
-  if (url.username === '' && url.password === '') return undefined;
-  return basicCredentials(url.username, url.password);
 }

@@ -1,0 +1,123 @@
+/**
+ * The header fields of a client's opening handshake that come from the caller: a custom Host, the
+ * credentials (Authorization from URL userinfo or `auth`, Proxy-Authorization for the proxy only)
+ * and which of them follow a redirect (RFC 9110 §15.4).
+ */
+import { ErrorCode, InvalidOptionError, InvalidStateError } from '../errors.ts';
+import { assertFieldValue } from '../handshake/header-lines.ts';
+import { isValidHostField } from '../handshake/headers.ts';
+import type { Target } from './target.ts';
+
+/**
+ * The header fields of a request head built by buildUpgradeRequest, for `http.request`: an object
+ * (not raw pairs, which Node sends at once), so that `finishRequest` and 'redirect' listeners can
+ * still read and change them; a name given twice (in two cases) keeps both values.
+ */
+export function headerFields(head: string): Record<string, string | string[]> {
+  const fields: Record<string, string | string[]> = {};
+  const names = new Map<string, string>();
+  const lines = head.split('\r\n');
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (line === '') break;
+    const colon = line.indexOf(':');
+    const name = line.slice(0, colon);
+    const value = line.slice(colon + 1).trim();
+    const first = names.get(name.toLowerCase());
+    if (first === undefined) {
+      names.set(name.toLowerCase(), name);
+      fields[name] = value;
+    } else {
+      fields[first] = [...[fields[first]!].flat(), value];
+    }
+  }
+  return fields;
+}
+
+/**
+ * Splits a `Host` field (any case) off the user's headers.
+ * @throws {InvalidOptionError} for a value that is not a valid Host (RFC 9110 §7.2: uri-host [ ":" port ]).
+ */
+export function takeHost(headers: Readonly<Record<string, string>> | undefined): {
+  host: string | undefined;
+  rest: Readonly<Record<string, string>> | undefined;
+} {
+  if (headers === undefined) return { host: undefined, rest: undefined };
+  let host: string | undefined;
+  const rest: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (name.toLowerCase() !== 'host') {
+      rest[name] = value;
+      continue;
+    }
+    if (!isValidHostField(value)) {
+      throw new InvalidOptionError(
+        `headers.${name}`,
+        `headers.${name} must be host[:port] (RFC 9110 §7.2), got ${JSON.stringify(value)}`,
+      );
+    }
+    host = value;
+  }
+  return { host, rest };
+}
+
+/** Request headers that carry credentials (RFC 9110 §11.6.2, §11.7.2; RFC 6265 §5.4). */
+const CREDENTIAL_HEADERS: ReadonlySet<string> = new Set(['authorization', 'cookie', 'proxy-authorization']);
+
+export function withoutCredentials(
+  headers: Readonly<Record<string, string>> | undefined,
+): Readonly<Record<string, string>> | undefined {
+  if (headers === undefined) return undefined;
+  const kept: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    const lower = name.toLowerCase();
+    if (!CREDENTIAL_HEADERS.has(lower)) kept[name] = value;
+  }
+  return kept;
+}
+
+/**
+ * Splits the `Proxy-Authorization` field (any case) off the user's headers.
+ * @throws {InvalidStateError} (WS_ERR_INVALID_ARGUMENT) for a value with CR, LF or another control.
+ */
+export function takeProxyAuthorization(headers: Readonly<Record<string, string>> | undefined): {
+  proxyAuthorization: string | undefined;
+  rest: Readonly<Record<string, string>> | undefined;
+} {
+  if (headers === undefined) return { proxyAuthorization: undefined, rest: undefined };
+  let proxyAuthorization: string | undefined;
+  const rest: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (name.toLowerCase() !== 'proxy-authorization') {
+      rest[name] = value;
+      continue;
+    }
+    try {
+      assertFieldValue(name, value); // checked even when dropped: a bad value is a bug to report
+    } catch (error) {
+      throw new InvalidStateError((error as Error).message, ErrorCode.InvalidArgument);
+    }
+    proxyAuthorization = value;
+  }
+  return { proxyAuthorization, rest };
+}
+
+/**
+ * `headers` plus `Authorization: Basic …` from the target URL's userinfo, else from the `auth`
+ * option (`user:password`, RFC 7617 §2, sent as given in UTF-8, as `http.request` does), unless
+ * `headers` already has an Authorization (the explicit one wins, as in `ws` and curl).
+ */
+export function withUrlAuthorization(
+  headers: Readonly<Record<string, string>> | undefined,
+  target: Target,
+  auth?: string,
+): Readonly<Record<string, string>> | undefined {
+  const authorization =
+    target.authorization ??
+    (auth === undefined ? undefined : `Basic ${Buffer.from(auth).toString('base64')}`);
+  if (authorization === undefined) return headers;
+  if (headers !== undefined && Object.keys(headers).some((name) => name.toLowerCase() === 'authorization')) {
+    return headers;
+  }
+  return { ...headers, Authorization: authorization };
+}

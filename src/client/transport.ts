@@ -1,0 +1,130 @@
+/**
+ * The connection under a client's handshake when no `agent` or `createConnection` is given: TLS
+ * settings for wss://, and a tunnel through an HTTP proxy (RFC 9110 §9.3.6 CONNECT).
+ */
+import { isIP, connect as netConnect, type Socket } from 'node:net';
+import { type ConnectionOptions as TlsConnectionOptions, connect as tlsConnect } from 'node:tls';
+import { ErrorCode, HandshakeError, InvalidStateError, WebSocketError } from '../errors.ts';
+import { escapeControlCharacters } from '../handshake/client.ts';
+import { type HeadParseResult, HttpHeadParser, type ResponseHead } from '../handshake/http.ts';
+import { basicCredentials, type Target } from './target.ts';
+import { USER_TLS_OPTIONS } from './tls-options.ts';
+
+/** The client options the connection itself uses. */
+export type TransportOptions = Pick<
+  TlsConnectionOptions,
+  (typeof USER_TLS_OPTIONS)[number] | 'servername'
+> & {
+  readonly family?: number;
+  readonly localAddress?: string;
+};
+
+/** An `http://[user:pass@]host:port` proxy URL. */
+export function parseProxy(input: string | URL): URL {
+  let proxy: URL;
+  try {
+    proxy = new URL(String(input));
+  } catch {
+    throw new InvalidStateError(`invalid proxy URL: ${String(input)}`, ErrorCode.InvalidArgument);
+  }
+  if (proxy.protocol !== 'http:') {
+    throw new InvalidStateError(
+      `unsupported proxy scheme "${proxy.protocol}": use http://host:port`,
+      ErrorCode.InvalidArgument,
+    );
+  }
+  return proxy;
+}
+
+/**
+ * Opens a tunnel through an HTTP proxy (RFC 9110 §9.3.6 CONNECT), then TLS over it for wss://:
+ *
+ *   TCP to proxy ─▶ "CONNECT host:port HTTP/1.1" [Proxy-Authorization: Basic …] ─▶ 2xx ─▶ (TLS) ─▶ ready
+ *
+ * A refusal (any non-2xx status, e.g. 407 or 403) fails with a HandshakeError carrying that status.
+ */
+export function openTunnel(
+  proxy: URL,
+  proxyAuthorization: string | undefined,
+  target: Target,
+  options: TransportOptions,
+  track: (socket: Socket) => void,
+  ready: (socket: Socket) => void,
+  fail: (error: WebSocketError) => void,
+): void {
+  const raw = netConnect({
+    host: proxy.hostname.startsWith('[') ? proxy.hostname.slice(1, -1) : proxy.hostname,
+    port: proxy.port === '' ? 80 : Number(proxy.port),
+    noDelay: true,
+    ...(options.family === undefined ? {} : { family: options.family }),
+    ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress }),
+  });
+  track(raw);
+  const authority = `${isIP(target.host) === 6 ? `[${target.host}]` : target.host}:${target.port}`;
+  let head = `CONNECT ${authority} HTTP/1.1\r\nHost: ${authority}\r\n`;
+  if (proxyAuthorization !== undefined) {
+    // The caller's own field wins over the proxy URL's credentials (as an explicit Authorization
+    // wins over URL userinfo): one Proxy-Authorization, never two.
+    head += `Proxy-Authorization: ${proxyAuthorization}\r\n`;
+  } else if (proxy.username !== '' || proxy.password !== '') {
+    // RFC 7617 §2: "the user-id and password are ... concatenated with a single colon" then base64.
+    head += `Proxy-Authorization: ${basicCredentials(proxy.username, proxy.password)}\r\n`;
+  }
+  head += '\r\n';
+  const parser = HttpHeadParser.forResponses();
+  const onData = (chunk: Buffer) => {
+    let result: HeadParseResult<ResponseHead>;
+    try {
+      result = parser.push(chunk);
+    } catch (error) {
+      fail(
+        error instanceof WebSocketError
+          ? error
+          : new HandshakeError(ErrorCode.HandshakeFailed, 0, 'bad proxy response'),
+      );
+      return;
+    }
+    if (!result.done) return;
+    raw.off('data', onData);
+    const status = result.head.statusCode;
+    // RFC 9110 §9.3.6: "Any 2xx (Successful) response indicates that the sender (and all inbound
+    // proxies) will switch to tunnel mode immediately after the response header section".
+    if (status < 200 || status > 299) {
+      fail(
+        new HandshakeError(
+          ErrorCode.HandshakeFailed,
+          status,
+          `the proxy refused to open a tunnel: ${status} ${escapeControlCharacters(result.head.statusText)}`,
+        ),
+      );
+      return;
+    }
+    raw.pause();
+    if (result.rest.length > 0) raw.unshift(Buffer.from(result.rest));
+    if (!target.secure) {
+      ready(raw);
+      raw.resume();
+      return;
+    }
+    const secure = tlsConnect({ ...tlsOptionsFor(target, options), socket: raw });
+    track(secure);
+    secure.once('secureConnect', () => ready(secure));
+  };
+  raw.on('data', onData);
+  raw.once('connect', () => raw.write(head));
+}
+
+/** TLS settings for a wss:// target (directly or through a proxy tunnel). */
+export function tlsOptionsFor(target: Target, options: TransportOptions): TlsConnectionOptions {
+  const tlsOptions: TlsConnectionOptions = {
+    ALPNProtocols: ['http/1.1'],
+    // RFC 6066 §3: "Literal IPv4 and IPv6 addresses are not permitted in "HostName"."
+    ...(isIP(target.host) === 0 || options.servername
+      ? { servername: options.servername ?? target.host }
+      : {}),
+  };
+  for (const name of USER_TLS_OPTIONS) {
+    if (options[name] !== undefined) Object.assign(tlsOptions, { [name]: options[name] });
+  }
+  return tlsOptions;
+}
