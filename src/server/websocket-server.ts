@@ -539,11 +539,14 @@ export class WebSocketServer<W extends WebSocket = WebSocket> extends EventEmitt
     this.#emitRejection(socket, error.status, error.message);
     // The socket is the application's now, but not forever: one that is never ended goes at the
     // handshake deadline (RFC 9110 §9.6 lets a server close a connection it will not serve).
-    setTimeout(
+    const deadline = setTimeout(
       destroySocketLater,
       this.options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT,
       socket,
-    ).unref();
+    );
+    deadline.unref();
+    // A socket the application closes in time does not stay referenced by the timer.
+    socket.once('close', () => clearTimeout(deadline));
     try {
       this.emit('wsClientError', error, socket, req);
     } catch (listenerError) {
