@@ -245,7 +245,13 @@ export function connectClient(
     settled = true;
     clearTimeout(timer);
     http2?.abort();
-    request?.destroy();
+    if (request !== null) {
+      const socket = request.socket;
+      request.destroy();
+      // Once the response is complete, destroy() leaves the socket open (Node >= 14.3, as `ws`
+      // notes): close it too, or a keep-alive answer would hold the server's connection.
+      socket?.destroy();
+    }
     upgraded?.destroy();
     for (const socket of sockets) socket.destroy();
     sockets = [];

@@ -337,6 +337,28 @@ describe("client: 'redirect' and 'unexpected-response' (as in ws)", () => {
     ]);
   });
 
+  it("close() after an 'unexpected-response' read to its end also drops a kept-alive connection", async () => {
+    const peers: RawPeer[] = [];
+    const server = await rawServer(
+      async (peer) => {
+        peers.push(peer);
+        await peer.readHttp();
+        peer.write('HTTP/1.1 502 Bad Gateway\r\nConnection: keep-alive\r\nContent-Length: 3\r\n\r\nfoo');
+      },
+      { handshake: false },
+    );
+    cleanups.push(() => server.close());
+    const ws = track(new WebSocket(server.url));
+    ws.on('error', () => undefined);
+    const [, response] = await once<[ClientRequest, IncomingMessage]>(ws, 'unexpected-response');
+    response.resume();
+    await once(response, 'end');
+    const closed = once<[number]>(ws, 'close');
+    ws.close();
+    expect((await closed)[0]).toBe(1006);
+    await peers[0]!.waitEnded();
+  });
+
   it('without a listener: a HandshakeError with the status, the headers and the body', async () => {
     const server = await answering([
       () =>
