@@ -25,14 +25,19 @@ import {
 import { type RequestHead, requestBodyFraming } from './http.ts';
 
 /**
- * Message of the {@link HandshakeError} thrown when `Sec-WebSocket-Version` is missing or not 13
- * (the text `ws` answers with); {@link rejectionHeaders} recognises it and adds
- * `Sec-WebSocket-Version: 13`.
+ * Message of the {@link HandshakeError} thrown when `Sec-WebSocket-Version` is missing or not one
+ * of {@link SUPPORTED_VERSIONS} (the text `ws` answers with); {@link rejectionHeaders} recognises it
+ * and adds `Sec-WebSocket-Version: 13, 8`.
  */
 export const UNSUPPORTED_VERSION_MESSAGE = 'Missing or invalid Sec-WebSocket-Version header';
 
-/** The only protocol version this library speaks (RFC 6455 §4.1 item 9, §11.3.5). */
-const WEBSOCKET_VERSION = '13';
+/**
+ * The protocol versions this server understands: 13 (RFC 6455 §4.1 item 9, §11.3.5) and 8, the last
+ * draft (draft-ietf-hybi-thewebsocketprotocol-08..12), whose framing and handshake are RFC 6455's
+ * except that the origin comes in `Sec-WebSocket-Origin`. `ws` accepts both; §4.2.2 lets a server
+ * list every version it understands, most preferred first (the example of §4.4 lists "13, 8, 7").
+ */
+const SUPPORTED_VERSIONS: readonly string[] = ['13', '8'];
 
 /** A validated client handshake (RFC 6455 §4.2.1). */
 export interface UpgradeRequest {
@@ -129,8 +134,8 @@ export interface ValidateUpgradeOptions {
  *    other than 0, no `Transfer-Encoding`) → else 400;
  * 5. exactly one valid `Host` → else 400; a valid request target → else 400;
  * 6. `Sec-WebSocket-Key` decodes to 16 bytes → else 400 `Missing or invalid Sec-WebSocket-Key header`;
- * 7. `Sec-WebSocket-Version` is `13` → else 400 {@link UNSUPPORTED_VERSION_MESSAGE}, answered with
- *    `Sec-WebSocket-Version: 13` ({@link rejectionHeaders});
+ * 7. `Sec-WebSocket-Version` is `13` or `8` → else 400 {@link UNSUPPORTED_VERSION_MESSAGE}, answered
+ *    with `Sec-WebSocket-Version: 13, 8` ({@link rejectionHeaders});
  * 8. `Sec-WebSocket-Protocol` is well-formed → else 400 `Invalid Sec-WebSocket-Protocol header`;
  *    `Sec-WebSocket-Extensions` is well-formed → else 400
  *    `Invalid or unacceptable Sec-WebSocket-Extensions header`.
@@ -216,7 +221,8 @@ export function validateUpgradeRequest(
   // server is capable of understanding." 400, as `ws` answers (426 is an example, and RFC 9110
   // §15.5.22 would then require an `Upgrade: websocket` the client already sent); the
   // Sec-WebSocket-Version field comes from {@link rejectionHeaders}.
-  if (headers.get('sec-websocket-version') !== WEBSOCKET_VERSION) {
+  const version = headers.get('sec-websocket-version');
+  if (version === undefined || !SUPPORTED_VERSIONS.includes(version)) {
     throw reject(400, UNSUPPORTED_VERSION_MESSAGE);
   }
 
@@ -241,8 +247,8 @@ export function validateUpgradeRequest(
     host,
     path: head.target,
     // §4.2.1 item 7: "Optionally, an |Origin| header field. This header field is sent by all
-    // browser clients."
-    origin: headers.get('origin'),
+    // browser clients." Version 8 clients sent it as `Sec-WebSocket-Origin` (hybi-08 §4.1).
+    origin: headers.get(version === '8' ? 'sec-websocket-origin' : 'origin'),
     protocols: Object.freeze(protocols),
     extensions: Object.freeze(extensions),
     head,
@@ -262,7 +268,7 @@ function reworded<T>(parse: () => T, message: string): T {
 /**
  * The extra header fields a rejection must carry, given the error {@link validateUpgradeRequest}
  * threw:
- * - an unsupported version ({@link UNSUPPORTED_VERSION_MESSAGE}): `Sec-WebSocket-Version: 13`
+ * - an unsupported version ({@link UNSUPPORTED_VERSION_MESSAGE}): `Sec-WebSocket-Version: 13, 8`
  *   (RFC 6455 §4.2.2);
  * - 426: `Upgrade: websocket` (RFC 9110 §15.5.22: "The server MUST send an Upgrade header field in a
  *   426 response to indicate the required protocol(s)");
@@ -277,7 +283,9 @@ export function rejectionHeaders(error: HandshakeError): Record<string, string> 
   if (error.status === 405) return { Allow: 'GET' };
   const headers: Record<string, string> = {};
   if (error.status === 426) headers.Upgrade = 'websocket';
-  if (error.message === UNSUPPORTED_VERSION_MESSAGE) headers['Sec-WebSocket-Version'] = WEBSOCKET_VERSION;
+  if (error.message === UNSUPPORTED_VERSION_MESSAGE) {
+    headers['Sec-WebSocket-Version'] = SUPPORTED_VERSIONS.join(', ');
+  }
   return headers;
 }
 

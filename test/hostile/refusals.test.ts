@@ -157,9 +157,9 @@ const CASES: readonly RefusalCase[] = [
   { status: 405, how: 'a POST', options: {}, request: upgradeRequest({ method: 'POST' }) },
   {
     status: 400,
-    how: 'Sec-WebSocket-Version 8',
+    how: 'Sec-WebSocket-Version 7',
     options: {},
-    request: upgradeRequest({ headers: { 'Sec-WebSocket-Version': '8' } }),
+    request: upgradeRequest({ headers: { 'Sec-WebSocket-Version': '7' } }),
   },
   {
     // Attached, node:http answers a request that is no upgrade itself.

@@ -131,7 +131,7 @@ describe('attached to a node:http server', () => {
     const head = await peer.readHttp();
     // 400 with the supported version, as ws answers (RFC 6455 §4.2.2 allows any fitting error code).
     expect(head.statusLine).toBe('HTTP/1.1 400 Bad Request');
-    expect(head.headers['sec-websocket-version']).toBe('13');
+    expect(head.headers['sec-websocket-version']).toBe('13, 8');
     peer.destroy();
   });
 

@@ -85,10 +85,10 @@ describe('standalone server: rejected handshakes', () => {
     expect(head.statusLine).toBe('HTTP/1.1 400 Bad Request');
   });
 
-  it('Sec-WebSocket-Version: 8 → 400 with Sec-WebSocket-Version: 13', async () => {
-    const head = await ask(listening.port, upgradeRequest({ headers: { 'Sec-WebSocket-Version': '8' } }));
+  it('Sec-WebSocket-Version: 7 → 400 with Sec-WebSocket-Version: 13, 8', async () => {
+    const head = await ask(listening.port, upgradeRequest({ headers: { 'Sec-WebSocket-Version': '7' } }));
     expect(head.statusLine).toBe('HTTP/1.1 400 Bad Request');
-    expect(head.headers['sec-websocket-version']).toBe('13');
+    expect(head.headers['sec-websocket-version']).toBe('13, 8');
   });
 
   it('POST → 405 with Allow: GET', async () => {

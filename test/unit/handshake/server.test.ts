@@ -179,15 +179,33 @@ describe('RFC 6455 §4.2.1 items 3–4: Upgrade and Connection', () => {
 describe('RFC 6455 §4.2.1 item 6 / §4.2.2: Sec-WebSocket-Version', () => {
   it.each([
     ['missing', { 'Sec-WebSocket-Version': null }],
-    ['8 (hybi-08)', { 'Sec-WebSocket-Version': '8' }],
+    ['7 (hybi-07)', { 'Sec-WebSocket-Version': '7' }],
     ['" 13" with a letter', { 'Sec-WebSocket-Version': '13a' }],
     ['a list', { 'Sec-WebSocket-Version': '13, 8' }],
-  ])("answers %s with 400, ws's text and Sec-WebSocket-Version: 13", (_label, fields) => {
+  ])("answers %s with 400, ws's text and Sec-WebSocket-Version: 13, 8", (_label, fields) => {
     const error = rejection(request(fields));
     expect(error.status).toBe(400);
     expect(error.message).toBe(UNSUPPORTED_VERSION_MESSAGE);
     expect(error.message).toBe('Missing or invalid Sec-WebSocket-Version header');
-    expect(rejectionHeaders(error)).toEqual({ 'Sec-WebSocket-Version': '13' });
+    expect(rejectionHeaders(error)).toEqual({ 'Sec-WebSocket-Version': '13, 8' });
+  });
+
+  it('accepts version 8 (the last draft, as ws) and reads its origin from Sec-WebSocket-Origin', () => {
+    const upgrade = validateUpgradeRequest(
+      parseRequest(
+        request({
+          'Sec-WebSocket-Version': '8',
+          Origin: 'https://ignored.example',
+          'Sec-WebSocket-Origin': 'https://draft.example',
+        }),
+      ),
+    );
+    expect(upgrade.origin).toBe('https://draft.example');
+    const thirteen = request({
+      Origin: 'https://rfc.example',
+      'Sec-WebSocket-Origin': 'https://draft.example',
+    });
+    expect(validateUpgradeRequest(parseRequest(thirteen)).origin).toBe('https://rfc.example');
   });
 
   it('checks the key before the version, as ws does (a hixie-76 client has neither)', () => {
@@ -358,11 +376,11 @@ describe('RFC 7231 §6 rejection responses', () => {
   });
 
   it('sends the version rejection as 400 with the version and Connection: close', () => {
-    const error = rejection(request({ 'Sec-WebSocket-Version': '8' }));
+    const error = rejection(request({ 'Sec-WebSocket-Version': '7' }));
     const text = buildRejectResponse(error.status, error.message, rejectionHeaders(error));
     const head = parseResponse(text);
     expect(head.statusCode).toBe(400);
-    expect(head.headers.get('sec-websocket-version')).toBe('13');
+    expect(head.headers.get('sec-websocket-version')).toBe('13, 8');
     expect(head.headers.get('connection')).toBe('close');
     expect(text.endsWith('\r\n\r\nMissing or invalid Sec-WebSocket-Version header')).toBe(true);
   });
