@@ -228,6 +228,8 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
    * CLOSING or CLOSED) and as `ws` does.
    */
   #refusedBytes = 0;
+  /** The callback of the message being compressed, told at once if the socket closes meanwhile. */
+  #compressingCallback: ((error?: Error) => void) | null = null;
   /** True while 'open' is emitted (the socket is held until its listeners are attached). */
   #opening = false;
   /** The socket closed while a compressed message was being inflated: finish once it is delivered. */
@@ -781,15 +783,13 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
       this.#closeAfterInflate = true;
       return;
     }
-    // As in `ws`: the callbacks of what was not sent hear of it while CLOSING, before 'close'.
+    // As in `ws`: the callbacks of what was not sent hear of it while CLOSING, before 'close', in
+    // the order of the sends, and in `ws`'s words for what was cut short in the outbox.
     this.#readyState = ReadyState.CLOSING;
     this.#keepAlive?.delete(this);
+    const head = this.#outbox[0];
+    const readingBlob = this.#compressing && head !== undefined && head.kind !== 'close' && isBlob(head.data);
     this.#deflate?.codec.close();
-    for (const operation of this.#outbox) {
-      if (operation.kind !== 'close' && operation.callback) this.#addCallback(operation.callback);
-    }
-    if (this.#outbox.length > 0) this.#outbox = [];
-    this.#outboxBytes = 0;
     if (this.#closeTimer !== null) clearTimeout(this.#closeTimer);
     this.#closeTimer = null;
     this.#connection?.transportClosed();
@@ -797,6 +797,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
     this.#pendingCallbacks = null;
     for (const callback of callbacks)
       callback(new WebSocketError(ErrorCode.ConnectionLost, 'connection closed'));
+    this.#cutShort(readingBlob ? BLOB_CUT_SHORT : COMPRESSION_CUT_SHORT);
     this.#readyState = ReadyState.CLOSED;
     this.#emitClose();
   }
@@ -948,22 +949,22 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
         continue;
       }
       this.#compressing = true;
+      this.#compressingCallback = operation.callback ?? null;
       this.#deflate!.codec.compress(data, operation.fin, (error, compressed) => {
         this.#compressing = false;
+        // The socket closed meanwhile: #onSocketClose has told the callback already (as `ws` does,
+        // before 'close', not when zlib is done), and there is nothing left to send.
+        if (this.#readyState === ReadyState.CLOSED) return;
+        // terminate() destroyed it, and 'close' is still to come: the same, now.
+        if (this.#socket?.destroyed === true) return this.#cutShort(COMPRESSION_CUT_SHORT);
+        this.#compressingCallback = null;
         this.#outboxBytes -= data.length;
         // Our zlib failed (not the peer): the message is lost, so fail the connection with the
         // error's code (1011) rather than send what follows it as if nothing were missing.
-        if (error instanceof ProtocolError && this.#readyState !== ReadyState.CLOSED) {
-          this.#failFromWrapper(error);
-        }
+        if (error instanceof ProtocolError) this.#failFromWrapper(error);
         if (error) {
-          // Called at once: when the socket closed meanwhile, the callback runs before 'close' (as in `ws`).
           operation.callback?.(error);
-        } else if (
-          compressed === undefined ||
-          connection.closeSent ||
-          this.#readyState === ReadyState.CLOSED
-        ) {
+        } else if (compressed === undefined || connection.closeSent) {
           overtakenByClose(operation.callback);
         } else {
           connection.send(compressed, operation.binary, operation.fin, true);
@@ -984,13 +985,11 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
     const done = (bytes: Uint8Array | null, error?: unknown) => {
       this.#compressing = false;
       if (this.#outbox[0] !== operation) return; // the socket closed while reading
+      if (this.#socket?.destroyed === true) return this.#cutShort(BLOB_CUT_SHORT); // terminate()
       if (bytes === null) {
         this.#outbox.shift();
         this.#outboxBytes -= blob.size;
-        const failure = new WebSocketError(ErrorCode.InvalidArgument, 'the Blob could not be read', {
-          cause: error,
-        });
-        if (operation.kind !== 'close') operation.callback?.(failure);
+        this.#blobUnreadable(operation, error);
       } else {
         // Its data is now bytes; the size may only differ if the Blob lied about it.
         this.#outboxBytes += bytes.length - blob.size;
@@ -1002,6 +1001,47 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
       (buffer) => done(new Uint8Array(buffer)),
       (error: unknown) => done(null, error),
     );
+  }
+
+  /**
+   * The socket is gone while the outbox was busy (compressing a message, or reading a Blob): the
+   * message in progress and everything queued behind it are lost, and their callbacks hear so, in
+   * order and in `ws`'s words.
+   */
+  #cutShort(message: string): void {
+    const error = new WebSocketError(ErrorCode.ConnectionLost, message);
+    const compressing = this.#compressingCallback;
+    this.#compressingCallback = null;
+    const unsent = this.#outbox.filter((operation) => operation.kind !== 'close');
+    if (this.#outbox.length > 0) this.#outbox = [];
+    this.#outboxBytes = 0;
+    compressing?.(error);
+    for (const operation of unsent) operation.callback?.(error);
+  }
+
+  /**
+   * A Blob given to send() could not be read (its file changed, as `fs.openAsBlob` reports): the
+   * message is lost, so, as in `ws`, 'error' is emitted and the connection is closed rather than send
+   * what follows as if nothing were missing; we close with 1011 (§7.4.1: "an unexpected condition
+   * that prevented it from fulfilling the request"). What was queued behind it is not sent, and its
+   * callbacks hear so.
+   */
+  #blobUnreadable(operation: OutboundOperation, cause: unknown): void {
+    const detail = cause instanceof Error ? `: ${cause.message}` : '';
+    const failure = new WebSocketError(
+      ErrorCode.InvalidArgument,
+      `a Blob given to send() could not be read${detail}; the connection is closed with 1011, as the messages after it cannot keep their order`,
+      { cause },
+    );
+    if (operation.kind !== 'close') operation.callback?.(failure);
+    this.#emitError(failure);
+    const connection = this.#connection!;
+    if (this.#readyState === ReadyState.CLOSED || connection.closeSent) return;
+    connection.close(CloseCode.InternalError, '');
+    this.#readyState = ReadyState.CLOSING;
+    this.#startCloseTimer();
+    this.#flush();
+    this.#afterClosedState();
   }
 
   /**
@@ -1303,6 +1343,10 @@ function socketOnError(this: SocketWithOwner): void {
 function socketOnDrain(this: SocketWithOwner): void {
   this[kOwner][socketEvent]('drain');
 }
+
+/** What the callbacks of messages lost in the outbox get when the socket goes (`ws`'s words). */
+const COMPRESSION_CUT_SHORT = 'The socket was closed while data was being compressed';
+const BLOB_CUT_SHORT = 'The socket was closed while the blob was being read';
 
 /** `readyState` names, for messages that say which state refused an operation (as `ws` words them). */
 const READY_STATE_NAMES = ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED'] as const;

@@ -3,6 +3,9 @@
  * shape of its properties, what send()/ping()/pong() accept and do after close, the WHATWG listener
  * rules, pause() inside 'open', autoPong, binaryType and compressed messages before a Close.
  */
+import { openAsBlob, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type CloseEvent, type MessageEvent, WebSocket, type WebSocketEvent } from '../../src/index.ts';
 import {
@@ -467,20 +470,61 @@ describe('binaryType', () => {
 });
 
 describe('permessage-deflate and closing', () => {
-  it('a send() during compression cut short by terminate() gets a typed error, while CLOSING', async () => {
+  it('send() callbacks cut short by terminate() during compression: typed errors, in order, while CLOSING, before close', async () => {
     const { client: ws } = await client(deflate, { perMessageDeflate: { threshold: 0 } });
-    const seen = callbackError((cb) => {
-      ws.send('x'.repeat(1000));
-      ws.send('queued behind it', (error) => {
-        cb(error);
-      });
-    });
-    const state = new Promise<number>((resolve) => ws.send('third', () => resolve(ws.readyState)));
+    const seen: unknown[] = [];
+    const record = (name: string) => (error?: Error) =>
+      seen.push([name, ws.readyState, error?.message, (error as { code?: string } | undefined)?.code]);
+    ws.send('x'.repeat(1000), record('compressing'));
+    ws.send('queued behind it', record('queued'));
+    const closed = once(ws, 'close');
     ws.terminate();
-    const error = await seen;
-    expect(error).toBeInstanceOf(Error);
-    expect(['WS_ERR_CONNECTION_LOST']).toContain((error as { code?: string }).code);
-    expect(await withTimeout(state)).toBe(WebSocket.CLOSING);
+    await closed;
+    const lost = 'The socket was closed while data was being compressed'; // ws's words
+    expect(seen).toEqual([
+      ['compressing', WebSocket.CLOSING, lost, 'WS_ERR_CONNECTION_LOST'],
+      ['queued', WebSocket.CLOSING, lost, 'WS_ERR_CONNECTION_LOST'],
+    ]);
+  });
+
+  it('send() callbacks cut short by terminate() while a Blob is read: typed errors, in order, while CLOSING', async () => {
+    const { client: ws } = await client();
+    const seen: unknown[] = [];
+    const record = (name: string) => (error?: Error) =>
+      seen.push([name, ws.readyState, error?.message, (error as { code?: string } | undefined)?.code]);
+    ws.send(new Blob(['foo']), record('blob'));
+    ws.send('bar');
+    ws.send('baz', record('behind it'));
+    const closed = once(ws, 'close');
+    ws.terminate();
+    await closed;
+    const lost = 'The socket was closed while the blob was being read'; // ws's words
+    expect(seen).toEqual([
+      ['blob', WebSocket.CLOSING, lost, 'WS_ERR_CONNECTION_LOST'],
+      ['behind it', WebSocket.CLOSING, lost, 'WS_ERR_CONNECTION_LOST'],
+    ]);
+  });
+
+  it("a Blob that cannot be read: 'error', its callback errs, and the connection closes with 1011", async () => {
+    const file = join(tmpdir(), `sockwire-blob-${process.pid}-${Date.now()}.txt`);
+    writeFileSync(file, 'x'.repeat(64));
+    try {
+      const blob = await openAsBlob(file);
+      writeFileSync(file, 'x'.repeat(32)); // the Blob's snapshot is gone: reading it fails
+      const { client: ws, peer } = await client();
+      const error = once<[Error]>(ws, 'error');
+      const callback = callbackError((cb) => ws.send(blob, cb));
+      const after = callbackError((cb) => ws.send('after it', cb));
+      const peerClosed = once<[number]>(peer, 'close');
+      const [emitted] = await error;
+      expect((emitted as { code?: string }).code).toBe('WS_ERR_INVALID_ARGUMENT');
+      expect(emitted.cause).toBeInstanceOf(Error);
+      expect(await callback).toBe(emitted);
+      expect(await after).toBeInstanceOf(Error); // never sent: the Close went first
+      expect((await peerClosed)[0]).toBe(1011);
+    } finally {
+      unlinkSync(file);
+    }
   });
 
   it("a message that arrived before the peer's Close is delivered while OPEN, and the reply goes before the Close answer", async () => {
