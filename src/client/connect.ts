@@ -15,9 +15,11 @@ import {
   type RequestOptions,
 } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { type NetConnectOpts, connect as netConnect, type Socket } from 'node:net';
+// Through the module objects: instrumentation that wraps net.connect or tls.connect sees our
+// connections, as it sees `ws`'s (named imports are bound once, in ESM).
+import net, { type NetConnectOpts, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { type ConnectionOptions as TlsConnectionOptions, connect as tlsConnect } from 'node:tls';
+import tls, { type ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import { generateMaskKey, randomBytes, sha1 } from '../crypto.ts';
 import {
   ErrorCode,
@@ -274,11 +276,11 @@ export function connectClient(
   const connector =
     (target: Target): NonNullable<RequestOptions['createConnection']> =>
     (connectOptions, created) => {
-      if (target.socketPath !== undefined) return netConnect({ path: target.socketPath });
+      if (target.socketPath !== undefined) return net.connect({ path: target.socketPath });
       if (proxy === undefined) {
         const common = connectOptions as TlsConnectionOptions;
-        if (!target.secure) return netConnect({ ...(common as object), noDelay: true } as NetConnectOpts);
-        return tlsConnect({ ...common, ...tlsOptionsFor(target, options) });
+        if (!target.secure) return net.connect({ ...(common as object), noDelay: true } as NetConnectOpts);
+        return tls.connect({ ...common, ...tlsOptionsFor(target, options) });
       }
       const untrack: (() => void)[] = [];
       const track = (socket: Socket) => {

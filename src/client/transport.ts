@@ -2,8 +2,10 @@
  * The connection under a client's handshake when no `agent` or `createConnection` is given: TLS
  * settings for wss://, and a tunnel through an HTTP proxy (RFC 9110 §9.3.6 CONNECT).
  */
-import { isIP, connect as netConnect, type Socket } from 'node:net';
-import { type ConnectionOptions as TlsConnectionOptions, connect as tlsConnect } from 'node:tls';
+// Through the module objects (not named imports, which ESM binds once): instrumentation that wraps
+// net.connect or tls.connect (APM agents, tests) sees our connections, as it sees `ws`'s.
+import net, { isIP, type Socket } from 'node:net';
+import tls, { type ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import { ErrorCode, HandshakeError, InvalidStateError, WebSocketError } from '../errors.ts';
 import { escapeControlCharacters } from '../handshake/client.ts';
 import { type HeadParseResult, HttpHeadParser, type ResponseHead } from '../handshake/http.ts';
@@ -52,7 +54,7 @@ export function openTunnel(
   ready: (socket: Socket) => void,
   fail: (error: WebSocketError) => void,
 ): void {
-  const raw = netConnect({
+  const raw = net.connect({
     host: proxy.hostname.startsWith('[') ? proxy.hostname.slice(1, -1) : proxy.hostname,
     port: proxy.port === '' ? 80 : Number(proxy.port),
     noDelay: true,
@@ -106,7 +108,7 @@ export function openTunnel(
       raw.resume();
       return;
     }
-    const secure = tlsConnect({ ...tlsOptionsFor(target, options), socket: raw });
+    const secure = tls.connect({ ...tlsOptionsFor(target, options), socket: raw });
     track(secure);
     secure.once('secureConnect', () => ready(secure));
   };
@@ -119,9 +121,12 @@ export function tlsOptionsFor(target: Target, options: TransportOptions): TlsCon
   const tlsOptions: TlsConnectionOptions = {
     ALPNProtocols: ['http/1.1'],
     // RFC 6066 §3: "Literal IPv4 and IPv6 addresses are not permitted in "HostName"."
-    ...(isIP(target.host) === 0 || options.servername
-      ? { servername: options.servername ?? target.host }
-      : {}),
+    // `servername: ''` sends no SNI at all (as in `ws` and Node).
+    ...(options.servername !== undefined
+      ? { servername: options.servername }
+      : isIP(target.host) === 0
+        ? { servername: target.host }
+        : {}),
   };
   for (const name of USER_TLS_OPTIONS) {
     if (options[name] !== undefined) Object.assign(tlsOptions, { [name]: options[name] });

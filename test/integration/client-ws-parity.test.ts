@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { Agent, ClientRequest, IncomingMessage } from 'node:http';
 import { connect as netConnect, type Socket } from 'node:net';
+import tls, { createServer as createTlsServer } from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HandshakeError, InvalidOptionError, WebSocket } from '../../src/index.ts';
 import {
@@ -214,6 +215,44 @@ describe('client: agent, createConnection, finishRequest (as in ws)', () => {
     expect(error.status).toBe(0);
     const accepted = track(new WebSocket(url, { ca: cert, minVersion: 'TLSv1.3' }));
     await once(accepted, 'open');
+  });
+
+  it("servername: '' reaches tls.connect (no SNI, as in ws), also for an IP host; wrapping tls.connect works", async () => {
+    const names: (string | false | null)[] = [];
+    const server = createTlsServer({ cert, key }, (socket) => {
+      names.push(socket.servername);
+      socket.destroy();
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    cleanups.push(() => new Promise((resolve) => server.close(resolve)));
+    const port = (server.address() as { port: number }).port;
+    const original = tls.connect;
+    const servernames: unknown[] = [];
+    tls.connect = ((...args: Parameters<typeof tls.connect>) => {
+      servernames.push((args[0] as { servername?: string }).servername);
+      return original(...args);
+    }) as typeof tls.connect;
+    try {
+      for (const [host, servername] of [
+        ['127.0.0.1', ''],
+        ['localhost', undefined],
+      ] as const) {
+        const ws = track(
+          new WebSocket(`wss://${host}:${port}/`, {
+            ca: cert,
+            checkServerIdentity: () => undefined,
+            ...(servername === undefined ? {} : { servername }),
+          }),
+        );
+        ws.on('error', () => undefined);
+        await once(ws, 'close');
+      }
+    } finally {
+      tls.connect = original;
+    }
+    expect(servernames).toEqual(['', 'localhost']);
+    expect(names).toEqual([false, 'localhost']);
   });
 
   it('proxy with agent is refused at construction', () => {
