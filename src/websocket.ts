@@ -997,9 +997,11 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
       }
       this.#pumpOutbox();
     };
+    // Out of the promise chain: an exception from a listener or callback called from here is uncaught,
+    // as everywhere else in this class, not an unhandled rejection.
     blob.arrayBuffer().then(
-      (buffer) => done(new Uint8Array(buffer)),
-      (error: unknown) => done(null, error),
+      (buffer) => process.nextTick(done, new Uint8Array(buffer)),
+      (error: unknown) => process.nextTick(done, null, error),
     );
   }
 
