@@ -24,7 +24,7 @@ wss.on('connection', (ws) => {
 const client = new WebSocket(`ws://127.0.0.1:${wss.address().port}`);
 client.on('error', console.error);
 client.on('open', () => {
-  console.log('negotiated:', client.extensions);
+  console.log('negotiated:', client.extensions.startsWith('permessage-deflate'));
   client.send('small');
   client.send('compressible '.repeat(500));
 });
