@@ -324,7 +324,7 @@ export function connectClient(
       ...(options.origin === undefined ? {} : { origin: options.origin }),
       ...(headers === undefined ? {} : { headers }),
     });
-    const requestOptions: RequestOptions & TlsConnectionOptions = {
+    const requestOptions: RequestOptions & TlsConnectionOptions & { readonly keepAlive?: undefined } = {
       // Other net and tls options (`lookup`, `minVersion`, `ciphers`…) reach the connection, as in `ws`.
       ...(options as RequestOptions & TlsConnectionOptions),
       ...(target.secure ? tlsOptionsFor(target, options) : {}),
@@ -340,6 +340,8 @@ export function connectClient(
       setHost: false,
       auth: undefined,
       timeout: undefined,
+      // Our `keepAlive` is the WebSocket heartbeat, not net's TCP keep-alive flag of the same name.
+      keepAlive: undefined,
       agent: options.agent,
       createConnection:
         options.agent !== undefined ? undefined : (options.createConnection ?? connector(target)),

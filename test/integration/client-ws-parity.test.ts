@@ -144,6 +144,7 @@ describe('client: agent, createConnection, finishRequest (as in ws)', () => {
     const seen: Record<string, unknown>[] = [];
     const ws = track(
       new WebSocket('ws://example.test:22/foo', {
+        keepAlive: { interval: 60_000 },
         createConnection: (options) => {
           seen.push(options as Record<string, unknown>);
           return netConnect({ host: '127.0.0.1', port: server.port });
@@ -153,6 +154,8 @@ describe('client: agent, createConnection, finishRequest (as in ws)', () => {
     await once(ws, 'open');
     expect(seen[0]?.host).toBe('example.test');
     expect(seen[0]?.port).toBe('22');
+    // Our keepAlive (the WebSocket heartbeat) is not net's TCP keepAlive flag.
+    expect(seen[0]?.keepAlive).toBeUndefined();
     expect(server.heads[0]?.headers.host).toBe('example.test:22');
     expect(ws.url).toBe('ws://example.test:22/foo');
   });
