@@ -505,7 +505,9 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
       this.#abortConnecting();
       return;
     }
-    const connection = this.#connection!;
+    const connection = this.#connection;
+    // A handshake that failed is CLOSING while 'error' is emitted, with no connection to close.
+    if (connection === null) return;
     if (this.#outbox.length > 0 || this.#compressing) {
       // The Close frame goes after the messages still being compressed (§5.5.1: no data after Close).
       connection.assertValidClose(code, reasonText);

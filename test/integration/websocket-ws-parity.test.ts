@@ -203,6 +203,27 @@ describe('after close (as ws: callbacks get an error, bufferedAmount counts what
     ]);
   });
 
+  it("close() and terminate() in a failed connect's 'error' listener do nothing more; 'close' follows once", async () => {
+    for (const method of ['close', 'terminate'] as const) {
+      const ws = abortedClient();
+      const thrown: unknown[] = [];
+      let closes = 0;
+      ws.on('error', () => {
+        try {
+          ws[method]();
+        } catch (error) {
+          thrown.push(error);
+        }
+      });
+      ws.on('close', () => closes++);
+      const closed = once(ws, 'close');
+      ws.close();
+      await closed;
+      await new Promise((resolve) => setImmediate(resolve));
+      expect([method, thrown, closes, ws.readyState]).toEqual([method, [], 1, WebSocket.CLOSED]);
+    }
+  });
+
   it('after a failed connect, the callbacks get an error that names the state, and nothing throws', async () => {
     const ws = abortedClient();
     ws.on('error', () => {});
