@@ -176,6 +176,11 @@ export interface ClientOptions extends ConnectionSettings, PassThroughOptions {
    * for unpredictable keys, so that a script cannot choose the bytes an intermediary sees.
    */
   readonly generateMask?: (mask: Buffer) => void;
+  /**
+   * The `Sec-WebSocket-Version` to send: only 13 (RFC 6455 §4.1 item 9), accepted for `ws`
+   * compatibility; `ws`'s 8 (a 2011 draft) throws an InvalidOptionError rather than sending 13.
+   */
+  readonly protocolVersion?: 13;
 }
 
 const DEFAULT_HANDSHAKE_TIMEOUT = 30_000;

@@ -200,6 +200,7 @@ describe('client: agent, createConnection, finishRequest (as in ws)', () => {
       ['finishRequest', true],
       ['generateMask', Buffer.alloc(4)],
       ['auth', 42],
+      ['protocolVersion', 8],
     ] as const) {
       expect(() => new WebSocket('ws://127.0.0.1:1/', { [option]: value })).toThrow(
         expect.objectContaining({ option, code: 'WS_ERR_INVALID_ARGUMENT' }),
