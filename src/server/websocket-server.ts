@@ -681,7 +681,8 @@ export class WebSocketServer<W extends WebSocket = WebSocket> extends EventEmitt
 
   #sendToAll(clients: Iterable<WebSocket>, data: SendData, options: BroadcastOptions): BroadcastResult {
     const bytes = toBytes(data);
-    const binary = options.binary ?? typeof data !== 'string';
+    // A number goes as its text, as with send() (and `ws`).
+    const binary = options.binary ?? (typeof data !== 'string' && typeof data !== 'number');
     // §5.1: "A server MUST NOT mask any frames that it sends to the client": one encoding fits all.
     const frame = encodeFrame(binary ? Opcode.Binary : Opcode.Text, bytes);
     const except = options.except;

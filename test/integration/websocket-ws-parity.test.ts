@@ -137,6 +137,14 @@ describe('send(), ping() and pong() arguments', () => {
     expect(pongs).toEqual(['', 'hi', 'c']);
   });
 
+  it('server.broadcast() sends a number as text too, as send() does', async () => {
+    const { client: ws } = await client();
+    const received = nextMessages(ws, 1);
+    listening.server.broadcast(7);
+    const [message] = await received;
+    expect([message!.isBinary, message!.data.toString()]).toEqual([false, '7']);
+  });
+
   it('a Blob is read and sent in order with what is sent around it', async () => {
     const { client: ws, peer } = await client();
     const received = nextMessages(peer, 3);
