@@ -218,9 +218,8 @@ const CLIENT: Schema = {
   createConnection: FUNCTION,
   finishRequest: FUNCTION,
   generateMask: FUNCTION,
-  // §4.1 item 9: "The value of this header field MUST be 13." `ws` also speaks 8, a 2011 draft
-  // (hybi-08); asking for it here must not silently get 13.
-  protocolVersion: rule('13 (RFC 6455; the 2011 draft version 8 is not supported)', (v) => v === 13),
+  // §4.1 item 9: "The value of this header field MUST be 13"; 8 is the last draft (hybi-08), as in `ws`.
+  protocolVersion: oneOf(13, 8),
 };
 
 const RECONNECT: Schema = {

@@ -177,10 +177,10 @@ export interface ClientOptions extends ConnectionSettings, PassThroughOptions {
    */
   readonly generateMask?: (mask: Buffer) => void;
   /**
-   * The `Sec-WebSocket-Version` to send: only 13 (RFC 6455 §4.1 item 9), accepted for `ws`
-   * compatibility; `ws`'s 8 (a 2011 draft) throws an InvalidOptionError rather than sending 13.
+   * The `Sec-WebSocket-Version` to send: 13 (RFC 6455 §4.1 item 9, the default) or, as in `ws`, 8:
+   * the last draft (hybi-08), with the same framing; `origin` then goes in `Sec-WebSocket-Origin`.
    */
-  readonly protocolVersion?: 13;
+  readonly protocolVersion?: 8 | 13;
 }
 
 const DEFAULT_HANDSHAKE_TIMEOUT = 30_000;
@@ -327,6 +327,7 @@ export function connectClient(
       protocols,
       ...(deflateOptions === null ? {} : { extensions: buildDeflateOffer(deflateOptions) }),
       ...(options.origin === undefined ? {} : { origin: options.origin }),
+      ...(options.protocolVersion === 8 ? { version: 8 as const } : {}),
       ...(headers === undefined ? {} : { headers }),
     });
     const requestOptions: RequestOptions & TlsConnectionOptions & { readonly keepAlive?: undefined } = {

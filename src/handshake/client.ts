@@ -31,6 +31,12 @@ export interface UpgradeRequestOptions {
   readonly extensions?: string;
   /** The `Origin` field (RFC 6455 §4.1 item 8, §10.2); non-browser clients usually omit it. */
   readonly origin?: string;
+  /**
+   * `Sec-WebSocket-Version`: 13 (RFC 6455, the default) or 8, the last draft
+   * (draft-ietf-hybi-thewebsocketprotocol-08), which `ws` and our server also speak: the same
+   * framing and handshake, but the origin goes in `Sec-WebSocket-Origin`.
+   */
+  readonly version?: 8 | 13;
   /** Extra header fields (e.g. `Authorization`, `Cookie`, `User-Agent`). */
   readonly headers?: Readonly<Record<string, string>>;
 }
@@ -103,12 +109,14 @@ export function buildUpgradeRequest(options: UpgradeRequestOptions): string {
     'Connection: Upgrade\r\n' +
     `Sec-WebSocket-Key: ${key}\r\n` +
     // §4.1 item 9: "The request MUST include a header field with the name |Sec-WebSocket-Version|.
-    // The value of this header field MUST be 13."
-    'Sec-WebSocket-Version: 13\r\n';
+    // The value of this header field MUST be 13." (8 only when asked for: see `version`.)
+    `Sec-WebSocket-Version: ${options.version === 8 ? 8 : 13}\r\n`;
 
+  // hybi-08 §4.1 item 8 names the field |Sec-WebSocket-Origin|; RFC 6455 §4.1 item 8, |Origin|.
+  const originField = options.version === 8 ? 'Sec-WebSocket-Origin' : 'Origin';
   if (options.origin !== undefined) {
-    assertFieldValue('Origin', options.origin);
-    out += `Origin: ${options.origin}\r\n`;
+    assertFieldValue(originField, options.origin);
+    out += `${originField}: ${options.origin}\r\n`;
   }
   const protocols = options.protocols ?? [];
   if (protocols.length > 0) {
@@ -127,7 +135,8 @@ export function buildUpgradeRequest(options: UpgradeRequestOptions): string {
     assertFieldValue('Sec-WebSocket-Extensions', options.extensions);
     out += `Sec-WebSocket-Extensions: ${options.extensions}\r\n`;
   }
-  const reserved = options.origin === undefined ? REQUEST_RESERVED : [...REQUEST_RESERVED, 'origin'];
+  const reserved =
+    options.origin === undefined ? REQUEST_RESERVED : [...REQUEST_RESERVED, originField.toLowerCase()];
   out += formatHeaderFields(options.headers, reserved);
   return `${out}\r\n`;
 }

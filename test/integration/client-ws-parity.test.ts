@@ -122,6 +122,22 @@ describe('client: agent, createConnection, finishRequest (as in ws)', () => {
     expect(ws.readyState).toBe(WebSocket.CONNECTING);
   });
 
+  it('protocolVersion 8 (the last draft, as in ws): Sec-WebSocket-Version 8, the origin in Sec-WebSocket-Origin', async () => {
+    const { agent, requests } = recordingAgent();
+    track(new WebSocket('ws://example.test/', { agent, protocolVersion: 8, origin: 'https://app.example' }));
+    const [request] = await withTimeout(requests, WAIT_MS, 'addRequest');
+    expect(request.getHeader('sec-websocket-version')).toBe('8');
+    expect(request.getHeader('sec-websocket-origin')).toBe('https://app.example');
+    expect(request.getHeader('origin')).toBeUndefined();
+  });
+
+  it('protocolVersion 8 opens against our server, which speaks it too', async () => {
+    const listening = await listen();
+    cleanups.push(() => listening.server.close({ timeout: 200 }));
+    const ws = track(new WebSocket(listening.url, { protocolVersion: 8 }));
+    await once(ws, 'open');
+  });
+
   it('an http:// URL is a ws:// one (url, default port 80), as in ws', async () => {
     const { agent, requests } = recordingAgent();
     const ws = track(new WebSocket('http://example.test/path', { agent }));
@@ -200,7 +216,7 @@ describe('client: agent, createConnection, finishRequest (as in ws)', () => {
       ['finishRequest', true],
       ['generateMask', Buffer.alloc(4)],
       ['auth', 42],
-      ['protocolVersion', 8],
+      ['protocolVersion', 7],
     ] as const) {
       expect(() => new WebSocket('ws://127.0.0.1:1/', { [option]: value })).toThrow(
         expect.objectContaining({ option, code: 'WS_ERR_INVALID_ARGUMENT' }),

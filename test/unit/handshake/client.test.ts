@@ -24,6 +24,30 @@ describe('RFC 6455 §4.1: building the client handshake', () => {
     );
   });
 
+  it('version 8 (hybi-08): Sec-WebSocket-Version: 8 and the origin in Sec-WebSocket-Origin, which the server reads', () => {
+    const text = buildUpgradeRequest({
+      host: 'h',
+      path: '/',
+      key: KEY,
+      origin: 'http://example.com',
+      version: 8,
+    });
+    expect(text).toContain('\r\nSec-WebSocket-Version: 8\r\n');
+    expect(text).toContain('\r\nSec-WebSocket-Origin: http://example.com\r\n');
+    expect(text).not.toContain('\r\nOrigin:');
+    expect(() =>
+      buildUpgradeRequest({
+        host: 'h',
+        path: '/',
+        key: KEY,
+        origin: 'x',
+        version: 8,
+        headers: { 'Sec-WebSocket-Origin': 'y' },
+      }),
+    ).toThrow(TypeError);
+    expect(validateUpgradeRequest(parseRequest(text)).origin).toBe('http://example.com');
+  });
+
   it('adds origin, subprotocols, extensions and extra headers, and the server accepts it', () => {
     const text = buildUpgradeRequest({
       host: '[::1]:8080',
