@@ -39,6 +39,12 @@ export function assertFieldValue(name: string, value: string): void {
 }
 
 /**
+ * Header fields an application adds to a response, by name. A number is written in decimal, as
+ * Node's `response.setHeader()` does (`{ 'Retry-After': 120 }`).
+ */
+export type HeaderFields = Readonly<Record<string, string | number>>;
+
+/**
  * Formats caller-supplied header fields as `Name: value\r\n` lines.
  *
  * @param headers - Extra fields, or `undefined`.
@@ -46,10 +52,7 @@ export function assertFieldValue(name: string, value: string): void {
  * @returns The lines, each terminated by CRLF (empty string when there are none).
  * @throws {TypeError} On an invalid name or value, or a reserved name.
  */
-export function formatHeaderFields(
-  headers: Readonly<Record<string, string>> | undefined,
-  reserved: readonly string[],
-): string {
+export function formatHeaderFields(headers: HeaderFields | undefined, reserved: readonly string[]): string {
   if (headers === undefined) return '';
   let out = '';
   for (const [name, value] of Object.entries(headers)) {
@@ -57,8 +60,9 @@ export function formatHeaderFields(
     if (reserved.includes(name.toLowerCase())) {
       throw new TypeError(`HTTP header ${name} is set by the handshake and cannot be overridden`);
     }
-    assertFieldValue(name, value);
-    out += `${name}: ${value}\r\n`;
+    const text = typeof value === 'number' ? String(value) : value;
+    assertFieldValue(name, text);
+    out += `${name}: ${text}\r\n`;
   }
   return out;
 }

@@ -12,7 +12,7 @@
 
 import { ErrorCode, HandshakeError } from '../errors.ts';
 import { computeAcceptKey, isValidKey } from './accept-key.ts';
-import { assertFieldName, assertFieldValue, formatHeaderFields } from './header-lines.ts';
+import { assertFieldName, assertFieldValue, formatHeaderFields, type HeaderFields } from './header-lines.ts';
 import {
   asciiEqualsIgnoreCase,
   containsToken,
@@ -298,7 +298,7 @@ export interface AcceptOptions {
   /** The accepted extensions, already serialized (see {@link serializeExtensions}); omitted when none. */
   readonly extensions?: string | undefined;
   /** Extra header fields (e.g. `Set-Cookie`). */
-  readonly headers?: Readonly<Record<string, string>> | undefined;
+  readonly headers?: HeaderFields | undefined;
 }
 
 /** Fields {@link buildAcceptResponse} writes itself. */
@@ -460,11 +460,7 @@ const utf8Encoder = new TextEncoder();
  * @throws {TypeError} When an extra name is not a token or is one this function sets, or a value
  * contains CR, LF or another control character.
  */
-export function buildRejectResponse(
-  status: number,
-  reason: string,
-  headers?: Readonly<Record<string, string>>,
-): string {
+export function buildRejectResponse(status: number, reason: string, headers?: HeaderFields): string {
   if (!Number.isInteger(status) || status < 200 || status > 599) {
     throw new RangeError(`Invalid rejection status: ${status}`);
   }

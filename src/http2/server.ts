@@ -24,7 +24,7 @@ import type {
 import { constants as h2constants } from 'node:http2';
 import type { Duplex } from 'node:stream';
 import { ErrorCode, HandshakeError } from '../errors.ts';
-import { assertFieldValue } from '../handshake/header-lines.ts';
+import { assertFieldValue, type HeaderFields } from '../handshake/header-lines.ts';
 import { isToken } from '../handshake/headers.ts';
 import { UNSUPPORTED_VERSION_MESSAGE, type UpgradeRequest } from '../handshake/server.ts';
 import { negotiateHandshake, REFUSAL_LINGER_MS, refuseHandshake } from '../internal.ts';
@@ -105,7 +105,7 @@ class Http2Responder implements HandshakeResponder {
     }
     this.stream.respond(headers);
   }
-  reject(status: number, reason: string, headers: Record<string, string> | undefined): void {
+  reject(status: number, reason: string, headers: HeaderFields | undefined): void {
     const stream = this.stream;
     if (stream.destroyed || stream.headersSent) return;
     const out: OutgoingHttpHeaders = { ':status': status, 'content-type': 'text/plain; charset=utf-8' };

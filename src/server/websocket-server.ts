@@ -14,7 +14,7 @@
  * The transport-specific answers (101 or :status 200, error responses) go through a HandshakeResponder.
  */
 import { EventEmitter } from 'node:events';
-import { type Server as HttpServer, IncomingMessage } from 'node:http';
+import { type Server as HttpServer, IncomingMessage, STATUS_CODES } from 'node:http';
 import type { Http2SecureServer, Http2Server } from 'node:http2';
 import type { Server as HttpsServer } from 'node:https';
 import {
@@ -45,6 +45,7 @@ import {
 import { CloseCode } from '../frame/close-code.ts';
 import { encodeFrame } from '../frame/encoder.ts';
 import { Opcode } from '../frame/opcode.ts';
+import type { HeaderFields } from '../handshake/header-lines.ts';
 import { containsToken } from '../handshake/headers.ts';
 import { HeaderMap, type HttpHeadLimits, HttpHeadParser, type RequestHead } from '../handshake/http.ts';
 import {
@@ -123,7 +124,7 @@ export type VerifyResult =
       readonly accept: false;
       readonly status?: number;
       readonly reason?: string;
-      readonly headers?: Record<string, string>;
+      readonly headers?: HeaderFields;
     };
 
 /**
@@ -167,10 +168,10 @@ export interface ServerOptions<W extends WebSocket = WebSocket> extends Connecti
   /** Accept only this path (the request target without its query). Default: any path. */
   readonly path?: string;
   /**
-   * Picks the subprotocol from those offered (RFC 6455 §4.2.2 item 4), or `false` for none.
-   * Default: the client's first choice. Without an offer, no subprotocol is selected.
+   * Picks the subprotocol from those offered (RFC 6455 §4.2.2 item 4), or `false` (or nothing) for
+   * none. Default: the client's first choice. Without an offer, no subprotocol is selected.
    */
-  readonly handleProtocols?: (protocols: Set<string>, request: ServerRequest) => string | false;
+  readonly handleProtocols?: (protocols: Set<string>, request: ServerRequest) => string | false | undefined;
   /**
    * Decides whether to accept a client before the upgrade (authentication, origin checks, §10.2).
    * May be async. `false` answers 401; an object can choose the status, reason and headers.
@@ -183,7 +184,7 @@ export interface ServerOptions<W extends WebSocket = WebSocket> extends Connecti
   // time, and anything else answers 500 with 'hookError'.
   readonly verifyClient?: (
     info: VerifyClientInfo,
-    callback: (result: boolean, code?: number, message?: string, headers?: Record<string, string>) => void,
+    callback: (result: boolean, code?: number, message?: string, headers?: HeaderFields) => void,
   ) => unknown;
   /** Keep the set of open clients in `server.clients`. Default true. */
   readonly clientTracking?: boolean;
@@ -312,7 +313,7 @@ export interface HandshakeResponder {
    * Sends an error response and ends the exchange; whatever the peer does (never reads, never closes),
    * the socket or stream is destroyed {@link REFUSAL_LINGER_MS} later if still open.
    */
-  reject(status: number, reason: string, headers: Record<string, string> | undefined): void;
+  reject(status: number, reason: string, headers: HeaderFields | undefined): void;
 }
 
 /** The HTTP/1.1 responder (RFC 6455 §4.2.2). */
@@ -327,7 +328,7 @@ class Http1Responder implements HandshakeResponder {
   accept(request: UpgradeRequest, protocol: string | undefined, extensions: string | undefined): void {
     this.socket.write(buildAcceptResponse({ key: request.key, protocol, extensions }, sha1));
   }
-  reject(status: number, reason: string, headers: Record<string, string> | undefined): void {
+  reject(status: number, reason: string, headers: HeaderFields | undefined): void {
     const socket = this.socket;
     if (socket.destroyed) return;
     socket.end(buildRejectResponse(status, reason, headers));
@@ -567,7 +568,7 @@ export class WebSocketServer<W extends WebSocket = WebSocket> extends EventEmitt
     responder: HandshakeResponder,
     error: HandshakeError,
     req: ServerRequest | undefined,
-    headers: Record<string, string> | undefined,
+    headers: HeaderFields | undefined,
   ): void {
     this.#track(responder.socket, responder);
     this.#handshaking.get(responder.socket)!.request = req;
@@ -1041,7 +1042,7 @@ export class WebSocketServer<W extends WebSocket = WebSocket> extends EventEmitt
           (
             verifyClient as (
               info: VerifyClientInfo,
-              cb: (ok: boolean, code?: number, message?: string, headers?: Record<string, string>) => void,
+              cb: (ok: boolean, code?: number, message?: string, headers?: HeaderFields) => void,
             ) => void
           )(info, (ok, code, message, headers) =>
             // As in `ws`, any truthy `ok` accepts; a refusal's values are checked below.
@@ -1051,7 +1052,8 @@ export class WebSocketServer<W extends WebSocket = WebSocket> extends EventEmitt
                 : {
                     accept: false,
                     status: code ?? 401,
-                    reason: message ?? 'Unauthorized',
+                    // As in `ws`, an empty message stands for the status's own phrase.
+                    ...(message ? { reason: message } : {}),
                     ...(headers ? { headers } : {}),
                   },
             ),
@@ -1082,7 +1084,7 @@ export class WebSocketServer<W extends WebSocket = WebSocket> extends EventEmitt
     if ((result as { accept: boolean }).accept) return { user: (result as { user?: unknown }).user };
     const {
       status = 401,
-      reason = 'Unauthorized',
+      reason = STATUS_CODES[status as number] ?? 'Refused',
       headers,
     } = result as {
       status?: unknown;
@@ -1107,7 +1109,7 @@ export class WebSocketServer<W extends WebSocket = WebSocket> extends EventEmitt
       );
     }
     try {
-      this.#refuse(responder, status as number, reason, headers as Record<string, string> | undefined);
+      this.#refuse(responder, status as number, reason, headers as HeaderFields | undefined);
     } catch (error) {
       // The response is built before anything is written: a header with CR/LF, say, is refused here.
       throw hookFailure(
@@ -1234,8 +1236,8 @@ export class WebSocketServer<W extends WebSocket = WebSocket> extends EventEmitt
 
   /**
    * Runs `handleProtocols` (default: the client's first choice).
-   * @throws {WebSocketError} (WS_ERR_HOOK_FAILED) when it throws or returns anything but `false` or
-   *   one of the offered subprotocols: §4.1 makes the client fail a connection whose server selected
+   * @throws {WebSocketError} (WS_ERR_HOOK_FAILED) when it throws or returns anything but `false`,
+   *   `undefined` or one of the offered subprotocols: §4.1 makes the client fail a connection whose server selected
    *   "a subprotocol that was not present in the client's handshake".
    */
   #chooseProtocol(offered: readonly string[], req: ServerRequest): string | false {
@@ -1247,7 +1249,9 @@ export class WebSocketServer<W extends WebSocket = WebSocket> extends EventEmitt
     } catch (error) {
       throw hookFailure('handleProtocols', 'threw', error);
     }
-    if (chosen === false || (typeof chosen === 'string' && offered.includes(chosen))) return chosen;
+    // A hook that returns nothing selects nothing, as `false` does (and as in `ws`).
+    if (chosen === false || chosen === undefined) return false;
+    if (typeof chosen === 'string' && offered.includes(chosen)) return chosen;
     throw hookFailure(
       'handleProtocols',
       `returned ${describeValue(chosen)}; it must return one of the offered subprotocols ` +
@@ -1264,7 +1268,7 @@ export class WebSocketServer<W extends WebSocket = WebSocket> extends EventEmitt
     responder: HandshakeResponder,
     status: number,
     reason: string,
-    headers: Record<string, string> | undefined,
+    headers: HeaderFields | undefined,
   ): void {
     const socket = responder.socket;
     const entry = this.#handshaking.get(socket);
@@ -1365,12 +1369,7 @@ export class WebSocketServer<W extends WebSocket = WebSocket> extends EventEmitt
   }
 
   /** Answers a failed handshake with its HTTP status and one-line reason, then closes the socket. */
-  #reject(
-    responder: HandshakeResponder,
-    error: unknown,
-    req?: ServerRequest,
-    headers?: Record<string, string>,
-  ): void {
+  #reject(responder: HandshakeResponder, error: unknown, req?: ServerRequest, headers?: HeaderFields): void {
     if (error instanceof HandshakeError) {
       this.#refuse(responder, error.status, error.message, { ...rejectionHeaders(error), ...headers });
       return;

@@ -441,3 +441,35 @@ describe('typings: what ws users write compiles under strict', () => {
     expect(server.clients).toBeInstanceOf(Set);
   });
 });
+
+describe('hook results written the way ws applications write them', () => {
+  it('a callback-style refusal with a numeric header value and no message: the status, its phrase, Retry-After: 120', async () => {
+    const { port } = await start({
+      verifyClient: (_info, callback) => callback(false, 503, '', { 'Retry-After': 120 }),
+    });
+    const head = await ask(port, upgradeRequest());
+    expect(head.status).toBe(503);
+    expect(head.headers['retry-after']).toBe('120');
+    expect(head.body).toBe('Service Unavailable');
+  });
+
+  it('an object refusal without a reason answers with its status phrase, not Unauthorized', async () => {
+    const { port } = await start({ verifyClient: () => ({ accept: false, status: 403 }) });
+    const head = await ask(port, upgradeRequest());
+    expect(head.status).toBe(403);
+    expect(head.body).toBe('Forbidden');
+  });
+
+  it('a handleProtocols that returns nothing selects no subprotocol (RFC 6455 §4.2.2 item 4)', async () => {
+    const hookErrors: unknown[] = [];
+    const { server, port } = await start({ handleProtocols: () => undefined });
+    server.on('hookError', (error) => hookErrors.push(error));
+    const head = await ask(
+      port,
+      upgradeRequest({ headers: { 'Sec-WebSocket-Protocol': 'chat, superchat' } }),
+    );
+    expect(head.status).toBe(101);
+    expect(head.headers['sec-websocket-protocol']).toBeUndefined();
+    expect(hookErrors).toEqual([]);
+  });
+});

@@ -196,7 +196,7 @@ describe('handleProtocols', () => {
     ['a value that is not a token', 'bad protocol'],
     ['a subprotocol the client did not offer', 'other'],
     ['a number', 42],
-    ['undefined', undefined],
+    ['null', null],
     ['a Promise', Promise.resolve('chat')],
   ])('returns %s → 500, hookError, slot free', async (_name, value) => {
     const listening = await start({
