@@ -286,6 +286,13 @@ export function checkNegotiatedFields(
   // subprotocol".
   const protocolField = headers.get('sec-websocket-protocol');
   let protocol = '';
+  // A client that offered subprotocols needs one back: WHATWG Fetch ("establish a WebSocket
+  // connection": "If protocols is not the empty list and extracting header list values given
+  // `Sec-WebSocket-Protocol` ... results in null, failure, or the empty byte sequence, then fail
+  // the WebSocket connection"), as browsers and `ws` do. RFC 6455 leaves it to the client.
+  if (protocolField === undefined && expected.protocols.length > 0) {
+    throw fail('Server sent no subprotocol');
+  }
   if (protocolField !== undefined) {
     if (expected.protocols.length === 0) {
       throw fail('Server sent a subprotocol but none was requested');

@@ -346,7 +346,7 @@ describe('server.broadcast()', () => {
     const { server } = await start({ clientTracking: false });
     expect(() => server.broadcast('x')).toThrow(InvalidStateError);
     const tracked = await start();
-    expect(() => tracked.server.broadcast(42 as unknown as string)).toThrow(
+    expect(() => tracked.server.broadcast({ not: 'data' } as unknown as string)).toThrow(
       expect.objectContaining({ code: ErrorCode.InvalidArgument }),
     );
   });

@@ -3,7 +3,7 @@
  * sockets: the exact HTTP status line for each, and that the server keeps serving afterwards.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type VerifyClientInfo, WebSocket, type WebSocketServer } from '../../src/index.ts';
+import { HandshakeError, type VerifyClientInfo, WebSocket, type WebSocketServer } from '../../src/index.ts';
 import {
   acceptKeyFor,
   type HttpHead,
@@ -233,9 +233,22 @@ describe('standalone server: options that decide the handshake', () => {
     await closed;
   });
 
-  it('handleProtocols returning false → no subprotocol; a client that offered some still opens', async () => {
+  it('handleProtocols returning false → no subprotocol; a client that offered some fails, as browsers do', async () => {
     const listening = await start({ handleProtocols: () => false });
     const ws = new WebSocket(listening.url, ['a', 'b']);
+    const failed = once(ws, 'error');
+    const closed = once(ws, 'close');
+    const [error] = await failed;
+    expect(error).toBeInstanceOf(HandshakeError);
+    expect((error as HandshakeError).message).toBe('Server sent no subprotocol');
+    expect(ws.protocol).toBe('');
+    const [code] = await closed;
+    expect(code).toBe(1006);
+  });
+
+  it('handleProtocols returning false → a client that offered none opens', async () => {
+    const listening = await start({ handleProtocols: () => false });
+    const ws = new WebSocket(listening.url);
     await once(ws, 'open');
     expect(ws.protocol).toBe('');
     const closed = once(ws, 'close');

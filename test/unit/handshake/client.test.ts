@@ -142,17 +142,29 @@ describe("RFC 6455 §4.1: validating the server's response", () => {
     expect(result.head.statusCode).toBe(101);
   });
 
-  it("returns '' when the server selects no subprotocol, even if some were offered", () => {
-    expect(validateUpgradeResponse(parseResponse(response()), EXPECTED, sha1).protocol).toBe('');
+  it('fails when subprotocols were offered and the server selected none (WHATWG Fetch, as browsers and ws)', () => {
+    expect(() => validateUpgradeResponse(parseResponse(response()), EXPECTED, sha1)).toThrow(
+      'Server sent no subprotocol',
+    );
+  });
+
+  it("returns '' when none were offered and none was selected", () => {
+    const none = { ...EXPECTED, protocols: [] };
+    expect(validateUpgradeResponse(parseResponse(response()), none, sha1).protocol).toBe('');
   });
 
   it('accepts Upgrade and Connection case-insensitively, and Connection as a list', () => {
     const text = response({ Upgrade: 'WebSocket', Connection: 'keep-alive, upgrade' });
-    expect(validateUpgradeResponse(parseResponse(text), EXPECTED, sha1).protocol).toBe('');
+    expect(validateUpgradeResponse(parseResponse(text), { ...EXPECTED, protocols: [] }, sha1).protocol).toBe(
+      '',
+    );
   });
 
   it('returns the accepted extensions with their parameters', () => {
-    const text = response({ 'Sec-WebSocket-Extensions': 'permessage-deflate; server_max_window_bits=10' });
+    const text = response({
+      'Sec-WebSocket-Extensions': 'permessage-deflate; server_max_window_bits=10',
+      'Sec-WebSocket-Protocol': 'chat',
+    });
     const result = validateUpgradeResponse(parseResponse(text), EXPECTED, sha1);
     expect(result.extensions.length).toBe(1);
     expect(result.extensions[0]!.params.get('server_max_window_bits')).toBe('10');
