@@ -313,6 +313,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
 
   /** Internal: called by the server or client once the opening handshake has succeeded. */
   [attachSocket](socket: Duplex, head: Uint8Array, options: AttachOptions): void {
+    this.#abortConnect = null; // connected: the dialer's closure is no longer needed
     this.#socket = socket;
     this.#protocol = options.protocol;
     this.#extensions = options.extensions;
@@ -413,7 +414,12 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
   /** Internal: the client's opening handshake failed. */
   [failHandshake](error: WebSocketError): void {
     if (this.#readyState !== ReadyState.CONNECTING) return;
-    // As in `ws`: CLOSING while 'error' is emitted, CLOSED from 'close' on.
+    this.#abortConnect = null;
+    this.#reportHandshakeFailure(error);
+  }
+
+  /** As in `ws`: CLOSING while 'error' is emitted, CLOSED from 'close' on. */
+  #reportHandshakeFailure(error: WebSocketError): void {
     this.#readyState = ReadyState.CLOSING;
     this.#emitError(error);
     this.#readyState = ReadyState.CLOSED;
@@ -824,14 +830,21 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
     this.#closeTimer.unref?.();
   }
 
+  /**
+   * `close()` or `terminate()` while CONNECTING. WHATWG `close()`: "Fail the WebSocket connection
+   * and set this's ready state to CLOSING"; 'error' and 'close' follow in a later task (in `ws`, the
+   * next tick), so that listeners added right after the call still hear them.
+   */
   #abortConnecting(): void {
-    this.#abortConnect?.();
-    this[failHandshake](
-      new WebSocketError(
-        ErrorCode.HandshakeFailed,
-        'WebSocket was closed before the connection was established',
-      ),
+    const abort = this.#abortConnect;
+    this.#abortConnect = null;
+    this.#readyState = ReadyState.CLOSING;
+    abort?.();
+    const error = new WebSocketError(
+      ErrorCode.HandshakeFailed,
+      'WebSocket was closed before the connection was established',
     );
+    process.nextTick(() => this.#reportHandshakeFailure(error));
   }
 
   #control(

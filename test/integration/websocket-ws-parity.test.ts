@@ -182,6 +182,22 @@ describe('after close (as ws: callbacks get an error, bufferedAmount counts what
     expect(() => ws.pong()).toThrow(/not open/);
   });
 
+  it.each(['close', 'terminate'] as const)(
+    '%s() while CONNECTING: CLOSING at once, then error and close in a later tick (listeners added after the call hear them)',
+    async (method) => {
+      const ws = new WebSocket(listening.url);
+      ws[method]();
+      expect(ws.readyState).toBe(WebSocket.CLOSING);
+      const events: string[] = [];
+      ws.on('open', () => events.push('open'));
+      ws.on('error', (error) => events.push(`error: ${error.message}`));
+      const [code] = await withTimeout(once(ws, 'close'), WAIT_MS, 'close');
+      expect(code).toBe(1006);
+      expect(events).toEqual(['error: WebSocket was closed before the connection was established']);
+      expect(ws.readyState).toBe(WebSocket.CLOSED);
+    },
+  );
+
   it('after a failed connect: readyState is CLOSING during error, CLOSED during close; sends add to bufferedAmount', async () => {
     const ws = abortedClient();
     const seen: unknown[] = [];
