@@ -442,6 +442,22 @@ describe("client: 'redirect' and 'unexpected-response' (as in ws)", () => {
     expect(error.status).toBe(500);
     expect(error.body?.length).toBe(16 * 1024);
   });
+
+  it('a body that never ends is read for a bounded time: the error comes with what arrived', async () => {
+    const server = await rawServer(
+      async (peer) => {
+        await peer.readHttp();
+        // Announces a megabyte, sends seven bytes, then keeps the connection open and silent.
+        peer.write('HTTP/1.1 503 Service Unavailable\r\nContent-Length: 1000000\r\n\r\npartial');
+      },
+      { handshake: false },
+    );
+    cleanups.push(() => server.close());
+    const ws = track(new WebSocket(server.url, { handshakeTimeout: 60_000 }));
+    const [error] = await withTimeout(once<[HandshakeError]>(ws, 'error'), WAIT_MS, "'error'");
+    expect(error.status).toBe(503);
+    expect(error.body?.toString()).toBe('partial');
+  });
 });
 
 describe("client: 'upgrade', generateMask, close before open", () => {
