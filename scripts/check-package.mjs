@@ -126,7 +126,18 @@ function comparePatterns(app) {
 
 const typedEsm = `
 import WebSocket, { WebSocketServer, type ServerOptions, type WebSocket as NamedWebSocket } from 'sockwire';
-const options: ServerOptions = { port: 0, host: '127.0.0.1', verifyClient: ({ req }) => req.url !== '/no' };
+import type { KeepAliveOptions, PerMessageDeflateOptions, RawData, WebSocketEvents } from 'sockwire';
+const deflate: PerMessageDeflateOptions = { threshold: 1024, serverNoContextTakeover: true };
+const keepAlive: KeepAliveOptions = { interval: 30_000, timeout: 10_000 };
+const options: ServerOptions = {
+  port: 0,
+  host: '127.0.0.1',
+  perMessageDeflate: deflate,
+  keepAlive,
+  verifyClient: ({ req }) => req.url !== '/no',
+};
+const onMessage: (...args: WebSocketEvents['message']) => void = (data, isBinary) => console.log(data, isBinary);
+const raw: RawData = Buffer.alloc(0);
 const server: WebSocketServer = new WebSocket.Server(options);
 const client: WebSocket = new WebSocket('ws://127.0.0.1:1');
 const same: NamedWebSocket = client;
@@ -141,6 +152,8 @@ server.on('handshakeRejected', ({ status, reason }) => console.log(status.toFixe
 // @ts-expect-error a misspelled event name does not compile
 server.on('conection', () => {});
 void same;
+void onMessage;
+void raw;
 void server.close();
 `;
 

@@ -39,11 +39,13 @@ export {
   WebSocketError,
 } from './errors.ts';
 export { CloseEvent, ErrorEvent, MessageEvent, WebSocketEvent } from './events.ts';
+export type { PerMessageDeflateOptions } from './extensions/permessage-deflate/options.ts';
 export { CloseCode } from './frame/close-code.ts';
 export { Opcode } from './frame/opcode.ts';
 export { type Http2Policy, SESSION_IDLE_TIMEOUT } from './http2/client.ts';
 export { isExtendedConnect } from './http2/handshake.ts';
 export { attachHttp2, type Http2UpgradeRequest } from './http2/server.ts';
+export type { KeepAliveOptions } from './keep-alive.ts';
 export { ReadyState } from './ready-state.ts';
 export {
   type BroadcastOptions,
@@ -62,9 +64,11 @@ export {
 export {
   type BinaryType,
   type ConnectionSettings,
+  type RawData,
   type SendData,
   type SendOptions,
   WebSocket,
+  type WebSocketEvents,
 } from './websocket.ts';
 
 /** The `ws`-shaped default export: the `WebSocket` class with the server classes as statics. */

@@ -18,20 +18,27 @@ wss.on('connection', function connection(ws) {
 
 const names = ['a', 'b', 'c'];
 const received = Object.fromEntries(names.map((name) => [name, []]));
+let expected = 5; // a's message reaches b and c; b's reaches all three
 const clients = await Promise.all(
   names.map(
     (name) =>
       new Promise((resolve) => {
         const ws = new WebSocket(`ws://127.0.0.1:${wss.address().port}`);
-        ws.on('message', (data) => received[name].push(data.toString()));
+        ws.on('message', (data) => {
+          received[name].push(data.toString());
+          if (--expected === 0) report();
+        });
         ws.on('open', () => resolve(ws));
       }),
   ),
 );
+// Every client is open; wait until the server has each of them in `wss.clients` too.
+while (wss.clients.size < names.length) await new Promise((resolve) => setTimeout(resolve, 5));
 clients[0].send('others: hello from a');
 clients[1].send('all: hello from b');
-setTimeout(() => {
+
+function report() {
   for (const name of names) console.log(name, 'received', JSON.stringify(received[name].sort()));
   for (const ws of clients) ws.close();
   wss.close();
-}, 300);
+}

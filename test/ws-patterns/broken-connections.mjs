@@ -1,6 +1,6 @@
 // Pattern: the server pings every client on an interval and terminates those that did not answer
 // the previous ping. The silent peer here is a raw TCP socket that completes the handshake and
-// then never reads a frame.
+// then never answers a frame.
 import { connect } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
 
@@ -14,7 +14,15 @@ wss.on('connection', function connection(ws, request) {
   ws.isAlive = true;
   ws.on('error', console.error);
   ws.on('pong', heartbeat);
-  ws.on('close', (code) => console.log(request.url, 'closed on the server with', code));
+  ws.on('close', (code) => {
+    console.log(request.url, 'closed on the server with', code);
+    if (request.url === '/silent') {
+      console.log('the answering peer is still open:', alive.readyState === WebSocket.OPEN);
+      alive.close();
+    } else {
+      wss.close();
+    }
+  });
 });
 const interval = setInterval(function ping() {
   wss.clients.forEach(function each(ws) {
@@ -39,8 +47,4 @@ const silent = connect(port, '127.0.0.1', () => {
       'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
   );
 });
-silent.on('close', () => {
-  console.log('silent peer cut off; alive peer still open:', alive.readyState === WebSocket.OPEN);
-  alive.close();
-  alive.on('close', () => wss.close());
-});
+silent.resume(); // reads and drops every frame, Pings included: it never answers one

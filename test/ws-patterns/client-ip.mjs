@@ -11,10 +11,8 @@ wss.on('connection', function connection(ws, req) {
   ws.on('error', console.error);
   ws.close();
 });
-let open = 2;
 for (const headers of [{}, { 'X-Forwarded-For': '203.0.113.7, 10.0.0.1' }]) {
   const ws = new WebSocket(`ws://127.0.0.1:${wss.address().port}/where`, { headers });
-  ws.on('close', () => {
-    if (--open === 0) wss.close();
-  });
+  await new Promise((resolve) => ws.on('close', resolve));
 }
+wss.close();

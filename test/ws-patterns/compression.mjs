@@ -38,12 +38,11 @@ client.on('message', (data) => {
 });
 client.on('close', (code) => {
   console.log('closed', code);
-  wss.close();
-});
-
-// The client may turn compression off.
-const plain = new WebSocket(`ws://127.0.0.1:${wss.address().port}`, { perMessageDeflate: false });
-plain.on('open', () => {
-  console.log('without deflate:', JSON.stringify(plain.extensions));
-  plain.terminate();
+  // The client may turn compression off.
+  const plain = new WebSocket(`ws://127.0.0.1:${wss.address().port}`, { perMessageDeflate: false });
+  plain.on('open', () => {
+    console.log('without deflate:', JSON.stringify(plain.extensions));
+    plain.close();
+  });
+  plain.on('close', () => wss.close());
 });

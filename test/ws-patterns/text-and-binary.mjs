@@ -4,15 +4,14 @@ import WebSocket, { WebSocketServer } from 'ws';
 setTimeout(() => process.exit(2), 10_000).unref();
 const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
 await new Promise((resolve) => wss.on('listening', resolve));
+const serverLog = [];
+const clientLog = [];
 
 wss.on('connection', function connection(ws) {
   ws.on('error', console.error);
   ws.on('message', function message(data, isBinary) {
-    console.log(
-      'server received: %s (binary %s, %d bytes)',
-      isBinary ? [...data].join(',') : data,
-      isBinary,
-      data.length,
+    serverLog.push(
+      `received ${isBinary ? [...data].join(',') : data} (binary ${isBinary}, ${data.length} bytes)`,
     );
     if (isBinary) ws.close(1000, 'done');
   });
@@ -28,9 +27,11 @@ ws.on('open', function open() {
   ws.send(array);
 });
 ws.on('message', function message(data) {
-  console.log('client received: %s', data);
+  clientLog.push(`received: ${data}`);
 });
 ws.on('close', (code, reason) => {
-  console.log('client closed', code, reason.toString());
+  // Each side's lines in order; the two sides run concurrently, so they are printed apart.
+  console.log('server:', serverLog);
+  console.log('client:', clientLog, 'closed', code, reason.toString());
   wss.close(() => console.log('server closed'));
 });
