@@ -7,7 +7,7 @@
 import { connect as netConnect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { HandshakeRejection, VerifyClientInfo, WebSocketServer } from '../../src/index.ts';
-import { listen, rawConnect, upgradeRequest, WAIT_MS, withTimeout } from './helpers.ts';
+import { ask, listen, upgradeRequest, WAIT_MS, withTimeout } from './helpers.ts';
 
 let server: WebSocketServer | undefined;
 afterEach(async () => {
@@ -28,15 +28,6 @@ function collect(target: WebSocketServer, count: number): Promise<HandshakeRejec
     WAIT_MS,
     `${count} 'handshakeRejected' events`,
   );
-}
-
-/** Sends one raw request and returns the status line and the body of the answer. */
-async function ask(port: number, request: string): Promise<{ status: number; body: string }> {
-  const peer = await rawConnect(port);
-  peer.write(request);
-  const head = await peer.readHttp();
-  peer.destroy();
-  return { status: head.status, body: head.body };
 }
 
 describe("WebSocketServer 'handshakeRejected'", () => {

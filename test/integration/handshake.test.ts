@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HandshakeError, type VerifyClientInfo, WebSocket, type WebSocketServer } from '../../src/index.ts';
 import {
   acceptKeyFor,
-  type HttpHead,
+  ask,
   type Listening,
   listen,
   nextConnection,
@@ -29,19 +29,6 @@ async function start(options: Parameters<typeof listen>[0] = {}): Promise<Listen
 afterAll(async () => {
   await Promise.all(servers.map((server) => withTimeout(server.close({ timeout: 500 }), WAIT_MS, 'close')));
 });
-
-/** Sends `request` raw and returns the HTTP answer; checks that the server then closes the socket. */
-async function ask(port: number, request: string | Buffer): Promise<HttpHead> {
-  const peer = await rawConnect(port);
-  try {
-    peer.write(request);
-    const head = await peer.readHttp();
-    if (head.status !== 101) await peer.waitEnded();
-    return head;
-  } finally {
-    peer.destroy();
-  }
-}
 
 describe('standalone server: rejected handshakes', () => {
   let listening: Listening;

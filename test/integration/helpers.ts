@@ -382,6 +382,23 @@ export class RawPeer {
 }
 
 /** Opens a raw TCP connection and waits until it is connected. */
+/**
+ * Sends a raw request (a string is sent as latin1, one byte per character, so that tests can send
+ * any octet) and returns the HTTP answer; unless it is a 101, waits until the server has ended the
+ * connection (a refused socket must not stay open).
+ */
+export async function ask(port: number, request: string | Buffer): Promise<HttpHead> {
+  const peer = await rawConnect(port);
+  try {
+    peer.write(typeof request === 'string' ? Buffer.from(request, 'latin1') : request);
+    const head = await peer.readHttp();
+    if (head.status !== 101) await peer.waitEnded();
+    return head;
+  } finally {
+    peer.destroy();
+  }
+}
+
 export async function rawConnect(port: number, host = '127.0.0.1'): Promise<RawPeer> {
   const socket = netConnect({ port, host });
   const peer = new RawPeer(socket);

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer } from '../../src/index.ts';
 import {
-  type HttpHead,
+  ask,
   type Listening,
   listen,
   once,
@@ -40,19 +40,6 @@ async function start(options: Parameters<typeof listen>[0] = {}): Promise<Listen
   const listening = await listen(options);
   servers.push(listening.server);
   return listening;
-}
-
-/** Sends `request` raw, reads the answer and waits until the server has closed the socket. */
-async function ask(port: number, request: string): Promise<HttpHead> {
-  const peer = await rawConnect(port);
-  try {
-    peer.write(Buffer.from(request, 'latin1'));
-    const head = await peer.readHttp();
-    await peer.waitEnded();
-    return head;
-  } finally {
-    peer.destroy();
-  }
 }
 
 /** A masked text frame "hi" that a smuggled body could carry. */

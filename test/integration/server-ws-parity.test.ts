@@ -18,7 +18,7 @@ import {
   WebSocketServer,
 } from '../../src/index.ts';
 import {
-  type HttpHead,
+  ask,
   type Listening,
   listen,
   nextConnection,
@@ -57,19 +57,6 @@ afterEach(async () => {
     httpServers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))),
   );
 });
-
-/** Sends `request` raw and returns the HTTP answer, after the server ended the connection. */
-async function ask(port: number, request: string): Promise<HttpHead> {
-  const peer = await rawConnect(port);
-  try {
-    peer.write(request);
-    const head = await peer.readHttp();
-    if (head.status !== 101) await peer.waitEnded();
-    return head;
-  } finally {
-    peer.destroy();
-  }
-}
 
 describe('malformed handshakes: the statuses and bodies ws answers (RFC 6455 §4.2.2)', () => {
   it.each([
