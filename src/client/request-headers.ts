@@ -35,6 +35,29 @@ export function headerFields(head: string): Record<string, string | string[]> {
 }
 
 /**
+ * Splits one field (`lowerName`, in any case) off the user's headers; `check` throws the caller's
+ * error for a value that cannot be sent.
+ */
+function takeField(
+  headers: Readonly<Record<string, string>> | undefined,
+  lowerName: string,
+  check: (name: string, value: string) => void,
+): { value: string | undefined; rest: Readonly<Record<string, string>> | undefined } {
+  if (headers === undefined) return { value: undefined, rest: undefined };
+  let taken: string | undefined;
+  const rest: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (name.toLowerCase() !== lowerName) {
+      rest[name] = value;
+      continue;
+    }
+    check(name, value);
+    taken = value;
+  }
+  return { value: taken, rest };
+}
+
+/**
  * Splits a `Host` field (any case) off the user's headers.
  * @throws {InvalidOptionError} for a value that is not a valid Host (RFC 9110 §7.2: uri-host [ ":" port ]).
  */
@@ -42,23 +65,15 @@ export function takeHost(headers: Readonly<Record<string, string>> | undefined):
   host: string | undefined;
   rest: Readonly<Record<string, string>> | undefined;
 } {
-  if (headers === undefined) return { host: undefined, rest: undefined };
-  let host: string | undefined;
-  const rest: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (name.toLowerCase() !== 'host') {
-      rest[name] = value;
-      continue;
-    }
-    if (!isValidHostField(value)) {
+  const { value, rest } = takeField(headers, 'host', (name, host) => {
+    if (!isValidHostField(host)) {
       throw new InvalidOptionError(
         `headers.${name}`,
-        `headers.${name} must be host[:port] (RFC 9110 §7.2), got ${JSON.stringify(value)}`,
+        `headers.${name} must be host[:port] (RFC 9110 §7.2), got ${JSON.stringify(host)}`,
       );
     }
-    host = value;
-  }
-  return { host, rest };
+  });
+  return { host: value, rest };
 }
 
 /** Request headers that carry credentials (RFC 9110 §11.6.2, §11.7.2; RFC 6265 §5.4). */
@@ -84,22 +99,14 @@ export function takeProxyAuthorization(headers: Readonly<Record<string, string>>
   proxyAuthorization: string | undefined;
   rest: Readonly<Record<string, string>> | undefined;
 } {
-  if (headers === undefined) return { proxyAuthorization: undefined, rest: undefined };
-  let proxyAuthorization: string | undefined;
-  const rest: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (name.toLowerCase() !== 'proxy-authorization') {
-      rest[name] = value;
-      continue;
-    }
+  const { value, rest } = takeField(headers, 'proxy-authorization', (name, credentials) => {
     try {
-      assertFieldValue(name, value); // checked even when dropped: a bad value is a bug to report
+      assertFieldValue(name, credentials); // checked even when dropped: a bad value is a bug to report
     } catch (error) {
       throw new InvalidStateError((error as Error).message, ErrorCode.InvalidArgument);
     }
-    proxyAuthorization = value;
-  }
-  return { proxyAuthorization, rest };
+  });
+  return { proxyAuthorization: value, rest };
 }
 
 /**
