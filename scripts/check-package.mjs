@@ -1,7 +1,8 @@
 // Proves the artefact users get, not the work tree: packs the package, installs the tarball into a
 // fresh project outside the repository, and uses it there the ways users do: ESM import (named and
-// default), CommonJS require, `tsc --strict` on typed ESM and CommonJS programs, `npx sockwire
-// --version`, and a loopback echo in both module systems. Source maps must resolve to shipped files.
+// default), CommonJS require, `tsc --strict` on typed ESM and CommonJS programs and on the README's
+// TypeScript examples, `npx sockwire --version`, and a loopback echo in both module systems. Source
+// maps must resolve to shipped files.
 // Then the `ws` patterns (test/ws-patterns/: the usage patterns of ws's README, written as small
 // programs against `ws`) run twice, as written against `ws` and with only the module name changed to
 // `sockwire`: their output must be the same, apart from the differences listed in
@@ -206,6 +207,14 @@ try {
   writeFileSync(join(app, 'cjs.cjs'), cjsProgram);
   writeFileSync(join(app, 'typed.mts'), typedEsm);
   writeFileSync(join(app, 'typed.cts'), typedCjs);
+  // The README's TypeScript examples, each its own module, against the installed package.
+  const readmeExamples = [
+    ...readFileSync(join(repo, 'README.md'), 'utf8').matchAll(/```ts\n([\s\S]*?)```/g),
+  ].map(([, code], index) => {
+    const file = `readme-${index + 1}.mts`;
+    writeFileSync(join(app, file), `${code}\nexport {};\n`);
+    return file;
+  });
 
   for (const runtime of [process.execPath, ...extraRuntimes]) {
     const prefix = basename(runtime) === 'deno' ? ['run', '-A'] : [];
@@ -235,8 +244,11 @@ try {
     '--types',
     'node',
   ];
-  run(process.execPath, [tsc, ...tscArgs, 'typed.mts', 'typed.cts'], app);
-  check('tsc --strict accepts typed ESM and CommonJS programs', true);
+  run(process.execPath, [tsc, ...tscArgs, 'typed.mts', 'typed.cts', ...readmeExamples], app);
+  check(
+    `tsc --strict accepts typed ESM and CommonJS programs and the README's TypeScript examples (${readmeExamples.length})`,
+    readmeExamples.length > 0,
+  );
 
   const version = run('npx', ['--no-install', 'sockwire', '--version'], app).trim();
   check(`npx sockwire --version prints ${version}`, version === `sockwire ${pkg.version}`);
