@@ -780,7 +780,9 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
   #onSocketEnd(): void {
     // The peer closed its side (§7.1.1); close ours after flushing what is queued.
     this.#flush(true);
-    this.#socket?.end();
+    // Only once: end() on a side already ended builds an error for nobody (ERR_STREAM_ALREADY_FINISHED).
+    const socket = this.#socket;
+    if (socket !== null && !socket.writableEnded) socket.end();
   }
 
   #onSocketClose(): void {
@@ -1026,8 +1028,10 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
    * order and in `ws`'s words.
    */
   #cutShort(message: string): void {
-    const error = new WebSocketError(ErrorCode.ConnectionLost, message);
     const compressing = this.#compressingCallback;
+    // Most connections close with nothing queued: no error to build (its stack is not free).
+    if (compressing === null && this.#outbox.length === 0) return;
+    const error = new WebSocketError(ErrorCode.ConnectionLost, message);
     this.#compressingCallback = null;
     const unsent = this.#outbox.filter((operation) => operation.kind !== 'close');
     if (this.#outbox.length > 0) this.#outbox = [];
