@@ -7,6 +7,11 @@
 export const attachSocket: unique symbol = Symbol('sockwire.attachSocket');
 /** Fails a CONNECTING client whose opening handshake failed. */
 export const failHandshake: unique symbol = Symbol('sockwire.failHandshake');
+/**
+ * Tells a CONNECTING client how its HTTP/1.1 handshake is going: the redirects followed so far and the
+ * request in flight (read back through the `_redirects` and `_req` accessors that mirror `ws`).
+ */
+export const handshakeProgress: unique symbol = Symbol('sockwire.handshakeProgress');
 /** Delivers a socket event ('data', 'end', 'close') from the shared listener functions. */
 export const socketEvent: unique symbol = Symbol('sockwire.socketEvent');
 /** Queues already-encoded frame bytes (server broadcast/publish: one encoding for every client). */

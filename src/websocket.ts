@@ -25,7 +25,14 @@ import { CloseEvent, ErrorEvent, MessageEvent, WebSocketEvent } from './events.t
 import type { PerMessageDeflateCodec } from './extensions/permessage-deflate/codec.ts';
 import { CloseCode } from './frame/close-code.ts';
 import { MAX_CONTROL_PAYLOAD_LENGTH } from './frame/frame.ts';
-import { acceptingServer, attachSocket, failHandshake, sendEncoded, socketEvent } from './internal.ts';
+import {
+  acceptingServer,
+  attachSocket,
+  failHandshake,
+  handshakeProgress,
+  sendEncoded,
+  socketEvent,
+} from './internal.ts';
 import { type KeepAliveOptions, KeepAliveScheduler, keepAliveTick } from './keep-alive.ts';
 import { ReadyState } from './ready-state.ts';
 
@@ -240,6 +247,10 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
   #nextHeartbeatAt = 0;
   #silenceDeadline = 0;
   #pingCounter = 0;
+  /** Client: the HTTP/1.1 handshake request in flight, for the `_req` accessor (as `ws`). */
+  #handshakeRequest: ClientRequest | null = null;
+  /** Client: redirects followed so far, for `_redirects`; undefined on the server side, as in `ws`. */
+  #redirects: number | undefined = undefined;
 
   /**
    * Opens a client connection (see src/client). The server creates its sockets internally.
@@ -259,6 +270,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
       }
       const offered = protocols === undefined ? [] : typeof protocols === 'string' ? [protocols] : protocols;
       this.#url = clientUrl(url);
+      this.#redirects = 0;
       this.#abortConnect = connectClient(this, url, offered as readonly string[], options ?? {});
     }
   }
@@ -311,9 +323,37 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
     return socket.isPaused();
   }
 
+  /**
+   * @deprecated Mirrors `ws`'s private `_socket` for code written against `ws`; nothing public exposes the socket.
+   * The connection's `net.Socket` or `tls.TLSSocket` (or the Duplex it runs over: an HTTP/2 stream, the
+   * stream given to `handleUpgrade()`) from 'open' on, kept after 'close'; null before, as in `ws`.
+   */
+  get _socket(): Duplex | null {
+    return this.#socket;
+  }
+
+  /**
+   * @deprecated Mirrors `ws`'s private `_req` for code written against `ws`; prefer `finishRequest` and 'redirect'.
+   * The handshake's `http.ClientRequest`, from the constructor on, replaced on each redirect; null once
+   * the handshake is over, on the server side, and over HTTP/2 (RFC 8441 has no `ClientRequest`).
+   */
+  get _req(): ClientRequest | null {
+    return this.#handshakeRequest;
+  }
+
+  /**
+   * @deprecated Mirrors `ws`'s private `_redirects` for code written against `ws`; prefer counting 'redirect' events.
+   * The redirects received with `followRedirects`, a refused one (over `maxRedirects`, an invalid
+   * Location) included, as in `ws`; 0 without `followRedirects`, undefined on the server side.
+   */
+  get _redirects(): number | undefined {
+    return this.#redirects;
+  }
+
   /** Internal: called by the server or client once the opening handshake has succeeded. */
   [attachSocket](socket: Duplex, head: Uint8Array, options: AttachOptions): void {
     this.#abortConnect = null; // connected: the dialer's closure is no longer needed
+    this.#handshakeRequest = null;
     this.#socket = socket;
     this.#protocol = options.protocol;
     this.#extensions = options.extensions;
@@ -418,8 +458,15 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
     this.#reportHandshakeFailure(error);
   }
 
+  /** Internal: the client's handshake followed a redirect (`redirects`) or sent a new request. */
+  [handshakeProgress](redirects: number, request?: ClientRequest): void {
+    this.#redirects = redirects;
+    if (request !== undefined) this.#handshakeRequest = request;
+  }
+
   /** As in `ws`: CLOSING while 'error' is emitted, CLOSED from 'close' on. */
   #reportHandshakeFailure(error: WebSocketError): void {
+    this.#handshakeRequest = null;
     this.#readyState = ReadyState.CLOSING;
     this.#emitError(error);
     this.#readyState = ReadyState.CLOSED;

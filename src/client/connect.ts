@@ -45,7 +45,7 @@ import { buildUpgradeRequest, validateUpgradeResponse } from '../handshake/clien
 import type { ExtensionOffer } from '../handshake/headers.ts';
 import { isToken } from '../handshake/headers.ts';
 import { connectHttp2, type Http2Handle, type Http2Policy } from '../http2/client.ts';
-import { failHandshake } from '../internal.ts';
+import { failHandshake, handshakeProgress } from '../internal.ts';
 import { validateClientOptions } from '../options-validation.ts';
 import {
   type AttachOptions,
@@ -354,6 +354,7 @@ export function connectClient(
     };
     const req = (target.secure ? httpsRequest : httpRequest)(requestOptions);
     request = req;
+    ws[handshakeProgress](redirects, req);
     req.on('error', (error) => {
       if (request === req) fail(asHandshakeError(error));
     });
@@ -441,6 +442,10 @@ export function connectClient(
     status: number,
     location: string,
   ) => {
+    // Counted before it is checked, as `ws` counts it (its `_redirects` is maxRedirects + 1 when the
+    // limit stops it): the count is what the `_redirects` accessor reports.
+    redirects++;
+    ws[handshakeProgress](redirects);
     const next = redirectTarget(location, currentUrl, status);
     // §4.1: for a wss:// URL the client "MUST perform a TLS handshake"; following a redirect to
     // ws:// would repeat the request, credentials and all, in cleartext instead (the same host
@@ -453,14 +458,13 @@ export function connectClient(
           'request in cleartext; connect to the ws:// URL yourself if that is intended',
       );
     }
-    if (redirects >= maxRedirects) {
+    if (redirects > maxRedirects) {
       throw new HandshakeError(
         ErrorCode.HandshakeFailed,
         status,
         `too many redirects: more than maxRedirects (${maxRedirects})`,
       );
     }
-    redirects++;
     const sameHost =
       next.target.host === target.host &&
       next.target.port === target.port &&

@@ -570,3 +570,107 @@ describe("client: ws's error messages", () => {
     expect(error.status).toBe(0);
   });
 });
+
+describe("client: ws's private fields _socket, _req, _redirects (read-only compatibility accessors)", () => {
+  /** The compatibility accessors, read as untyped code written for `ws` reads them. */
+  const fields = (ws: WebSocket) => ws as unknown as { _socket: unknown; _req: unknown; _redirects: unknown };
+
+  it('_req is the ClientRequest from the constructor on, null once open; _socket is the socket once open', async () => {
+    const server = await accepting();
+    const ws = track(new WebSocket(server.url, { auth: 'user:pw' }));
+    const request = fields(ws)._req as ClientRequest;
+    expect(request).toBeInstanceOf(ClientRequest);
+    expect(request.getHeader('Authorization')).toBe(`Basic ${Buffer.from('user:pw').toString('base64')}`);
+    expect(fields(ws)._socket).toBeNull();
+    expect(fields(ws)._redirects).toBe(0);
+    let inUpgrade: unknown;
+    ws.on('upgrade', () => {
+      inUpgrade = fields(ws)._req; // as in ws: still the request while 'upgrade' is emitted
+    });
+    await once(ws, 'open');
+    expect(inUpgrade).toBe(request);
+    expect(fields(ws)._req).toBeNull();
+    const socket = fields(ws)._socket as Socket;
+    expect(socket).toBe(request.socket);
+    expect(socket.remoteAddress).toBe('127.0.0.1');
+    expect(typeof socket.setKeepAlive).toBe('function');
+    expect(fields(ws)._redirects).toBe(0);
+    const closed = once(ws, 'close');
+    ws.terminate(); // the raw server does not answer a Close frame
+    await closed;
+    expect(fields(ws)._socket).toBe(socket); // kept after close, as in ws
+  });
+
+  it('_redirects counts the redirects followed; _req is the request of each attempt', async () => {
+    const server = await answering([
+      () => 'HTTP/1.1 302 Found\r\nLocation: /a\r\nContent-Length: 0\r\n\r\n',
+      () => 'HTTP/1.1 307 Temporary Redirect\r\nLocation: /b\r\nContent-Length: 0\r\n\r\n',
+    ]);
+    const ws = track(new WebSocket(server.url, { followRedirects: true }));
+    const requests: unknown[] = [fields(ws)._req];
+    const seen: [unknown, boolean][] = [];
+    ws.on('redirect', (_url, request) => {
+      seen.push([fields(ws)._redirects, fields(ws)._req === request]);
+      requests.push(request);
+    });
+    await once(ws, 'open');
+    expect(seen).toEqual([
+      [1, true],
+      [2, true],
+    ]);
+    expect(new Set(requests).size).toBe(3);
+    expect(fields(ws)._redirects).toBe(2);
+    expect(fields(ws)._req).toBeNull();
+  });
+
+  it('too many redirects: _redirects is maxRedirects + 1 (the one refused counts, as in ws), _req null', async () => {
+    const server = await answering([
+      () => 'HTTP/1.1 302 Found\r\nLocation: /a\r\nContent-Length: 0\r\n\r\n',
+      () => 'HTTP/1.1 302 Found\r\nLocation: /b\r\nContent-Length: 0\r\n\r\n',
+    ]);
+    const ws = track(new WebSocket(server.url, { followRedirects: true, maxRedirects: 1 }));
+    const [error] = await once<[HandshakeError]>(ws, 'error');
+    expect(error.status).toBe(302);
+    expect(fields(ws)._redirects).toBe(2);
+    expect(fields(ws)._req).toBeNull();
+    expect(fields(ws)._socket).toBeNull();
+  });
+
+  it('without followRedirects, a 3xx leaves _redirects at 0', async () => {
+    const server = await answering([() => 'HTTP/1.1 301 Moved\r\nLocation: /a\r\nContent-Length: 0\r\n\r\n']);
+    const ws = track(new WebSocket(server.url));
+    await once(ws, 'error');
+    expect(fields(ws)._redirects).toBe(0);
+  });
+
+  it("server side: _socket is the connection's socket, _req null, _redirects undefined (as in ws)", async () => {
+    const listening = await listen();
+    cleanups.push(() => listening.server.close({ timeout: 200 }));
+    const accepted = once<[WebSocket]>(listening.server, 'connection');
+    track(new WebSocket(listening.url));
+    const [peer] = await accepted;
+    expect((fields(peer)._socket as Socket).remoteAddress).toBe('127.0.0.1');
+    expect(fields(peer)._req).toBeNull();
+    expect(fields(peer)._redirects).toBeUndefined();
+  });
+
+  it('they are read-only, non-enumerable accessors: not in keys, spreads or for…in', async () => {
+    const server = await accepting();
+    const ws = track(new WebSocket(server.url));
+    for (const name of ['_socket', '_req', '_redirects']) {
+      expect(Object.keys(ws)).not.toContain(name);
+      expect(Object.keys({ ...ws })).not.toContain(name);
+      const descriptor = Object.getOwnPropertyDescriptor(WebSocket.prototype, name);
+      expect(descriptor?.enumerable).toBe(false);
+      expect(descriptor?.get).toBeTypeOf('function');
+      expect(descriptor?.set).toBeUndefined();
+      expect(() => {
+        (ws as unknown as Record<string, unknown>)[name] = 1;
+      }).toThrow(TypeError);
+    }
+    const keys: string[] = [];
+    for (const key in ws) keys.push(key);
+    expect(keys.filter((key) => ['_socket', '_req', '_redirects'].includes(key))).toEqual([]);
+    await once(ws, 'open');
+  });
+});
