@@ -462,7 +462,7 @@ export function connectClient(
       throw new HandshakeError(
         ErrorCode.HandshakeFailed,
         status,
-        `too many redirects: more than maxRedirects (${maxRedirects})`,
+        'Maximum redirects exceeded', // ws's words: applications match them
       );
     }
     const sameHost =
