@@ -1,8 +1,11 @@
 /**
- * The client side of the opening handshake (RFC 6455 §4.1) over `net` or `tls`:
+ * The client side of the opening handshake (RFC 6455 §4.1), through Node's `http.request()` as in
+ * `ws` (so that `agent`, `createConnection`, `finishRequest`, 'redirect' and 'unexpected-response'
+ * behave as there):
  *
- *   parse URL (§3) ─▶ TCP/TLS connect ─▶ write the upgrade request ─▶ HttpHeadParser(response)
- *     ─▶ validateUpgradeResponse (101, accept key, subprotocol, extensions) ─▶ WebSocket OPEN
+ *   parse URL (§3) ─▶ request fields from buildUpgradeRequest ─▶ http.request over our TCP/TLS/proxy
+ *     connector (or the agent's) ─▶ 'upgrade' ─▶ validateUpgradeResponse (101, accept key,
+ *     subprotocol, extensions) ─▶ WebSocket OPEN; a 3xx with `followRedirects` starts over (§4.1)
  *
  * Any failure before OPEN ends in one 'error' (a HandshakeError with the HTTP status, or 0 when no
  * response arrived) and one 'close' with 1006.
@@ -94,14 +97,14 @@ export interface ClientOptions extends ConnectionSettings, PassThroughOptions {
   /**
    * Extra request headers (`Authorization`, `User-Agent`, …). Cookies go here too, as one
    * `Cookie: a=1; b=2` field (RFC 6265 §5.4): there is no cookie jar; read `Set-Cookie` from the
-   * 'upgrade' event's response head if the server sets any. An `Authorization` here wins over the
+   * 'upgrade' event's response (`response.headers['set-cookie']`) if the server sets any. An `Authorization` here wins over the
    * URL's `user:pass@`. `Proxy-Authorization` is never sent to the server: with `proxy` it goes on
    * the CONNECT request, without one it is dropped.
    */
   readonly headers?: Readonly<Record<string, string>>;
   /** The `Origin` header (§4.1 item 8); browsers send it, other clients usually do not. */
   readonly origin?: string;
-  /** How long the connection and opening handshake may take, in ms. Default 30 s (as .NET and `ws`). */
+  /** How long the connection and opening handshake may take, in ms. Default 30 s (as .NET; `ws` has none). */
   readonly handshakeTimeout?: number;
   /** TLS: trusted CA certificates (PEM), replacing the system's store (e.g. for a self-signed server). */
   readonly ca?: TlsConnectionOptions['ca'];
