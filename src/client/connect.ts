@@ -406,11 +406,14 @@ export function connectClient(
       if (options.followRedirects === true && REDIRECT_STATUSES.has(status) && location !== undefined) {
         request = null;
         req.destroy();
+        let next: { req: ClientRequest; url: string };
         try {
-          followRedirect(currentUrl, target, headers, host, status, location);
+          next = followRedirect(currentUrl, target, headers, host, status, location);
         } catch (error) {
           fail(toHandshakeFailure(error));
+          return;
         }
+        send(next.req, next.url);
         return;
       }
       // §4.1: "If the status code received from the server is not 101, the client handles the
@@ -429,6 +432,15 @@ export function connectClient(
         ),
       );
     });
+    return req;
+  };
+
+  /**
+   * Sends a request `attempt` prepared. Called outside any catch: what the application's 'redirect'
+   * listener or `finishRequest` throws is its own exception, uncaught as in `ws`, not a handshake
+   * failure to swallow.
+   */
+  const send = (req: ClientRequest, currentUrl: string) => {
     // As in `ws`: 'redirect' comes before the new request is sent, so that a listener may still
     // change its header fields (`request.setHeader()`, `request.removeHeader()`).
     if (redirects > 0) ws.emit('redirect', currentUrl, req);
@@ -480,7 +492,13 @@ export function connectClient(
     // Authorization unless one is kept.
     const kept = sameOrigin ? headers : withoutCredentials(headers);
     // A custom Host names the host it was given for (RFC 9110 §7.2): not sent to another one.
-    attempt(next.url, next.target, withUrlAuthorization(kept, next.target), sameHost ? host : undefined);
+    const req = attempt(
+      next.url,
+      next.target,
+      withUrlAuthorization(kept, next.target),
+      sameHost ? host : undefined,
+    );
+    return { req, url: next.url };
   };
 
   let starting = true;
@@ -515,16 +533,19 @@ export function connectClient(
         fallback: () => {
           http2 = null;
           // Decided synchronously (ws:// with 'prefer'): errors are thrown from the constructor as usual.
-          if (starting) return attempt(clientUrl(url), target, headers, customHost);
+          if (starting) return send(attempt(clientUrl(url), target, headers, customHost), clientUrl(url));
+          let req: ClientRequest;
           try {
-            attempt(clientUrl(url), target, headers, customHost);
+            req = attempt(clientUrl(url), target, headers, customHost);
           } catch (error) {
             fail(error instanceof WebSocketError ? error : new InvalidStateError(String(error)));
+            return;
           }
+          send(req, clientUrl(url));
         },
       });
     } else {
-      attempt(clientUrl(url), target, headers, customHost);
+      send(attempt(clientUrl(url), target, headers, customHost), clientUrl(url));
     }
     starting = false;
   } catch (error) {

@@ -325,10 +325,45 @@ setTimeout(() => {
 }, 3000);
 `;
 
+/**
+ * A child process whose client meets a 302 (then another, past `maxRedirects: 1`) or a 403, and whose
+ * 'redirect' or 'unexpected-response' listener, or `finishRequest` on the redirected request, throws.
+ * Exit 3 means the exception was swallowed (turned into a handshake failure).
+ */
+const REDIRECT_CHILD = `
+import { createServer } from 'node:http';
+import { once } from 'node:events';
+import { WebSocket } from './src/index.ts';
+const { EVENT: event } = process.env;
+const server = createServer((request, response) => {
+  if (event === 'unexpected-response') response.writeHead(403).end('no');
+  else response.writeHead(302, { Location: '/next' }).end();
+});
+server.listen(0, '127.0.0.1');
+await once(server, 'listening');
+const url = 'ws://127.0.0.1:' + server.address().port + '/';
+function listenerThatThrows() {
+  throw new Error('thrown by the ' + event + ' hook');
+}
+const options = { followRedirects: true, maxRedirects: 1 };
+if (event === 'finishRequest') {
+  // The first request is sent; the throw comes with the redirected one.
+  options.finishRequest = (request) => (request.path === '/next' ? listenerThatThrows() : request.end());
+}
+const ws = new WebSocket(url, options);
+ws.on('error', (error) => console.log('error: ' + error.message));
+if (event !== 'finishRequest') ws.on(event, listenerThatThrows);
+setTimeout(() => {
+  console.log('swallowed: readyState ' + ws.readyState);
+  process.exit(3);
+}, 3000).unref();
+`;
+
 function runListenerChild(
   env: Record<string, string>,
+  program = LISTENER_CHILD,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', LISTENER_CHILD], {
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', program], {
     cwd: new URL('../../', import.meta.url),
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -377,6 +412,16 @@ describe("client: exceptions in the application's 'open' and 'upgrade' listeners
         expect(code).toBe(0);
       });
     }
+  }
+
+  for (const event of ['redirect', 'unexpected-response', 'finishRequest']) {
+    it(`a throwing '${event}' hook is an uncaught exception, as in ws (not a handshake failure)`, async () => {
+      const { code, stdout, stderr } = await runListenerChild({ EVENT: event }, REDIRECT_CHILD);
+      expect(stdout).not.toMatch(/swallowed|error: /);
+      expect(code).toBe(1);
+      expect(stderr).toContain(`thrown by the ${event} hook`);
+      expect(stderr).toContain('listenerThatThrows');
+    });
   }
 
   it("an 'upgrade' listener that closes the WebSocket: one error, close 1006, never open, socket dropped", async () => {
