@@ -29,9 +29,3 @@ export const negotiateHandshake: unique symbol = Symbol('sockwire.negotiateHands
  * the same answer, linger and 'handshakeRejected' event as every other refusal.
  */
 export const refuseHandshake: unique symbol = Symbol('sockwire.refuseHandshake');
-/**
- * How long a refused handshake's socket (or HTTP/2 stream) may stay open after the error response,
- * whatever the peer does: long enough for the response to arrive, short enough that refused peers
- * cannot pile up (the HTTP/1.1 and the HTTP/2 responders both use it).
- */
-export const REFUSAL_LINGER_MS = 1000;

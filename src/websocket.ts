@@ -20,6 +20,7 @@ import type { ClientRequest, IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type ClientOptions, clientUrl, connectClient } from './client/connect.ts';
 import { Connection, type ConnectionEvent, type Role } from './connection/connection.ts';
+import { DEFAULTS } from './defaults.ts';
 import { ErrorCode, InvalidStateError, ProtocolError, WebSocketError } from './errors.ts';
 import { CloseEvent, ErrorEvent, MessageEvent, WebSocketEvent } from './events.ts';
 import type { PerMessageDeflateCodec } from './extensions/permessage-deflate/codec.ts';
@@ -141,14 +142,9 @@ type OutboundOperation =
     }
   | { readonly kind: 'close'; readonly code: number | undefined; readonly reason: string };
 
-export const DEFAULT_MAX_PAYLOAD = 100 * 1024 * 1024;
-export const DEFAULT_CLOSE_TIMEOUT = 30_000;
-/** Above this `bufferedAmount`, `send()` returns false: wait for 'drain'. */
-const HIGH_WATER_MARK = 1024 * 1024;
-/** Small batches are joined into one buffer (one cheap copy) rather than written as a vector. */
-const JOIN_BELOW_BYTES = 16 * 1024;
-/** Messages held for an async iterator that is not reading before we stop reading the socket. */
-const ITERATOR_HIGH_WATER_MARK = 64;
+const HIGH_WATER_MARK = DEFAULTS.sendHighWaterMark;
+const JOIN_BELOW_BYTES = DEFAULTS.joinBelowBytes;
+const ITERATOR_HIGH_WATER_MARK = DEFAULTS.iteratorHighWaterMark;
 
 // biome-ignore lint/suspicious/noExplicitAny: listeners of different events take different arguments
 type Listener = (...args: any[]) => void;
@@ -207,7 +203,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
   #extensions = '';
   #socket: Duplex | null = null;
   #connection: Connection | null = null;
-  #closeTimeout = DEFAULT_CLOSE_TIMEOUT;
+  #closeTimeout = DEFAULTS.closeTimeout;
   #closeTimer: NodeJS.Timeout | null = null;
   /** True while a received chunk is being handled: writes wait until it is done. */
   #receiving = false;

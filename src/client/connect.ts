@@ -24,6 +24,7 @@ import net, { type NetConnectOpts, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import tls, { type ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import { generateMaskKey, randomBytes, sha1 } from '../crypto.ts';
+import { DEFAULTS } from '../defaults.ts';
 import {
   ErrorCode,
   HandshakeError,
@@ -35,8 +36,6 @@ import {
 import {
   acceptDeflateResponse,
   buildDeflateOffer,
-  DEFAULT_CONCURRENCY_LIMIT,
-  DEFAULT_DEFLATE_THRESHOLD,
   EXTENSION_NAME,
   PerMessageDeflateCodec,
   type PerMessageDeflateOptions,
@@ -50,13 +49,7 @@ import { isToken } from '../handshake/headers.ts';
 import { connectHttp2, type Http2Handle, type Http2Policy } from '../http2/client.ts';
 import { failHandshake, handshakeProgress } from '../internal.ts';
 import { validateClientOptions } from '../options-validation.ts';
-import {
-  type AttachOptions,
-  type ConnectionSettings,
-  DEFAULT_CLOSE_TIMEOUT,
-  DEFAULT_MAX_PAYLOAD,
-  type WebSocket,
-} from '../websocket.ts';
+import type { AttachOptions, ConnectionSettings, WebSocket } from '../websocket.ts';
 import { openClient } from './open-client.ts';
 import {
   headerFields,
@@ -186,8 +179,6 @@ export interface ClientOptions extends ConnectionSettings, PassThroughOptions {
   readonly protocolVersion?: 8 | 13;
 }
 
-const DEFAULT_HANDSHAKE_TIMEOUT = 30_000;
-
 /**
  * Starts connecting `ws`; returns a function that aborts the attempt.
  * @throws {InvalidStateError} (code WS_ERR_INVALID_ARGUMENT) for an invalid URL or subprotocol list,
@@ -232,7 +223,7 @@ export function connectClient(
   // URL userinfo (or the `auth` option) becomes Authorization: Basic (as `ws` and browsers do); an
   // explicit one wins.
   const headers = withUrlAuthorization(userHeaders, target, options.auth);
-  const maxRedirects = options.followRedirects === true ? (options.maxRedirects ?? DEFAULT_MAX_REDIRECTS) : 0;
+  const maxRedirects = options.followRedirects === true ? (options.maxRedirects ?? DEFAULTS.maxRedirects) : 0;
   const generateMask = options.generateMask;
   const maskKeys =
     generateMask === undefined
@@ -277,7 +268,7 @@ export function connectClient(
     const waitingFor = http2?.waitingFor;
     const why = waitingFor === undefined ? '' : ` (${waitingFor})`;
     fail(new HandshakeError(ErrorCode.HandshakeTimeout, 0, `Opening handshake has timed out${why}`));
-  }, options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT);
+  }, options.handshakeTimeout ?? DEFAULTS.clientHandshakeTimeout);
   timer.unref();
 
   /** Our own connection (TCP, TLS, or a tunnel through `proxy`), when no agent or createConnection is given. */
@@ -372,13 +363,13 @@ export function connectClient(
       let attach: AttachOptions;
       try {
         const validated = validateUpgradeResponse(responseHead, { key, protocols, offeredExtensions }, sha1);
-        const maxPayload = options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
+        const maxPayload = options.maxPayload ?? DEFAULTS.maxPayload;
         attach = {
           role: 'client',
           protocol: validated.protocol,
           extensions: responseHead.headers.get('sec-websocket-extensions') ?? '',
           maxPayload,
-          closeTimeout: options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT,
+          closeTimeout: options.closeTimeout ?? DEFAULTS.closeTimeout,
           keepAlive: options.keepAlive,
           autoPong: options.autoPong,
           deflate: negotiatedDeflate(validated.extensions, deflateOptions, 101, maxPayload),
@@ -573,8 +564,6 @@ function asHandshakeError(error: Error): WebSocketError {
   return new HandshakeError(ErrorCode.HandshakeFailed, 0, error.message, { cause: error });
 }
 
-const DEFAULT_MAX_REDIRECTS = 10;
-
 /** RFC 7692 §5.1 and §7.1: checks the server's permessage-deflate answer and builds the codec. */
 function negotiatedDeflate(
   extensions: readonly ExtensionOffer[],
@@ -601,10 +590,10 @@ function negotiatedDeflate(
       parameters,
       role: 'client',
       maxPayload,
-      limiter: sharedClientLimiter(options.concurrencyLimit ?? DEFAULT_CONCURRENCY_LIMIT),
+      limiter: sharedClientLimiter(options.concurrencyLimit ?? DEFAULTS.deflateConcurrencyLimit),
       zlibDeflateOptions: options.zlibDeflateOptions,
       zlibInflateOptions: options.zlibInflateOptions,
     }),
-    threshold: options.threshold ?? DEFAULT_DEFLATE_THRESHOLD,
+    threshold: options.threshold ?? DEFAULTS.deflateThreshold,
   };
 }

@@ -20,6 +20,7 @@
  * did (`keepProcessAlive: false` to opt out); the stability timer never does.
  */
 import { EventEmitter } from 'node:events';
+import { DEFAULTS } from '../defaults.ts';
 import { ErrorCode, HandshakeError, InvalidStateError } from '../errors.ts';
 import { CloseCode } from '../frame/close-code.ts';
 import { validateReconnectOptions } from '../options-validation.ts';
@@ -101,16 +102,6 @@ export interface ReconnectingWebSocketEvents {
   /** Errors of the underlying connections (emitted only when there is a listener). */
   error: [error: Error];
 }
-
-const DEFAULTS = {
-  minDelay: 1000,
-  maxDelay: 30_000,
-  factor: 2,
-  maxRetries: Number.POSITIVE_INFINITY,
-  maxQueuedMessages: 1000,
-  stableAfter: 5000,
-  keepProcessAlive: true,
-} as const;
 
 const realTimers: ReconnectTimers = {
   setTimeout: (callback, ms) => setTimeout(callback, ms),
@@ -195,15 +186,15 @@ export class ReconnectingWebSocket extends EventEmitter<ReconnectingWebSocketEve
       options = protocols as ReconnectOptions;
       protocols = undefined;
     }
-    validateReconnectOptions(options, DEFAULTS); // throws InvalidOptionError naming the option
+    validateReconnectOptions(options, DEFAULTS.reconnect); // throws InvalidOptionError naming the option
     const {
-      minDelay = DEFAULTS.minDelay,
-      maxDelay = DEFAULTS.maxDelay,
-      factor = DEFAULTS.factor,
-      maxRetries = DEFAULTS.maxRetries,
-      maxQueuedMessages = DEFAULTS.maxQueuedMessages,
-      stableAfter = DEFAULTS.stableAfter,
-      keepProcessAlive = DEFAULTS.keepProcessAlive,
+      minDelay = DEFAULTS.reconnect.minDelay,
+      maxDelay = DEFAULTS.reconnect.maxDelay,
+      factor = DEFAULTS.reconnect.factor,
+      maxRetries = DEFAULTS.reconnect.maxRetries,
+      maxQueuedMessages = DEFAULTS.reconnect.maxQueuedMessages,
+      stableAfter = DEFAULTS.reconnect.stableAfter,
+      keepProcessAlive = DEFAULTS.reconnect.keepProcessAlive,
       shouldReconnect = defaultShouldReconnect,
       random = Math.random,
       timers = realTimers,

@@ -18,6 +18,7 @@
  * ISO-8859-1 charset"), so that no byte is lost or replaced.
  */
 
+import { DEFAULTS } from '../defaults.ts';
 import { ErrorCode, HandshakeError, InvalidStateError } from '../errors.ts';
 import { isTchar } from './headers.ts';
 
@@ -37,10 +38,7 @@ export interface HttpHeadLimits {
 }
 
 /** Default {@link HttpHeadLimits}: 16384 bytes and 100 header fields. */
-export const DEFAULT_HTTP_HEAD_LIMITS: HttpHeadLimits = Object.freeze({
-  maxHeadSize: 16384,
-  maxHeaderCount: 100,
-});
+export const DEFAULT_HTTP_HEAD_LIMITS: HttpHeadLimits = DEFAULTS.httpHeadLimits;
 
 /**
  * Header fields by case-insensitive name (RFC 7230 §3.2: "Each header field consists of a

@@ -25,6 +25,7 @@ import type { ClientOptions } from '../client/connect.ts';
 import { openClient } from '../client/open-client.ts';
 import { USER_TLS_OPTIONS } from '../client/tls-options.ts';
 import { generateMaskKey } from '../crypto.ts';
+import { DEFAULTS } from '../defaults.ts';
 import {
   ErrorCode,
   HandshakeError,
@@ -34,12 +35,7 @@ import {
 } from '../errors.ts';
 import { assertFieldName, assertFieldValue } from '../handshake/header-lines.ts';
 import type { ExtensionOffer } from '../handshake/headers.ts';
-import {
-  type AttachOptions,
-  DEFAULT_CLOSE_TIMEOUT,
-  DEFAULT_MAX_PAYLOAD,
-  type WebSocket,
-} from '../websocket.ts';
+import type { AttachOptions, WebSocket } from '../websocket.ts';
 import { type Http2HeaderValues, validateConnectResponse, WEBSOCKET_PROTOCOL } from './handshake.ts';
 
 /**
@@ -313,14 +309,14 @@ export function connectHttp2(attempt: Http2Attempt): Http2Handle {
           offeredExtensions: attempt.offeredExtensions,
         });
         const status = response.head.statusCode;
-        const maxPayload = attempt.options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
+        const maxPayload = attempt.options.maxPayload ?? DEFAULTS.maxPayload;
         const deflate = attempt.negotiateDeflate(response.extensions, status, maxPayload);
         attach = {
           role: 'client', // RFC 8441 §5: frames are masked exactly as over HTTP/1.1
           protocol: response.protocol,
           extensions: response.head.headers.get('sec-websocket-extensions') ?? '',
           maxPayload,
-          closeTimeout: attempt.options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT,
+          closeTimeout: attempt.options.closeTimeout ?? DEFAULTS.closeTimeout,
           keepAlive: attempt.options.keepAlive,
           autoPong: attempt.options.autoPong,
           deflate,

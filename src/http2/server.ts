@@ -23,11 +23,12 @@ import type {
 } from 'node:http2';
 import { constants as h2constants } from 'node:http2';
 import type { Duplex } from 'node:stream';
+import { DEFAULTS } from '../defaults.ts';
 import { ErrorCode, HandshakeError } from '../errors.ts';
 import { assertFieldValue, type HeaderFields } from '../handshake/header-lines.ts';
 import { isToken } from '../handshake/headers.ts';
 import { UNSUPPORTED_VERSION_MESSAGE, type UpgradeRequest } from '../handshake/server.ts';
-import { negotiateHandshake, REFUSAL_LINGER_MS, refuseHandshake } from '../internal.ts';
+import { negotiateHandshake, refuseHandshake } from '../internal.ts';
 import type { HandshakeResponder, UpgradeRequestInfo, WebSocketServer } from '../server/websocket-server.ts';
 import type { WebSocket } from '../websocket.ts';
 import {
@@ -59,13 +60,6 @@ const CONNECTION_SPECIFIC: ReadonlySet<string> = new Set([
 ]);
 
 const EMPTY = new Uint8Array(0);
-
-/**
- * Default of `maxStreamsPerSession`: RFC 9113 §6.5.2 recommends that SETTINGS_MAX_CONCURRENT_STREAMS
- * "be no smaller than 100, so as to not unnecessarily limit parallelism"; common servers allow about
- * as many streams per connection (Apache httpd 100, nginx 128).
- */
-export const DEFAULT_MAX_STREAMS_PER_SESSION = 100;
 
 /** WebSocket streams (being verified or open) per HTTP/2 session, for `maxStreamsPerSession`. */
 const streamCounts = new WeakMap<Http2Session, number>();
@@ -117,7 +111,7 @@ class Http2Responder implements HandshakeResponder {
     stream.end(reason); // the reason alone, as over HTTP/1.1
     // A peer that never ends its half must not keep the stream (RFC 9113 §8.1: RST_STREAM after a
     // complete response).
-    setTimeout(closeStream, REFUSAL_LINGER_MS, stream).unref();
+    setTimeout(closeStream, DEFAULTS.refusalLingerMs, stream).unref();
   }
 }
 
@@ -277,7 +271,7 @@ function takeStream(
   const session = stream.session;
   if (session !== undefined) {
     const count = streamCounts.get(session) ?? 0;
-    if (count >= (wss.options.maxStreamsPerSession ?? DEFAULT_MAX_STREAMS_PER_SESSION)) {
+    if (count >= (wss.options.maxStreamsPerSession ?? DEFAULTS.maxStreamsPerSession)) {
       wss[refuseHandshake](
         responder,
         new HandshakeError(

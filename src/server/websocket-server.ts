@@ -26,6 +26,7 @@ import {
 import type { Duplex } from 'node:stream';
 import { createServer as createTlsServer, type TLSSocket, type TlsOptions } from 'node:tls';
 import { sha1 } from '../crypto.ts';
+import { DEFAULTS } from '../defaults.ts';
 import {
   ErrorCode,
   HandshakeError,
@@ -36,8 +37,6 @@ import {
 import {
   acceptDeflateOffer,
   ConcurrencyLimiter,
-  DEFAULT_CONCURRENCY_LIMIT,
-  DEFAULT_DEFLATE_THRESHOLD,
   PerMessageDeflateCodec,
   type PerMessageDeflateOptions,
   resolveDeflateOptions,
@@ -62,7 +61,6 @@ import {
   acceptingServer,
   attachSocket,
   negotiateHandshake,
-  REFUSAL_LINGER_MS,
   refuseHandshake,
   sendEncoded,
 } from '../internal.ts';
@@ -70,8 +68,6 @@ import { validateServerOptions } from '../options-validation.ts';
 import { ReadyState } from '../ready-state.ts';
 import {
   type ConnectionSettings,
-  DEFAULT_CLOSE_TIMEOUT,
-  DEFAULT_MAX_PAYLOAD,
   type SendData,
   type TopicRegistry,
   toBytes,
@@ -284,11 +280,6 @@ export interface CloseOptions {
   readonly timeout?: number;
 }
 
-const DEFAULT_HANDSHAKE_TIMEOUT = 10_000;
-const DEFAULT_RETRY_AFTER_SECONDS = 5;
-/** RFC 6455 §11.7 registry: 1013 "Try Again Later". */
-const TRY_AGAIN_LATER = 1013;
-
 type AttachableServer = HttpServer | HttpsServer | Http2SecureServer | Http2Server;
 
 /** The WebSocketServers attached to each HTTP server, to route upgrade requests by path. */
@@ -311,7 +302,7 @@ export interface HandshakeResponder {
   accept(request: UpgradeRequest, protocol: string | undefined, extensions: string | undefined): void;
   /**
    * Sends an error response and ends the exchange; whatever the peer does (never reads, never closes),
-   * the socket or stream is destroyed {@link REFUSAL_LINGER_MS} later if still open.
+   * the socket or stream is destroyed `DEFAULTS.refusalLingerMs` later if still open.
    */
   reject(status: number, reason: string, headers: HeaderFields | undefined): void;
 }
@@ -337,7 +328,7 @@ class Http1Responder implements HandshakeResponder {
     socket.resume();
     // A peer that never reads or never closes must not keep the socket: RFC 9110 §9.6 lets a server
     // close after its response, and the linger gives the response time to reach the peer first.
-    setTimeout(destroySocketLater, REFUSAL_LINGER_MS, socket).unref();
+    setTimeout(destroySocketLater, DEFAULTS.refusalLingerMs, socket).unref();
   }
 }
 
@@ -440,8 +431,8 @@ export class WebSocketServer<W extends WebSocket = WebSocket> extends EventEmitt
       }
     }
     this.options = options;
-    this.#maxPayload = options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
-    this.#closeTimeout = options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT;
+    this.#maxPayload = options.maxPayload ?? DEFAULTS.maxPayload;
+    this.#closeTimeout = options.closeTimeout ?? DEFAULTS.closeTimeout;
     this.#tracking = options.clientTracking ?? true;
     if (this.#tracking) this.clients = new Set();
     const socketClass = (options.WebSocket ?? WebSocket) as new (url: null) => W;
@@ -456,7 +447,7 @@ export class WebSocketServer<W extends WebSocket = WebSocket> extends EventEmitt
     this.#deflateLimiter =
       this.#deflateOptions === null
         ? null
-        : new ConcurrencyLimiter(this.#deflateOptions.concurrencyLimit ?? DEFAULT_CONCURRENCY_LIMIT);
+        : new ConcurrencyLimiter(this.#deflateOptions.concurrencyLimit ?? DEFAULTS.deflateConcurrencyLimit);
     if (options.server !== undefined) {
       this.#attach(options.server);
     } else if (options.port !== undefined) {
@@ -542,7 +533,7 @@ export class WebSocketServer<W extends WebSocket = WebSocket> extends EventEmitt
     // handshake deadline (RFC 9110 §9.6 lets a server close a connection it will not serve).
     const deadline = setTimeout(
       destroySocketLater,
-      this.options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT,
+      this.options.handshakeTimeout ?? DEFAULTS.serverHandshakeTimeout,
       socket,
     );
     deadline.unref();
@@ -617,7 +608,7 @@ export class WebSocketServer<W extends WebSocket = WebSocket> extends EventEmitt
           responder,
           new HandshakeError(ErrorCode.HandshakeFailed, 503, 'Service Unavailable: too many connections'),
           req,
-          { 'Retry-After': String(Math.ceil(this.options.retryAfter ?? DEFAULT_RETRY_AFTER_SECONDS)) },
+          { 'Retry-After': String(Math.ceil(this.options.retryAfter ?? DEFAULTS.retryAfterSeconds)) },
         );
         return;
       }
@@ -700,7 +691,7 @@ export class WebSocketServer<W extends WebSocket = WebSocket> extends EventEmitt
       } else if (client.bufferedAmount > limit) {
         skipped++;
         if (closeSlow && client.readyState === ReadyState.OPEN) {
-          client.close(TRY_AGAIN_LATER, 'slow reader');
+          client.close(CloseCode.TryAgainLater, 'slow reader');
         }
       } else if (client[sendEncoded](frame, bytes, binary)) {
         sent++;
@@ -925,7 +916,7 @@ export class WebSocketServer<W extends WebSocket = WebSocket> extends EventEmitt
     }
     this.#track(socket);
     this.#takeSlot(socket);
-    const timeout = this.options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT;
+    const timeout = this.options.handshakeTimeout ?? DEFAULTS.serverHandshakeTimeout;
     this.#inTls.set(socket, {
       timer: setTimeout(this.#dropHandshake, timeout, socket, 'handshake timeout (TLS)'),
       deadline: Date.now() + timeout,
@@ -953,7 +944,7 @@ export class WebSocketServer<W extends WebSocket = WebSocket> extends EventEmitt
   /** Standalone mode: read the request head with our own parser, bounded in size and time. */
   #onRawSocket(
     socket: Socket,
-    timeout: number = this.options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT,
+    timeout: number = this.options.handshakeTimeout ?? DEFAULTS.serverHandshakeTimeout,
   ): void {
     if (this.#state !== 'running') {
       socket.destroy();
@@ -1009,7 +1000,7 @@ export class WebSocketServer<W extends WebSocket = WebSocket> extends EventEmitt
     responder: HandshakeResponder,
   ): Promise<{ readonly user: unknown } | null> {
     if (this.options.verifyClient === undefined) return Promise.resolve(ACCEPTED);
-    const limit = this.options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT;
+    const limit = this.options.handshakeTimeout ?? DEFAULTS.serverHandshakeTimeout;
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_resolve, reject) => {
       timer = setTimeout(
@@ -1212,7 +1203,7 @@ export class WebSocketServer<W extends WebSocket = WebSocket> extends EventEmitt
                 zlibDeflateOptions: deflateOptions.zlibDeflateOptions,
                 zlibInflateOptions: deflateOptions.zlibInflateOptions,
               }),
-              threshold: deflateOptions.threshold ?? DEFAULT_DEFLATE_THRESHOLD,
+              threshold: deflateOptions.threshold ?? DEFAULTS.deflateThreshold,
             },
     });
     if (this.#tracking) {
@@ -1417,7 +1408,7 @@ interface Handshaking {
   responder: HandshakeResponder | null;
   /** The request, once its head is in (for 'handshakeRejected'). */
   request: ServerRequest | undefined;
-  /** An error response was sent; the socket lingers (REFUSAL_LINGER_MS) for the peer to read it. */
+  /** An error response was sent; the socket lingers (`DEFAULTS.refusalLingerMs`) for the peer to read it. */
   refused: boolean;
 }
 const EMPTY_SET: ReadonlySet<WebSocket> = new Set();

@@ -5,8 +5,8 @@
  * another pooled session before reaching 100.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { DEFAULTS } from '../../src/defaults.ts';
 import { MAX_WEBSOCKET_STREAMS_PER_SESSION } from '../../src/http2/client.ts';
-import { DEFAULT_MAX_STREAMS_PER_SESSION } from '../../src/http2/server.ts';
 import type { WebSocket } from '../../src/index.ts';
 import { cert, type H2Fixture, nextMessage, openClient, startH2, streamOf } from './helpers.ts';
 
@@ -21,7 +21,7 @@ afterEach(async () => {
 
 describe('HTTP/2 client pool: at most 100 WebSocket streams per session', () => {
   it('the client limit is not above the server default', () => {
-    expect(MAX_WEBSOCKET_STREAMS_PER_SESSION).toBeLessThanOrEqual(DEFAULT_MAX_STREAMS_PER_SESSION);
+    expect(MAX_WEBSOCKET_STREAMS_PER_SESSION).toBeLessThanOrEqual(DEFAULTS.maxStreamsPerSession);
   });
 
   it("150 WebSockets with 'require' to a sockwire HTTP/2 server all open, on 2 sessions, none gets 429", async () => {

@@ -9,8 +9,6 @@ export {
   EXTENSION_NAME,
 } from './negotiation.ts';
 export {
-  DEFAULT_CONCURRENCY_LIMIT,
-  DEFAULT_DEFLATE_THRESHOLD,
   type PerMessageDeflateOptions,
   resolveDeflateOptions,
   sharedClientLimiter,

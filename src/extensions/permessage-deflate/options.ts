@@ -23,9 +23,6 @@ export interface PerMessageDeflateOptions extends DeflateNegotiationOptions {
   readonly zlibInflateOptions?: ZlibOptions;
 }
 
-export const DEFAULT_DEFLATE_THRESHOLD = 1024;
-export const DEFAULT_CONCURRENCY_LIMIT = 10;
-
 /** Normalizes `perMessageDeflate: true | false | {…}`; null when off. */
 export function resolveDeflateOptions(
   option: boolean | PerMessageDeflateOptions | undefined,
