@@ -107,17 +107,29 @@ export class InvalidStateError extends WebSocketError {
 }
 
 /**
+ * An argument has a value the method cannot work with (a close code outside the allowed ranges, a
+ * Ping payload over 125 bytes, an invalid URL…); thrown synchronously, like the `TypeError`s and
+ * `RangeError`s of the browser API. `code` is WS_ERR_INVALID_ARGUMENT. Distinct from
+ * {@link InvalidStateError}: the same call would fail in any state, so the fix is in the caller's code.
+ */
+export class InvalidArgumentError extends WebSocketError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCode.InvalidArgument, message, options);
+  }
+}
+
+/**
  * An option given to a constructor (WebSocketServer, WebSocket, ReconnectingWebSocket) has a value
  * it cannot work with; thrown synchronously by the constructor, before anything starts. `code` is
  * WS_ERR_INVALID_ARGUMENT, as for any other invalid argument; `option` names the option, with a
  * dotted path for nested ones (e.g. `keepAlive.timeout`, `perMessageDeflate.threshold`).
  */
-export class InvalidOptionError extends InvalidStateError {
+export class InvalidOptionError extends InvalidArgumentError {
   /** The option's name, e.g. `maxPayload` or `keepAlive.timeout`. */
   readonly option: string;
 
   constructor(option: string, message: string) {
-    super(message, ErrorCode.InvalidArgument);
+    super(message);
     this.option = option;
   }
 }

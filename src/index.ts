@@ -33,6 +33,7 @@ export {
   ErrorCode,
   type ErrorCodeString,
   HandshakeError,
+  InvalidArgumentError,
   InvalidOptionError,
   InvalidStateError,
   ProtocolError,

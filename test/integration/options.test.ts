@@ -9,6 +9,7 @@ import {
   type ClientOptions,
   ErrorCode,
   InvalidOptionError,
+  InvalidArgumentError,
   InvalidStateError,
   ReconnectingWebSocket,
   type ReconnectOptions,
@@ -43,7 +44,9 @@ function thrownBy(construct: () => unknown): unknown {
 
 function expectInvalidOption(error: unknown, option: string): void {
   expect(error, `no error thrown for ${option}`).toBeInstanceOf(InvalidOptionError);
-  expect(error).toBeInstanceOf(InvalidStateError);
+  // An argument error, not a state error: the same call fails in any state (issue 14's taxonomy).
+  expect(error).toBeInstanceOf(InvalidArgumentError);
+  expect(error).not.toBeInstanceOf(InvalidStateError);
   expect(error).toBeInstanceOf(WebSocketError);
   const { code, option: named, message } = error as InvalidOptionError;
   expect(code).toBe(ErrorCode.InvalidArgument);
