@@ -4,6 +4,7 @@
  *   npm run bench                      # full suite (< 10 min), writes results/latest.{json,md}
  *   npx tsx bench/run.ts --quick       # CI smoke (< 2 min): fails only on crashes, never on speed
  *   npx tsx bench/run.ts --only echo-16B,latency-16B --peers ws,bun --rounds 5
+ *   npx tsx bench/run.ts --baseline-dist /tmp/base/dist   # adds `sockwire-base`: another build, same run
  *
  * Every scenario starts the server peer and the load generator as separate
  * processes on loopback (pinned to cores 0 and 1 with taskset when present),
@@ -27,7 +28,7 @@ const BUN = join(ROOT, 'node_modules', '.bin', 'bun');
 const SERVER_CORE = 0;
 const CLIENT_CORE = 1;
 
-type PeerId = 'sockwire' | 'ws' | 'ws-nobu' | 'bun' | 'raw' | 'raw-1w';
+type PeerId = 'sockwire' | 'sockwire-base' | 'ws' | 'ws-nobu' | 'bun' | 'raw' | 'raw-1w';
 type GenId = 'light' | 'ws' | 'sockwire';
 type ServerMode = 'echo' | 'sink' | 'broadcast' | 'deflate' | 'handshake';
 
@@ -70,8 +71,10 @@ const PEERS: Peer[] = [
 const BASELINE: PeerId = 'ws';
 
 function runsIn(p: Peer, sc: { id: string; peers?: PeerId[] }): boolean {
+  // The baseline build runs wherever sockwire runs: it is the same library at another commit.
+  const id = p.id === 'sockwire-base' ? 'sockwire' : p.id;
   return (
-    (sc.peers === undefined || sc.peers.includes(p.id)) && (p.only === undefined || p.only.includes(sc.id))
+    (sc.peers === undefined || sc.peers.includes(id)) && (p.only === undefined || p.only.includes(sc.id))
   );
 }
 
@@ -257,6 +260,18 @@ if (onlyFlag !== undefined) {
     if (!allIds.has(w)) die(`unknown scenario ${w}; known: ${[...allIds, 'micro'].join(', ')}`);
   selected = SCENARIOS.filter((s) => want.includes(s.id));
 }
+const baselineDist = flags.get('baseline-dist');
+if (baselineDist !== undefined) {
+  // A second sockwire peer loaded from another build (e.g. of the last release), so that a change is
+  // judged against it in the same run, under the same machine load.
+  PEERS.splice(1, 0, {
+    id: 'sockwire-base',
+    label: 'sockwire (baseline build)',
+    cmd: NODE,
+    args: node('sockwire-server.ts'),
+    env: { SOCKWIRE_DIST: baselineDist },
+  });
+}
 let peers = PEERS;
 if (peersFlag !== undefined) {
   const want = peersFlag.split(',');
@@ -271,7 +286,8 @@ const isDefaultRun =
   !flags.has('warmup') &&
   !flags.has('duration') &&
   !flags.has('no-micro') &&
-  !flags.has('sockwire-dist');
+  !flags.has('sockwire-dist') &&
+  baselineDist === undefined;
 const outName = flags.get('out') ?? (isDefaultRun ? 'latest' : quick ? 'quick' : 'partial');
 
 function die(msg: string): never {
