@@ -1,1 +1,0 @@
-export { type ClientOptions, connectClient } from './connect.ts';
