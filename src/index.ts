@@ -11,7 +11,7 @@ import { createWebSocketStream as createWebSocketStreamFunction } from './create
 import { WebSocketServer as WebSocketServerClass } from './server/websocket-server.ts';
 import { WebSocket as WebSocketClass } from './websocket.ts';
 
-export type { ClientOptions } from './client/connect.ts';
+export type { ClientOptions, Http2Policy } from './client/options.ts';
 export {
   backoffDelay,
   defaultShouldReconnect,
@@ -43,7 +43,7 @@ export { CloseEvent, ErrorEvent, MessageEvent, WebSocketEvent } from './events.t
 export type { PerMessageDeflateOptions } from './extensions/permessage-deflate/options.ts';
 export { CloseCode } from './frame/close-code.ts';
 export { Opcode } from './frame/opcode.ts';
-export { type Http2Policy, SESSION_IDLE_TIMEOUT } from './http2/client.ts';
+export { SESSION_IDLE_TIMEOUT } from './http2/client.ts';
 export { isExtendedConnect } from './http2/handshake.ts';
 export { attachHttp2, type Http2UpgradeRequest } from './http2/server.ts';
 export type { KeepAliveOptions } from './keep-alive.ts';

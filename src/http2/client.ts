@@ -21,8 +21,8 @@ import {
   connect as http2Connect,
 } from 'node:http2';
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
-import type { ClientOptions } from '../client/connect.ts';
 import { openClient } from '../client/open-client.ts';
+import type { ClientOptions } from '../client/options.ts';
 import { USER_TLS_OPTIONS } from '../client/tls-options.ts';
 import { generateMaskKey } from '../crypto.ts';
 import { DEFAULTS } from '../defaults.ts';
@@ -37,13 +37,6 @@ import { assertFieldName, assertFieldValue } from '../handshake/header-lines.ts'
 import type { ExtensionOffer } from '../handshake/headers.ts';
 import type { AttachOptions, WebSocket } from '../websocket.ts';
 import { type Http2HeaderValues, validateConnectResponse, WEBSOCKET_PROTOCOL } from './handshake.ts';
-
-/**
- * The `http2` client option: `false` (default) speaks HTTP/1.1 only; `'prefer'` uses RFC 8441 when
- * the server offers it over TLS and falls back to HTTP/1.1 otherwise (like .NET's
- * `HttpVersionPolicy.RequestVersionOrLower`); `'require'` fails instead of falling back.
- */
-export type Http2Policy = 'prefer' | 'require' | false;
 
 /** How long a pooled session with no streams stays open, in ms. */
 export const SESSION_IDLE_TIMEOUT = 1000;
