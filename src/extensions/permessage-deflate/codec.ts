@@ -2,10 +2,10 @@
  * Per-connection compression for permessage-deflate (RFC 7692 §7.2), over node:zlib.
  *
  * Each message is compressed with DEFLATE and flushed with Z_SYNC_FLUSH, which ends the output with
- * an empty stored block `00 00 ff ff`; §7.2.1 removes those 4 octets, and §7.2.2 appends them again
+ * an empty stored block `00 00 ff ff`; RFC 7692 §7.2.1 removes those 4 octets, and RFC 7692 §7.2.2 appends them again
  * before inflating. With context takeover the same zlib stream carries on from message to message
  * (its window remembers earlier messages, which is where the compression ratio comes from); without
- * it the stream is reset after each message (§7.1.1). A peer may instead end a message with a block
+ * it the stream is reset after each message (RFC 7692 §7.1.1). A peer may instead end a message with a block
  * whose BFINAL is 1 (RFC 7692 §7.2.3.4): that ends its DEFLATE stream, so we start a new inflate
  * stream for its next message, and fail with 1007 if more data follows the final block in a message.
  *
@@ -13,8 +13,8 @@
  * when the context is not taken over, so an idle connection costs nothing here.
  *
  * Limits: inflation stops as soon as the output passes `maxPayload` (a "zip bomb" never makes us
- * allocate more than the limit) and fails with 1009; corrupt data fails with 1007 (§8.1 of RFC 7692
- * only says _Fail_; 1007 is the code for "data ... not consistent with the type of the message", and
+ * allocate more than the limit) and fails with 1009; corrupt data fails with 1007 (RFC 7692 §8.1
+ * only says _Fail_; RFC 6455 §7.4.1's 1007 is the code for "data ... not consistent with the type of the message", and
  * what Autobahn 12.x/13.x and `ws` use).
  */
 import {
@@ -30,7 +30,7 @@ import { CloseCode } from '../../frame/close-code.ts';
 import type { ConcurrencyLimiter } from './limiter.ts';
 import type { DeflateParameters } from './negotiation.ts';
 
-/** §7.2.1: the tail of a Z_SYNC_FLUSH that is stripped from, and §7.2.2 appended to, every message. */
+/** RFC 7692 §7.2.1: the tail of a Z_SYNC_FLUSH that is stripped from, and RFC 7692 §7.2.2 appended to, every message. */
 const TRAILER = Buffer.from([0x00, 0x00, 0xff, 0xff]);
 
 export interface CodecOptions {
@@ -81,7 +81,7 @@ export class PerMessageDeflateCodec {
   }
 
   /**
-   * Compresses one message (or one fragment: `fin` false keeps the trailer, §7.2.1 strips it at the
+   * Compresses one message (or one fragment: `fin` false keeps the trailer, RFC 7692 §7.2.1 strips it at the
    * end). Calls run one at a time, in the order made, and may be made from inside a callback.
    */
   compress(data: Uint8Array, fin: boolean, done: Done): void {
@@ -132,7 +132,7 @@ export class PerMessageDeflateCodec {
       deflate.off('error', fail);
       if (this.#closed) return finish(closedError());
       let out = Buffer.concat(chunks, length);
-      // §7.2.1: "Remove 4 octets (that are 0x00 0x00 0xff 0xff) from the tail end."
+      // RFC 7692 §7.2.1: "Remove 4 octets (that are 0x00 0x00 0xff 0xff) from the tail end."
       if (fin) out = out.subarray(0, out.length - 4);
       if (fin && !this.#sendTakeover) this.#dropDeflate();
       finish(null, out);
@@ -196,7 +196,7 @@ export class PerMessageDeflateCodec {
     inflate.on('data', onData);
     inflate.on('error', onError);
     for (const chunk of chunks) inflate.write(chunk);
-    // §7.2.2: "Append 4 octets of 0x00 0x00 0xff 0xff to the tail end of the payload of the message."
+    // RFC 7692 §7.2.2: "Append 4 octets of 0x00 0x00 0xff 0xff to the tail end of the payload of the message."
     inflate.write(TRAILER);
     inflate.flush(() => {
       if (failed) return;
@@ -218,7 +218,7 @@ export class PerMessageDeflateCodec {
           }
           return;
         }
-        // After the final block only the empty stored block of §7.2.1 step 2 may follow (its 0x00
+        // After the final block only the empty stored block of RFC 7692 §7.2.1 step 2 may follow (its 0x00
         // header octet and our appended 00 00 ff ff, or only ours); it carries no data. Anything
         // else would be a second stream inside one message, which RFC 7692 §7.2 does not define.
         if (!isEmptyStoredBlockTail(chunks, input - consumed)) {
@@ -262,7 +262,7 @@ export class PerMessageDeflateCodec {
  * Whether the last `count` bytes of a message's payload plus the appended trailer are an empty
  * stored block (RFC 1951 §3.2.4: a header with BTYPE 00, padding to the byte, LEN 0, NLEN 0xffff):
  * either `00 00 ff ff` alone (the sender appended nothing after its final block) or one header
- * octet before it (the §7.2.3.4 example ends with that 0x00).
+ * octet before it (the RFC 7692 §7.2.3.4 example ends with that 0x00).
  */
 function isEmptyStoredBlockTail(chunks: readonly Uint8Array[], count: number): boolean {
   if (count === TRAILER.length) return true;
@@ -280,7 +280,7 @@ function closedError(): Error {
   );
 }
 
-/** §7.4.1: 1011, "an unexpected condition that prevented it from fulfilling the request". */
+/** RFC 6455 §7.4.1: 1011, "an unexpected condition that prevented it from fulfilling the request". */
 function zlibFailure(verb: string, cause: unknown): ProtocolError {
   return new ProtocolError(
     ErrorCode.CompressionFailed,

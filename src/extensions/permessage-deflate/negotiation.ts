@@ -1,9 +1,9 @@
 /**
- * permessage-deflate negotiation, RFC 7692 §5 and §7.1: pure functions over parsed
+ * permessage-deflate negotiation, RFC 7692 §5 and RFC 7692 §7.1: pure functions over parsed
  * `Sec-WebSocket-Extensions` values, for both the server (pick an offer, answer it) and the client
  * (make an offer, check the answer).
  *
- * Parameters (§7.1):
+ * Parameters (RFC 7692 §7.1):
  *   server_no_context_takeover   the server resets its compressor after each message
  *   client_no_context_takeover   the client resets its compressor after each message
  *   server_max_window_bits=N     the server compresses with a window of at most 2^N bytes (8..15)
@@ -28,9 +28,9 @@ export const EXTENSION_NAME = 'permessage-deflate';
 export interface DeflateParameters {
   readonly serverNoContextTakeover: boolean;
   readonly clientNoContextTakeover: boolean;
-  /** Window of the server's compressor, 8..15 (15 when not negotiated: §7.1.2.1). */
+  /** Window of the server's compressor, 8..15 (15 when not negotiated: RFC 7692 §7.1.2.1). */
   readonly serverMaxWindowBits: number;
-  /** Window of the client's compressor, 8..15 (15 when not negotiated: §7.1.2.2). */
+  /** Window of the client's compressor, 8..15 (15 when not negotiated: RFC 7692 §7.1.2.2). */
   readonly clientMaxWindowBits: number;
 }
 
@@ -51,17 +51,17 @@ const MAX_WINDOW_BITS = 15;
 /** The smallest window zlib can compress with in raw mode; see the module comment. */
 export const MIN_COMPRESSIBLE_WINDOW_BITS = 9;
 
-/** A parsed offer or response, before policy is applied; null when it is not valid (§7.1). */
+/** A parsed offer or response, before policy is applied; null when it is not valid (RFC 7692 §7.1). */
 interface ParsedParameters {
   serverNoContextTakeover: boolean;
   clientNoContextTakeover: boolean;
   serverMaxWindowBits: number | undefined;
-  /** `true`: present without a value (allowed only in a client's offer, §7.1.2.2). */
+  /** `true`: present without a value (allowed only in a client's offer, RFC 7692 §7.1.2.2). */
   clientMaxWindowBits: number | true | undefined;
 }
 
 /**
- * Reads the parameters of one permessage-deflate element. §7.1: "A server MUST decline an extension
+ * Reads the parameters of one permessage-deflate element. RFC 7692 §7.1: "A server MUST decline an extension
  * negotiation offer for this extension if ... The negotiation offer contains an extension parameter
  * not defined for use in an offer. ... has an invalid value. ... includes multiple extension
  * parameters with the same name." (The header parser marks a repeated name.)
@@ -78,20 +78,20 @@ function parseParameters(element: ExtensionOffer, isOffer: boolean): ParsedParam
     switch (name.toLowerCase()) {
       case 'server_no_context_takeover':
       case 'client_no_context_takeover':
-        // §7.1.1.1, §7.1.1.2: "This parameter has no value."
+        // RFC 7692 §7.1.1.1, RFC 7692 §7.1.1.2: "This parameter has no value."
         if (value !== true) return null;
         if (name.toLowerCase() === 'server_no_context_takeover') parsed.serverNoContextTakeover = true;
         else parsed.clientNoContextTakeover = true;
         break;
       case 'server_max_window_bits': {
-        // §7.1.2.1: "This parameter has a decimal integer value without leading zeroes between 8 to 15".
+        // RFC 7692 §7.1.2.1: "This parameter has a decimal integer value without leading zeroes between 8 to 15".
         const bits = parseWindowBits(value);
         if (bits === null) return null;
         parsed.serverMaxWindowBits = bits;
         break;
       }
       case 'client_max_window_bits': {
-        // §7.1.2.2: in an offer it "may have no value"; in a response it must have one.
+        // RFC 7692 §7.1.2.2: in an offer it "may have no value"; in a response it must have one.
         if (value === true) {
           if (!isOffer) return null;
           parsed.clientMaxWindowBits = true;
@@ -122,7 +122,7 @@ function configuredBits(value: number | boolean | undefined): number | undefined
 }
 
 /**
- * Server: picks the first acceptable permessage-deflate offer (§5.1: the client lists offers in
+ * Server: picks the first acceptable permessage-deflate offer (RFC 7692 §5.1: the client lists offers in
  * order of preference) and builds the response element. With `clientMaxWindowBits` below 15, offers
  * without client_max_window_bits are declined (the limit could not be imposed, RFC 7692 §7.1.2.2).
  * @returns the agreed parameters and the response, or null to decline (no compression).
@@ -134,7 +134,7 @@ export function acceptDeflateOffer(
   for (const offer of offers) {
     if (offer.name.toLowerCase() !== EXTENSION_NAME) continue;
     const offered = parseParameters(offer, true);
-    if (offered === null) continue; // §7.1: decline this offer, try the next one
+    if (offered === null) continue; // RFC 7692 §7.1: decline this offer, try the next one
     // We cannot compress under a 9-bit window (module comment): decline an offer that demands it.
     if (
       offered.serverMaxWindowBits !== undefined &&
@@ -154,22 +154,22 @@ export function acceptDeflateOffer(
       continue;
     }
     const response: string[] = [EXTENSION_NAME];
-    // §7.1.1.1: accepting an offer with server_no_context_takeover means including it in the response.
+    // RFC 7692 §7.1.1.1: accepting an offer with server_no_context_takeover means including it in the response.
     const serverNoContextTakeover =
       offered.serverNoContextTakeover || options.serverNoContextTakeover === true;
     if (serverNoContextTakeover) response.push('server_no_context_takeover');
-    // §7.1.1.2: the server may ask the client not to use context takeover, offered or not.
+    // RFC 7692 §7.1.1.2: the server may ask the client not to use context takeover, offered or not.
     const clientNoContextTakeover =
       offered.clientNoContextTakeover || options.clientNoContextTakeover === true;
     if (clientNoContextTakeover) response.push('client_no_context_takeover');
-    // §7.1.2.1: respond with a value no larger than the offer's; we may also limit ourselves unasked.
+    // RFC 7692 §7.1.2.1: respond with a value no larger than the offer's; we may also limit ourselves unasked.
     let serverMaxWindowBits = offered.serverMaxWindowBits ?? MAX_WINDOW_BITS;
     const ourServerBits = configuredBits(options.serverMaxWindowBits);
     if (ourServerBits !== undefined) serverMaxWindowBits = Math.min(serverMaxWindowBits, ourServerBits);
     if (offered.serverMaxWindowBits !== undefined || ourServerBits !== undefined) {
       response.push(`server_max_window_bits=${serverMaxWindowBits}`);
     }
-    // §7.1.2.2: "If a received extension negotiation offer doesn't have the client_max_window_bits
+    // RFC 7692 §7.1.2.2: "If a received extension negotiation offer doesn't have the client_max_window_bits
     // extension parameter, the corresponding extension negotiation response to the offer MUST NOT
     // include the client_max_window_bits extension parameter."
     let clientMaxWindowBits = MAX_WINDOW_BITS;
@@ -194,7 +194,7 @@ export function acceptDeflateOffer(
   return null;
 }
 
-/** Client: the offer to put in `Sec-WebSocket-Extensions` (§5.1). */
+/** Client: the offer to put in `Sec-WebSocket-Extensions` (RFC 7692 §5.1). */
 export function buildDeflateOffer(options: DeflateNegotiationOptions): string {
   const offer: string[] = [EXTENSION_NAME];
   if (options.serverNoContextTakeover) offer.push('server_no_context_takeover');
@@ -209,7 +209,7 @@ export function buildDeflateOffer(options: DeflateNegotiationOptions): string {
 }
 
 /**
- * Client: checks the server's response against our offer (§7.1). An invalid response fails the
+ * Client: checks the server's response against our offer (RFC 7692 §7.1). An invalid response fails the
  * connection: "If a received extension negotiation response is not valid, the client MUST _Fail the
  * WebSocket Connection_."
  * @throws {HandshakeError} for an invalid or unrequested parameter.
@@ -223,7 +223,7 @@ export function acceptDeflateResponse(
     new HandshakeError(ErrorCode.HandshakeFailed, status, `invalid permessage-deflate response: ${why}`);
   const answered = parseParameters(response, false);
   if (answered === null) throw fail('unknown parameter or invalid value');
-  // §7.1.1.1: we offered server_no_context_takeover, so the server must have accepted it.
+  // RFC 7692 §7.1.1.1: we offered server_no_context_takeover, so the server must have accepted it.
   if (options.serverNoContextTakeover && !answered.serverNoContextTakeover) {
     throw fail('server_no_context_takeover was required');
   }
@@ -234,7 +234,7 @@ export function acceptDeflateResponse(
   ) {
     throw fail('server_max_window_bits larger than offered');
   }
-  // §7.1.2.2: a response may carry client_max_window_bits only if the offer did.
+  // RFC 7692 §7.1.2.2: a response may carry client_max_window_bits only if the offer did.
   const offeredClientBits = configuredBits(options.clientMaxWindowBits);
   if (answered.clientMaxWindowBits !== undefined) {
     if (options.clientMaxWindowBits === false) throw fail('client_max_window_bits was not offered');
