@@ -35,8 +35,8 @@ import {
 import {
   acceptDeflateResponse,
   buildDeflateOffer,
+  createNegotiatedDeflate,
   EXTENSION_NAME,
-  PerMessageDeflateCodec,
   type PerMessageDeflateOptions,
   resolveDeflateOptions,
   sharedClientLimiter,
@@ -472,15 +472,11 @@ function negotiatedDeflate(
   } catch (error) {
     throw invalid(error);
   }
-  return {
-    codec: new PerMessageDeflateCodec({
-      parameters,
-      role: 'client',
-      maxPayload,
-      limiter: sharedClientLimiter(options.concurrencyLimit ?? DEFAULTS.deflateConcurrencyLimit),
-      zlibDeflateOptions: options.zlibDeflateOptions,
-      zlibInflateOptions: options.zlibInflateOptions,
-    }),
-    threshold: options.threshold ?? DEFAULTS.deflateThreshold,
-  };
+  return createNegotiatedDeflate(
+    parameters,
+    options,
+    'client',
+    maxPayload,
+    sharedClientLimiter(options.concurrencyLimit ?? DEFAULTS.deflateConcurrencyLimit),
+  );
 }

@@ -1,4 +1,5 @@
 export { type CodecOptions, PerMessageDeflateCodec } from './codec.ts';
+export { createNegotiatedDeflate, type NegotiatedDeflate } from './factory.ts';
 export { ConcurrencyLimiter } from './limiter.ts';
 export {
   acceptDeflateOffer,
