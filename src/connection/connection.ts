@@ -1,17 +1,18 @@
 /**
  * The WebSocket connection as a pure state machine (RFC 6455 §5–§7), in the sans-I/O style:
  *
- *              receive(bytes)                            takeOutgoing()
- *   socket ──────────────────▶ ┌──────────────────────┐ ──────────────────▶ socket
- *                              │ Connection           │
- *                              │  FrameDecoder  ──▶ reassembly, UTF-8,     │
- *                              │                    control frames, close  │
- *   user   ◀────────────────── │  events[]            │ ◀────────────────── user
- *            ConnectionEvent   └──────────────────────┘  send/ping/pong/close
+ *              push(bytes) + next()                       takeOutgoing()
+ *   socket ──────────────────────▶ ┌──────────────────────────────┐ ──────────────▶ socket
+ *                                  │ Connection                   │
+ *                                  │  FrameDecoder ─▶ reassembly, │
+ *                                  │  UTF-8, control frames, close│
+ *   user   ◀────────────────────── │  events                      │ ◀────────────── user
+ *            ConnectionEvent       └──────────────────────────────┘  send/ping/pong/close
  *
  * It never touches a socket, a timer or a random source: bytes go in, events and bytes come out, and
- * mask keys come from an injected function. The wrapper (src/websocket.ts) moves bytes between this
- * object and a real socket and turns events into the public API.
+ * mask keys come from an injected function. The shell (src/websocket) moves bytes between this
+ * object and a real socket and turns events into the public API; src/protocol adds the opening
+ * handshake in front of it.
  *
  * States (§4.1, §7.1): the opening handshake is done before a Connection exists, so it starts OPEN.
  *   OPEN ──close()──▶ CLOSING ──peer's Close──▶ CLOSED
@@ -19,47 +20,34 @@
  *   OPEN/CLOSING ──protocol violation (we send Close with 1002/1007/1009)──▶ CLOSED
  * In CLOSED the transport should be closed once the outgoing bytes are flushed (`transportShouldClose`).
  *
- * Awaiting a transform (RFC 7692): a compressed message is handed out still compressed; until the
- * wrapper gives it back inflated with `completeMessage(bytes)` (or fails the connection), nothing more
- * is decoded. So one connection holds at most one message waiting for zlib, whatever the peer sends:
- * the wrapper stops reading meanwhile, and TCP holds the rest. Messages stay in order by construction,
- * and a Close that follows is only seen once the message before it was delivered.
+ * permessage-deflate (RFC 7692) keeps zlib in the shell; the core keeps the order, both ways:
+ * - Inbound, awaiting a transform: a compressed message is handed out still compressed; until the
+ *   shell gives it back inflated with `completeMessage(bytes)` (or fails the connection), nothing
+ *   more is decoded. One connection holds at most one message waiting for zlib, messages stay in
+ *   order by construction, and a Close that follows is only seen once the message before it was
+ *   delivered (and the application's answer to it sent or reserved).
+ * - Outbound, reserved sends: `reserveSend()` announces a message whose bytes are still being
+ *   compressed; the Close, ours (`close()`) or our answer to the peer's, waits until every reserved
+ *   send was released (§5.5.1: "the endpoint MAY delay sending a Close frame until its current
+ *   message is sent"), so nothing sent in good order is lost to the closing handshake.
  */
-import { ErrorCode, InvalidStateError, ProtocolError } from '../errors.ts';
-import { CloseCode, isValidReceivedCloseCode, isValidSentCloseCode } from '../frame/close-code.ts';
+import { ErrorCode, InvalidArgumentError, InvalidStateError, ProtocolError } from '../errors.ts';
+import { assertValidClose, encodeClosePayload, parseClosePayload } from '../frame/close.ts';
+import { CloseCode } from '../frame/close-code.ts';
 import { FrameDecoder, type FramePart } from '../frame/decoder.ts';
-import { encodeFrame } from '../frame/encoder.ts';
+import { encodeFrame, encodeFrameAsOne } from '../frame/encoder.ts';
 import { MAX_CONTROL_PAYLOAD_LENGTH, RsvBit } from '../frame/frame.ts';
 import { isControlOpcode, Opcode } from '../frame/opcode.ts';
-import { isValidUtf8, Utf8Validator } from '../frame/utf8.ts';
-import { MessageBuffer } from './message-buffer.ts';
+import { invalidUtf8, protocolError } from '../frame/protocol-error.ts';
+import { isValidUtf8 } from '../frame/utf8.ts';
+import type { ConnectionEvent } from './event.ts';
+import { queueEncoded, transportClosed } from './hooks.ts';
+import { MessageAssembler } from './message-assembler.ts';
+import { OutgoingQueue } from './outgoing-queue.ts';
 
+export type { ConnectionEvent } from './event.ts';
 export type Role = 'client' | 'server';
 export type ConnectionState = 'open' | 'closing' | 'closed';
-
-export type ConnectionEvent =
-  /**
-   * A complete data message (§5.4 reassembled, §8.1 validated when text). When `compressed`
-   * (RFC 7692 §6: RSV1 on its first frame) `data` is still DEFLATE data: the wrapper inflates it and
-   * hands it back with `completeMessage()`, which validates text; nothing is decoded until then.
-   */
-  | {
-      readonly type: 'message';
-      readonly data: Uint8Array;
-      readonly binary: boolean;
-      readonly compressed: boolean;
-    }
-  /** A Ping was received (§5.5.2); the Pong answer is already queued (unless `autoPong` is false). */
-  | { readonly type: 'ping'; readonly data: Uint8Array }
-  /** A Pong was received (§5.5.3). */
-  | { readonly type: 'pong'; readonly data: Uint8Array }
-  /**
-   * A Close frame was received (§5.5.1, §7.1.5). When the peer started the closing handshake our
-   * answer is queued. `code` is 1005 when the frame had no status code (§7.1.5).
-   */
-  | { readonly type: 'close'; readonly code: number; readonly reason: string }
-  /** We failed the connection (§7.1.7); a Close frame with `error.closeCode` is queued. */
-  | { readonly type: 'fail'; readonly error: ProtocolError };
 
 export interface ConnectionOptions {
   /** Which end we are: servers expect masked frames, clients mask what they send (§5.1). */
@@ -74,54 +62,46 @@ export interface ConnectionOptions {
    * response"); the `ping` event is emitted either way.
    */
   readonly autoPong?: boolean | undefined;
+  /**
+   * Whether permessage-deflate was negotiated (RFC 7692 §6; default false): RSV1 is then allowed on
+   * the first frame of a data message and means "compressed". Compressing and inflating stay with
+   * the caller (see `completeMessage` and `reserveSend`).
+   */
+  readonly perMessageDeflate?: boolean | undefined;
 }
 
-/** The message being reassembled from fragments (§5.4). */
-interface PartialMessage {
-  readonly binary: boolean;
-  /** RFC 7692 §6: "the "Per-Message Compressed" bit" (RSV1) of the message's first frame. */
-  readonly compressed: boolean;
-  readonly payload: MessageBuffer;
+/** A Close waiting behind reserved sends: ours, or our answer to the peer's (§5.5.1). */
+interface HeldClose {
+  readonly code: number | undefined;
+  readonly reason: string;
 }
 
-/**
- * §5.5.3 "If an endpoint receives a Ping frame and has not yet sent Pong frame(s) in response to
- * previous Ping frame(s), the endpoint MAY elect to send a Pong frame for only the most recently
- * processed Ping frame." Beyond this many unsent Pongs we do exactly that, so a ping flood cannot
- * grow our outgoing buffer without bound. "Unsent" means not yet taken by {@link Connection.takeOutgoing}:
- * the wrapper leaves frames here while its socket cannot take more (the peer does not read), so
- * however long the flood lasts, at most this many Pongs wait. (Not 1: a burst of a few Pings from a
- * peer that does read, as Autobahn 2.10 sends, still gets one Pong each.)
- */
-const MAX_UNSENT_PONGS = 16;
-
-const textEncoder = new TextEncoder();
-const textDecoder = new TextDecoder('utf-8', { fatal: true });
 const EMPTY = new Uint8Array(0);
 
 export class Connection {
   readonly role: Role;
   readonly #decoder: FrameDecoder;
+  readonly #assembler: MessageAssembler;
+  readonly #outgoing = new OutgoingQueue();
   readonly #generateMaskKey: (() => Uint8Array) | undefined;
   readonly #autoPong: boolean;
-  #maxPayload: number;
+  #perMessageDeflate: boolean;
+  readonly #maxPayload: number;
   #state: ConnectionState = 'open';
   #closeSent = false;
   #closeReceived = false;
-  #message: PartialMessage | null = null;
   /** The compressed message handed out and not yet given back inflated; null when none (RFC 7692 §6.2). */
   #awaiting: { readonly binary: boolean } | null = null;
-  /** Validates the current text message across its frames and chunks; created with the first text message. */
-  #utf8: Utf8Validator | null = null;
+  /** Sends announced with reserveSend() and not yet released. */
+  #reservedSends = 0;
+  /** The Close that waits for the reserved sends; null when none waits. */
+  #heldClose: HeldClose | null = null;
   /** True while an outgoing fragmented message is unfinished (§5.4). */
   #sendingFragments = false;
-  #outgoing: Uint8Array[] = [];
-  #outgoingBytes = 0;
-  #unsentPongs = 0;
-  #lastPongIndex = -1;
   /** Events decoded but not yet returned by next() (at most a few). */
   readonly #events: ConnectionEvent[] = [];
 
+  /** @throws {TypeError} for a client without `generateMaskKey` (§5.3). */
   constructor(options: ConnectionOptions) {
     this.role = options.role;
     this.#maxPayload = options.maxPayload;
@@ -134,6 +114,9 @@ export class Connection {
       expectMasked: this.role === 'server',
       maxPayload: options.maxPayload,
     });
+    this.#assembler = new MessageAssembler(options.maxPayload);
+    this.#perMessageDeflate = false;
+    if (options.perMessageDeflate === true) this.enablePerMessageDeflate();
   }
 
   get state(): ConnectionState {
@@ -141,14 +124,12 @@ export class Connection {
   }
 
   /**
-   * When true, a received Close is not answered automatically: the caller answers it with
-   * {@link close} once the messages it still has to send are out (§5.5.1 lets an endpoint finish
-   * sending its message first: "the endpoint MAY delay sending a Close frame until its current
-   * message is sent"). Used by the wrapper while compressed messages are in flight.
+   * @deprecated Temporary, until the shell uses {@link reserveSend}: when true, a received Close is
+   * not answered automatically; the caller answers it with {@link close}.
    */
   holdCloseReply = false;
 
-  /** Whether we have sent a Close frame. */
+  /** Whether we have sent a Close frame (queued it for the transport). */
   get closeSent(): boolean {
     return this.#closeSent;
   }
@@ -168,7 +149,12 @@ export class Connection {
 
   /** Bytes queued by the core and not yet taken by the transport. */
   get outgoingBytes(): number {
-    return this.#outgoingBytes;
+    return this.#outgoing.bytes;
+  }
+
+  /** Bytes received and not yet consumed (an incomplete frame). */
+  get bufferedIncoming(): number {
+    return this.#decoder.bufferedLength;
   }
 
   /**
@@ -210,17 +196,52 @@ export class Connection {
     return events;
   }
 
-  /** Bytes received and not yet consumed (an incomplete frame). */
-  get bufferedIncoming(): number {
-    return this.#decoder.bufferedLength;
+  /**
+   * @deprecated Temporary, until the shell passes `perMessageDeflate: true` to the constructor.
+   */
+  enablePerMessageDeflate(): void {
+    this.#perMessageDeflate = true;
+    this.#decoder.allowedRsv = RsvBit.rsv1;
   }
 
   /**
-   * Turns on permessage-deflate framing (RFC 7692 §6): RSV1 is allowed on the first frame of a data
-   * message and means "compressed"; compressing and inflating are the wrapper's job.
+   * Announces a message whose bytes are not ready yet (being compressed, RFC 7692 §6.1, or read from
+   * a Blob). Until it is released with {@link releaseSend}, a Close — ours from {@link close}, or our
+   * answer to the peer's — waits behind it: §5.5.1 "the endpoint MAY delay sending a Close frame until
+   * its current message is sent". Send the message itself with {@link send} (in the order the
+   * reservations were made), then release it.
+   * @throws {InvalidStateError} once a Close was sent or is waiting to be sent.
    */
-  enablePerMessageDeflate(): void {
-    this.#decoder.allowedRsv = RsvBit.rsv1;
+  reserveSend(): void {
+    if (this.#heldClose !== null) {
+      throw new InvalidStateError(
+        'cannot send a message: the closing handshake has started (RFC 6455 §5.5.1)',
+      );
+    }
+    this.#assertCanSend('send a message');
+    this.#reservedSends++;
+  }
+
+  /**
+   * Releases a send announced with {@link reserveSend}, whether its frames were queued or it was
+   * dropped. When no reserved send is left, the Close that waited for them is queued.
+   * @returns true when this queued the waiting Close frame.
+   */
+  releaseSend(): boolean {
+    if (this.#reservedSends === 0) return false;
+    this.#reservedSends--;
+    const held = this.#heldClose;
+    if (this.#reservedSends > 0 || held === null) return false;
+    this.#heldClose = null;
+    this.#sendClose(held.code, held.reason);
+    // Answering a Close we received completes the closing handshake (§7.1.3).
+    this.#state = this.#closeReceived ? 'closed' : 'closing';
+    return true;
+  }
+
+  /** Sends announced with {@link reserveSend} and not yet released. */
+  get reservedSends(): number {
+    return this.#reservedSends;
   }
 
   /**
@@ -238,12 +259,7 @@ export class Connection {
    * leaves together, so the transport can write it with one `writev`.
    */
   takeOutgoing(): Uint8Array[] {
-    const out = this.#outgoing;
-    this.#outgoing = [];
-    this.#outgoingBytes = 0;
-    this.#unsentPongs = 0;
-    this.#lastPongIndex = -1;
-    return out;
+    return this.#outgoing.take();
   }
 
   /**
@@ -292,61 +308,85 @@ export class Connection {
   /**
    * Queues a data message, or one fragment of it when `fin` is false (§5.4). Later fragments are sent
    * with further calls; the `binary` flag of the first fragment decides the message type.
-   * @throws {InvalidStateError} after a Close frame was sent.
+   * @param compressed - RFC 7692 §6: set RSV1 on the first frame (the data is already compressed).
+   * @throws {InvalidStateError} after a Close frame was sent, or `compressed` without permessage-deflate.
    */
   send(data: Uint8Array, binary: boolean, fin = true, compressed = false): void {
     this.#assertCanSend('send a message');
+    // RFC 7692 §6: RSV1 means "compressed" only once the extension was negotiated; without it the
+    // peer must fail the connection (§5.2: "If a nonzero value is received and none of the negotiated
+    // extensions defines the meaning of such a nonzero value, the receiving endpoint MUST _Fail_").
+    if (compressed && !this.#perMessageDeflate) {
+      throw new InvalidStateError(
+        'cannot send a compressed message: permessage-deflate was not negotiated (RFC 7692 §6)',
+      );
+    }
     // §5.4: the first fragment carries the message's opcode, the others are Continuation frames.
     const first = !this.#sendingFragments;
     const opcode = first ? (binary ? Opcode.Binary : Opcode.Text) : Opcode.Continuation;
     this.#sendingFragments = !fin;
-    // RFC 7692 §6: RSV1 marks a compressed message, on its first frame only.
+    // RFC 7692 §6.1: RSV1 marks a compressed message, on its first frame only.
     const rsv1 = compressed && first;
-    this.#queue(encodeFrame(opcode, data, { fin, rsv1, maskKey: this.#maskKey() }));
+    this.#outgoing.push(encodeFrame(opcode, data, { fin, rsv1, maskKey: this.#maskKey() }));
   }
 
   /**
-   * Queues frames encoded elsewhere (a server broadcast encodes a message once for every client).
-   * The caller guarantees they are whole, valid frames for this role and that no fragmented message
-   * of ours is in progress. Dropped silently after a Close was sent (§5.5.1).
-   * @returns false when nothing was queued because the closing handshake has started.
+   * Internal (src/server broadcast, through src/websocket): queues frames encoded elsewhere, once for
+   * every client. The caller guarantees they are whole, valid frames for this role. Dropped after a
+   * Close was sent or while a fragmented message of ours is in progress.
+   * @returns false when nothing was queued.
    */
-  sendEncoded(chunks: readonly Uint8Array[]): boolean {
+  [queueEncoded](chunks: readonly Uint8Array[]): boolean {
     if (this.#closeSent || this.#sendingFragments) return false;
-    this.#queue(chunks);
+    this.#outgoing.push(chunks);
     return true;
+  }
+
+  /** @deprecated Temporary alias of the internal `[queueEncoded]`, until the shell uses it. */
+  sendEncoded(chunks: readonly Uint8Array[]): boolean {
+    return this[queueEncoded](chunks);
   }
 
   /**
    * Queues a Ping (§5.5.2).
-   * @throws {InvalidStateError} after a Close frame was sent, or for a payload over 125 bytes.
+   * @throws {InvalidStateError} after a Close frame was sent.
+   * @throws {InvalidArgumentError} for a payload over 125 bytes (§5.5).
    */
   ping(data: Uint8Array = EMPTY): void {
     this.#assertCanSend('send a ping');
     assertControlPayload(data, 'ping');
-    this.#queue(encodeFrame(Opcode.Ping, data, { maskKey: this.#maskKey() }));
+    this.#outgoing.push(encodeFrame(Opcode.Ping, data, { maskKey: this.#maskKey() }));
   }
 
   /**
    * Queues an unsolicited Pong (§5.5.3: "A Pong frame MAY be sent unsolicited. This serves as a
    * unidirectional heartbeat.").
-   * @throws {InvalidStateError} after a Close frame was sent, or for a payload over 125 bytes.
+   * @throws {InvalidStateError} after a Close frame was sent.
+   * @throws {InvalidArgumentError} for a payload over 125 bytes (§5.5).
    */
   pong(data: Uint8Array = EMPTY): void {
     this.#assertCanSend('send a pong');
     assertControlPayload(data, 'pong');
-    this.#queue(encodeFrame(Opcode.Pong, data, { maskKey: this.#maskKey() }));
+    this.#outgoing.push(encodeFrame(Opcode.Pong, data, { maskKey: this.#maskKey() }));
   }
 
   /**
-   * Starts the closing handshake (§7.1.2). Does nothing if a Close frame was already sent.
-   * @param code - 1000, or an application code in 3000–4999 (§7.4.2); omitted: no status code.
+   * Starts the closing handshake (§7.1.2), or answers the peer's Close. Does nothing if a Close frame
+   * was already sent or is waiting to be. While sends are reserved ({@link reserveSend}) the Close
+   * waits for them (§5.5.1); the state is CLOSING meanwhile.
+   * @param code - 1000–1003, 1007–1014 or 3000–4999 (§7.4); omitted: no status code.
    * @param reason - at most 123 bytes of UTF-8 (§5.5: control payloads are at most 125 bytes).
-   * @throws {InvalidStateError} for an invalid code, a reason without a code, or a reason too long.
+   * @throws {InvalidArgumentError} for an invalid code, a reason without a code, or a reason too long.
    */
   close(code?: number, reason = ''): void {
     if (this.#closeSent) return;
-    this.assertValidClose(code, reason);
+    assertValidClose(code, reason);
+    if (this.#heldClose !== null) return;
+    if (this.#reservedSends > 0) {
+      this.#heldClose = { code, reason };
+      this.#state = 'closing';
+      return;
+    }
     this.#sendClose(code, reason);
     // Answering a Close we received completes the closing handshake (§7.1.3).
     this.#state = this.#closeReceived ? 'closed' : 'closing';
@@ -354,30 +394,23 @@ export class Connection {
 
   /**
    * Checks the arguments of {@link close} without closing.
-   * @throws {InvalidStateError} for an invalid code, a reason without a code, or a reason too long.
+   * @throws {InvalidArgumentError} for an invalid code, a reason without a code, or a reason too long.
    */
   assertValidClose(code: number | undefined, reason: string): void {
-    if (code !== undefined && !isValidSentCloseCode(code)) {
-      throw new InvalidStateError(
-        `invalid close code ${code}: use 1000 or a code in 3000–4999 (RFC 6455 §7.4)`,
-        ErrorCode.InvalidArgument,
-      );
-    }
-    if (code === undefined && reason !== '') {
-      throw new InvalidStateError('a close reason needs a close code', ErrorCode.InvalidArgument);
-    }
-    if (textEncoder.encode(reason).length > MAX_CONTROL_PAYLOAD_LENGTH - 2) {
-      throw new InvalidStateError(
-        'a close reason must be at most 123 bytes of UTF-8 (RFC 6455 §5.5)',
-        ErrorCode.InvalidArgument,
-      );
-    }
+    assertValidClose(code, reason);
   }
 
-  /** The transport is gone (TCP closed or reset): nothing more can be sent or received. */
-  transportClosed(): void {
+  /** Internal (src/websocket): the transport is gone (TCP closed or reset): nothing more is sent or received. */
+  [transportClosed](): void {
     this.#state = 'closed';
     this.#closeSent = true;
+    this.#heldClose = null;
+    this.#reservedSends = 0;
+  }
+
+  /** @deprecated Temporary alias of the internal `[transportClosed]`, until the shell uses it. */
+  transportClosed(): void {
+    this[transportClosed]();
   }
 
   /** Handles one decoded piece of a frame, adding the events it completes. */
@@ -398,66 +431,15 @@ export class Connection {
       case Opcode.Close:
         this.#onClose(part.data, events);
         return;
-      default:
-        this.#onDataPart(part, events);
+      default: {
+        const message = this.#assembler.add(part);
+        if (message === null) return;
+        // RFC 7692 §6.2: decode nothing more until the shell hands this message back inflated.
+        if (message.compressed) this.#awaiting = { binary: message.binary };
+        events.push(message);
         return;
-    }
-  }
-
-  #onDataPart(part: FramePart, events: ConnectionEvent[]): void {
-    const { header, data } = part;
-    let message = this.#message;
-    if (part.offset === 0) {
-      if (header.opcode === Opcode.Continuation) {
-        // §5.4: a Continuation frame only continues a message that was started.
-        if (message === null) {
-          throw protocolError(
-            ErrorCode.UnexpectedContinuation,
-            'continuation frame without a message to continue',
-          );
-        }
-      } else {
-        // §5.4: "The fragments of one message MUST NOT be interleaved between the fragments of another".
-        if (message !== null) {
-          throw protocolError(ErrorCode.ExpectedContinuation, 'new data frame inside a fragmented message');
-        }
-        message = {
-          binary: header.opcode === Opcode.Binary,
-          compressed: header.rsv1,
-          payload: new MessageBuffer(),
-        };
-        this.#message = message;
       }
     }
-    message = message!;
-    // Checked before the bytes are kept, so a message never holds more than maxPayload.
-    if (message.payload.size + data.length > this.#maxPayload) {
-      throw new ProtocolError(
-        ErrorCode.MessageTooBig,
-        CloseCode.MessageTooBig,
-        `message exceeds maxPayload (${this.#maxPayload} bytes)`,
-      );
-    }
-    // §8.1: fail as soon as the bytes cannot be UTF-8, in the chunk where the bad byte arrives.
-    // (Compressed text is checked once inflated.)
-    const checkText = !message.binary && !message.compressed;
-    if (checkText) {
-      this.#utf8 ??= new Utf8Validator();
-      if (!this.#utf8.write(data)) throw invalidUtf8('text message');
-    }
-    message.payload.append(data);
-    if (!(part.last && header.fin)) return;
-
-    this.#message = null;
-    if (checkText && !this.#utf8!.end()) throw invalidUtf8('text message');
-    // RFC 7692: decode nothing more until the wrapper hands this message back inflated.
-    if (message.compressed) this.#awaiting = { binary: message.binary };
-    events.push({
-      type: 'message',
-      data: message.payload.join(),
-      binary: message.binary,
-      compressed: message.compressed,
-    });
   }
 
   #onPing(data: Uint8Array, events: ConnectionEvent[]): void {
@@ -466,86 +448,57 @@ export class Connection {
     // already received a Close frame. ... A Pong frame sent in response to a Ping frame must have
     // identical 'Application data' as found in the message body of the Ping frame being replied to."
     if (this.#closeSent || !this.#autoPong) return;
-    // One array per Pong, so that a later Pong can replace it in the queue.
-    const parts = encodeFrame(Opcode.Pong, data, { maskKey: this.#maskKey() });
-    const pong = concat(parts, byteLength(parts));
-    if (this.#unsentPongs >= MAX_UNSENT_PONGS && this.#lastPongIndex >= 0) {
-      // Answer only the most recent Ping (§5.5.3) instead of growing the queue.
-      const [old] = this.#outgoing.splice(this.#lastPongIndex, 1, pong);
-      this.#outgoingBytes += pong.length - (old?.length ?? 0);
-      return;
-    }
-    this.#queue([pong]);
-    this.#unsentPongs++;
-    this.#lastPongIndex = this.#outgoing.length - 1;
+    // One array per Pong, so that a later Pong can replace it in the queue (§5.5.3).
+    this.#outgoing.pushPong(encodeFrameAsOne(Opcode.Pong, data, { maskKey: this.#maskKey() }));
   }
 
   #onClose(payload: Uint8Array, events: ConnectionEvent[]): void {
-    // §5.5.1: "If there is a body, the first two bytes of the body MUST be a 2-byte unsigned integer
-    // ... representing a status code ... Following the 2-byte integer, the body MAY contain UTF-8-encoded data".
-    if (payload.length === 1) {
-      throw protocolError(ErrorCode.InvalidClosePayload, 'close frame with a 1-byte payload');
-    }
-    let code: number = CloseCode.NoStatusReceived; // §7.1.5: "If this Close control frame contains no status code, _The WebSocket Connection Close Code_ is considered to be 1005."
-    let reason = '';
-    if (payload.length >= 2) {
-      code = (payload[0]! << 8) | payload[1]!;
-      if (!isValidReceivedCloseCode(code)) {
-        throw protocolError(ErrorCode.InvalidCloseCode, `invalid close code ${code} received`);
-      }
-      try {
-        reason = textDecoder.decode(payload.subarray(2));
-      } catch {
-        throw invalidUtf8('close reason');
-      }
-    }
+    const { code, reason } = parseClosePayload(payload);
     this.#closeReceived = true;
     // §5.5.1: "If an endpoint receives a Close frame and did not previously send a Close frame, the
     // endpoint MUST send a Close frame in response. (When sending a Close frame in response, the
     // endpoint typically echos the status code it received.)" We echo the reason too, as `ws` does.
-    // With `holdCloseReply` the wrapper sends the answer itself, after the data it still has queued.
+    // §5.5.1 also lets the answer wait: "the endpoint MAY delay sending a Close frame until its
+    // current message is sent" — the sends still reserved go first (see releaseSend).
     if (this.#closeSent) {
       this.#state = 'closed';
-    } else if (this.holdCloseReply) {
+    } else if (this.#heldClose !== null || this.holdCloseReply) {
       this.#state = 'closing';
     } else {
-      this.#sendClose(code === CloseCode.NoStatusReceived ? undefined : code, reason);
-      this.#state = 'closed';
+      const echo = code === CloseCode.NoStatusReceived ? undefined : code;
+      if (this.#reservedSends > 0) {
+        this.#heldClose = { code: echo, reason };
+        this.#state = 'closing';
+      } else {
+        this.#sendClose(echo, reason);
+        this.#state = 'closed';
+      }
     }
     events.push({ type: 'close', code, reason });
   }
 
-  /** §7.1.7 _Fail the WebSocket Connection_: send a Close frame with the error's code, then close. */
+  /** §7.1.7 _Fail the WebSocket Connection_: send a Close frame with the error's code at once, then close. */
   #fail(error: ProtocolError, events: ConnectionEvent[]): void {
-    this.#message = null;
+    this.#assembler.reset();
     this.#awaiting = null;
-    this.#utf8?.reset();
+    // Failing does not wait for reserved sends: they are dropped (releaseSend() finds closeSent).
+    this.#heldClose = null;
+    this.#reservedSends = 0;
     if (!this.#closeSent) this.#sendClose(error.closeCode, '');
     this.#state = 'closed';
     events.push({ type: 'fail', error });
   }
 
   #sendClose(code: number | undefined, reason: string): void {
-    let payload = EMPTY;
-    if (code !== undefined) {
-      const reasonBytes = textEncoder.encode(reason);
-      if (reasonBytes.length > MAX_CONTROL_PAYLOAD_LENGTH - 2) {
-        throw new InvalidStateError(
-          'a close reason must be at most 123 bytes of UTF-8 (RFC 6455 §5.5)',
-          ErrorCode.InvalidArgument,
-        );
-      }
-      payload = new Uint8Array(2 + reasonBytes.length);
-      payload[0] = code >>> 8;
-      payload[1] = code & 0xff;
-      payload.set(reasonBytes, 2);
-    }
+    const payload = encodeClosePayload(code, reason);
     // §5.5.1: "After sending a Close frame, the endpoint MUST NOT send any more data frames."
     this.#closeSent = true;
-    this.#queue(encodeFrame(Opcode.Close, payload, { maskKey: this.#maskKey() }));
+    this.#outgoing.push(encodeFrame(Opcode.Close, payload, { maskKey: this.#maskKey() }));
   }
 
   #assertCanSend(what: string): void {
+    // §5.5.1 forbids data frames after a Close; refusing Pings and Pongs too is our policy (nothing
+    // the peer could still answer reaches the application once it has our Close).
     if (this.#closeSent) {
       throw new InvalidStateError(`cannot ${what}: the closing handshake has started (RFC 6455 §5.5.1)`);
     }
@@ -554,48 +507,11 @@ export class Connection {
   #maskKey(): Uint8Array | undefined {
     return this.#generateMaskKey?.();
   }
-
-  #queue(chunks: readonly Uint8Array[]): void {
-    for (const chunk of chunks) {
-      this.#outgoing.push(chunk);
-      this.#outgoingBytes += chunk.length;
-    }
-  }
 }
 
-function protocolError(code: (typeof ErrorCode)[keyof typeof ErrorCode], message: string): ProtocolError {
-  return new ProtocolError(code, CloseCode.ProtocolError, message);
-}
-
-function invalidUtf8(where: string): ProtocolError {
-  // §8.1 and §7.4.1: 1007 "data within a message that was not consistent with the type of the message".
-  return new ProtocolError(ErrorCode.InvalidUtf8, CloseCode.InvalidPayload, `invalid UTF-8 in ${where}`);
-}
-
+/** §5.5: "All control frames MUST have a payload length of 125 bytes or less". */
 function assertControlPayload(data: Uint8Array, what: string): void {
   if (data.length > MAX_CONTROL_PAYLOAD_LENGTH) {
-    throw new InvalidStateError(
-      `a ${what} payload must be at most 125 bytes (RFC 6455 §5.5)`,
-      ErrorCode.InvalidArgument,
-    );
+    throw new InvalidArgumentError(`a ${what} payload must be at most 125 bytes (RFC 6455 §5.5)`);
   }
-}
-
-function byteLength(chunks: readonly Uint8Array[]): number {
-  let total = 0;
-  for (const chunk of chunks) total += chunk.length;
-  return total;
-}
-
-/** Joins chunks (a Pong's header and payload); a single chunk is returned as is. */
-function concat(chunks: readonly Uint8Array[], total: number): Uint8Array {
-  if (chunks.length === 1) return chunks[0]!;
-  if (chunks.length === 0) return EMPTY;
-  const out = Buffer.allocUnsafe(total);
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.length;
-  }
-  return out;
 }

@@ -16,6 +16,7 @@ import { CloseCode } from './close-code.ts';
 import { type FrameHeader, MAX_CONTROL_PAYLOAD_LENGTH, RsvBit } from './frame.ts';
 import { applyMask } from './mask.ts';
 import { isControlOpcode, isKnownOpcode } from './opcode.ts';
+import { protocolError } from './protocol-error.ts';
 
 /** A piece of one frame's payload, in order. */
 export interface FramePart {
@@ -200,10 +201,6 @@ export class FrameDecoder {
 
 function readUint32(bytes: Uint8Array, at: number): number {
   return ((bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!) >>> 0;
-}
-
-function protocolError(code: (typeof ErrorCode)[keyof typeof ErrorCode], message: string): ProtocolError {
-  return new ProtocolError(code, CloseCode.ProtocolError, message);
 }
 
 function msbError(): ProtocolError {

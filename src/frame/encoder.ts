@@ -98,3 +98,20 @@ export function encodeFrame(opcode: Opcode, payload: Uint8Array, options: Encode
   applyMask(frame.subarray(headerLength), maskKey);
   return [frame];
 }
+
+/**
+ * Encodes one frame as a single array (header and payload together), for a frame that may later be
+ * replaced in a queue as a whole (a Pong, §5.5.3).
+ */
+export function encodeFrameAsOne(
+  opcode: Opcode,
+  payload: Uint8Array,
+  options: EncodeOptions = {},
+): Uint8Array {
+  if (options.maskKey !== undefined) return encodeFrame(opcode, payload, options)[0]!;
+  const headerLength = frameHeaderLength(payload.length, false);
+  const frame = Buffer.allocUnsafe(headerLength + payload.length);
+  writeFrameHeader(frame, 0, opcode, payload.length, options);
+  frame.set(payload, headerLength);
+  return frame;
+}

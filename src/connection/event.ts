@@ -1,0 +1,30 @@
+/** What a Connection reports, in the order it happened (the events of the sans-I/O core). */
+import type { ProtocolError } from '../errors.ts';
+
+/** A complete data message, as {@link ConnectionEvent} reports it. */
+export interface MessageEvent {
+  readonly type: 'message';
+  readonly data: Uint8Array;
+  readonly binary: boolean;
+  /**
+   * RFC 7692 §6: RSV1 on its first frame. `data` is then still DEFLATE data: the wrapper inflates it
+   * and hands it back with `completeMessage()`, which validates text; nothing is decoded until then.
+   */
+  readonly compressed: boolean;
+}
+
+export type ConnectionEvent =
+  /** A complete data message (§5.4 reassembled, §8.1 validated when text and not compressed). */
+  | MessageEvent
+  /** A Ping was received (§5.5.2); the Pong answer is already queued (unless `autoPong` is false). */
+  | { readonly type: 'ping'; readonly data: Uint8Array }
+  /** A Pong was received (§5.5.3). */
+  | { readonly type: 'pong'; readonly data: Uint8Array }
+  /**
+   * A Close frame was received (§5.5.1, §7.1.5). When the peer started the closing handshake our
+   * answer is queued (behind the sends still reserved, if any). `code` is 1005 when the frame had no
+   * status code (§7.1.5).
+   */
+  | { readonly type: 'close'; readonly code: number; readonly reason: string }
+  /** We failed the connection (§7.1.7); a Close frame with `error.closeCode` is queued. */
+  | { readonly type: 'fail'; readonly error: ProtocolError };

@@ -1,7 +1,0 @@
-export {
-  Connection,
-  type ConnectionEvent,
-  type ConnectionOptions,
-  type ConnectionState,
-  type Role,
-} from './connection.ts';
