@@ -11,6 +11,7 @@
 import { createDeflateRaw, type DeflateRaw, deflateRawSync, constants as zlibConstants } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type ServerOptions, WebSocket } from '../../src/index.ts';
+import { TEXT } from '../helpers/opcodes.ts';
 import {
   acceptKeyFor,
   encodeMaskedFrame,
@@ -31,7 +32,6 @@ import {
   withTimeout,
 } from '../integration/helpers.ts';
 
-const TEXT = 0x1;
 const RSV1 = 4;
 const TRAILER = Buffer.from([0x00, 0x00, 0xff, 0xff]);
 

@@ -13,6 +13,7 @@ import {
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer } from '../../src/index.ts';
+import { BINARY, CLOSE, CONTINUATION, PING, TEXT } from '../helpers/opcodes.ts';
 import {
   closePayload,
   encodeMaskedFrame,
@@ -21,12 +22,6 @@ import {
   parseFrame,
 } from '../integration/helpers.ts';
 import { cert, type H2Fixture, key, startH2 } from './helpers.ts';
-
-const TEXT = 0x1;
-const BINARY = 0x2;
-const CONTINUATION = 0x0;
-const CLOSE = 0x8;
-const PING = 0x9;
 
 let fixture: H2Fixture;
 let session: ClientHttp2Session;

@@ -8,6 +8,7 @@
 import { type ClientHttp2Session, type ClientHttp2Stream, connect as http2Connect } from 'node:http2';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { WebSocket } from '../../src/index.ts';
+import { CLOSE, TEXT } from '../helpers/opcodes.ts';
 import {
   closePayload,
   encodeMaskedFrame,
@@ -17,8 +18,6 @@ import {
 } from '../integration/helpers.ts';
 import { cert, type H2Fixture, startH2 } from './helpers.ts';
 
-const TEXT = 0x1;
-const CLOSE = 0x8;
 /** Far below the 30 s `closeTimeout` used here: the WebSocket must not close by its close timer. */
 const WITHIN_MS = 5_000;
 

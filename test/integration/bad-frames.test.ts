@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from '../../src/index.ts';
+import { BINARY, CLOSE, CONTINUATION, PING, TEXT } from '../helpers/opcodes.ts';
 import {
   closePayload,
   encodeMaskedFrame,
@@ -19,12 +20,6 @@ import {
   WAIT_MS,
   withTimeout,
 } from './helpers.ts';
-
-const TEXT = 0x1;
-const BINARY = 0x2;
-const CONTINUATION = 0x0;
-const CLOSE = 0x8;
-const PING = 0x9;
 
 let listening: Listening;
 const serverErrors: unknown[] = [];

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { deflateRawSync, inflateRawSync, constants as zlibConstants } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HandshakeError, type ServerOptions, WebSocket } from '../../src/index.ts';
+import { BINARY, CLOSE, CONTINUATION, PING, TEXT } from '../helpers/opcodes.ts';
 import {
   acceptKeyFor,
   closePayload,
@@ -29,11 +30,6 @@ import {
   withTimeout,
 } from './helpers.ts';
 
-const CONTINUATION = 0x0;
-const TEXT = 0x1;
-const BINARY = 0x2;
-const CLOSE = 0x8;
-const PING = 0x9;
 const RSV1 = 4;
 const TRAILER = Buffer.from([0x00, 0x00, 0xff, 0xff]);
 const KIB = 1024;

@@ -6,10 +6,11 @@
  * cannot hide itself: they can also build frames the library would refuse to (reserved opcodes, RSV
  * bits, oversized control frames, unmasked client frames).
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
 import { createServer as createNetServer, connect as netConnect, type Server, type Socket } from 'node:net';
 import { type ServerOptions, WebSocket, WebSocketServer } from '../../src/index.ts';
+import { sha1 } from '../helpers/bytes.ts';
 
 export const WS_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 
@@ -17,9 +18,7 @@ export const WS_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 export const WAIT_MS = 5000;
 
 export function acceptKeyFor(key: string): string {
-  return createHash('sha1')
-    .update(key + WS_GUID)
-    .digest('base64');
+  return Buffer.from(sha1(key + WS_GUID)).toString('base64');
 }
 
 /** Waits for `event` on `emitter`, resolving with its arguments, or rejects after `timeoutMs`. */

@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
 import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ErrorCode, WebSocket, WebSocketServer } from '../../src/index.ts';
 import { KeepAliveScheduler } from '../../src/keep-alive.ts';
+import { acceptKeyFor } from './helpers.ts';
 
 const servers: WebSocketServer[] = [];
 afterEach(async () => {
@@ -78,9 +78,7 @@ describe('keep-alive (RFC 6455 §5.5.2, §5.5.3)', () => {
       let timer: NodeJS.Timeout | undefined;
       socket.once('data', (head) => {
         const key = /sec-websocket-key: *(\S+)/i.exec(head.toString('latin1'))?.[1] ?? '';
-        const accept = createHash('sha1')
-          .update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`)
-          .digest('base64');
+        const accept = acceptKeyFor(key);
         socket.write(
           `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`,
         );

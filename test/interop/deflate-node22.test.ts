@@ -4,50 +4,14 @@
  * it receives and sends its own messages uncompressed. The Node 22 binary is installed into .cache/
  * by scripts/install-node.sh, as in node22.test.ts.
  */
-import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import type { Socket } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerOptions, WebSocket } from '../../src/index.ts';
+import { installNode22, runNode22 } from '../helpers/node22.ts';
 import { type Listening, listen, rawServer, WAIT_MS, withTimeout } from '../integration/helpers.ts';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
 let node22: string | null = null;
-let installError = '';
-
-function runNode22(
-  script: string,
-  env: Record<string, string>,
-): Promise<{ lines: unknown[]; code: number | null; stderr: string }> {
-  return withTimeout(
-    new Promise((resolve, reject) => {
-      const child = spawn(node22!, ['--input-type=module', '-e', script], {
-        env: { ...process.env, ...env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk: Buffer) => {
-        stdout += chunk.toString();
-      });
-      child.stderr.on('data', (chunk: Buffer) => {
-        stderr += chunk.toString();
-      });
-      child.on('error', reject);
-      child.on('close', (code) => {
-        const lines = stdout
-          .split('\n')
-          .filter((line) => line.trim() !== '')
-          .map((line) => JSON.parse(line) as unknown);
-        resolve({ lines, code, stderr });
-      });
-      setTimeout(() => child.kill('SIGKILL'), 15_000).unref();
-    }),
-    20_000,
-    'the Node 22 client',
-  );
-}
 
 const sha = (data: Buffer | string) => createHash('sha256').update(data).digest('hex').slice(0, 16);
 
@@ -109,21 +73,7 @@ afterEach(async () => {
 });
 
 beforeAll(() => {
-  try {
-    const output = execFileSync('scripts/install-node.sh', ['22'], {
-      cwd: root,
-      encoding: 'utf8',
-      timeout: 120_000,
-    });
-    const path = output.trim().split('\n').pop() ?? '';
-    node22 = path.startsWith('/') ? path : `${root}${path}`;
-    const version = execFileSync(node22, ['--version'], { encoding: 'utf8' }).trim();
-    if (!version.startsWith('v22.')) throw new Error(`unexpected version ${version}`);
-  } catch (error) {
-    node22 = null;
-    installError = String(error);
-    console.warn(`Node 22 unavailable, skipping its deflate interop test: ${installError}`);
-  }
+  node22 = installNode22('its deflate interop test').path;
 }, 150_000);
 
 describe('Node 22 built-in WebSocket (undici) ↔ sockwire server, permessage-deflate', () => {
@@ -140,6 +90,7 @@ describe('Node 22 built-in WebSocket (undici) ↔ sockwire server, permessage-de
     );
     try {
       await runNode22(
+        node22!,
         `const ws = new WebSocket(process.env.WS_URL); ws.onerror = () => {}; ws.onclose = () => process.exit(0);`,
         { WS_URL: server.url },
       );
@@ -181,7 +132,7 @@ describe('Node 22 built-in WebSocket (undici) ↔ sockwire server, permessage-de
           seen.push({ close: code, reason: reason.toString() }),
         );
       });
-      const { lines, code, stderr } = await runNode22(CLIENT, { WS_URL: listening.url });
+      const { lines, code, stderr } = await runNode22(node22!, CLIENT, { WS_URL: listening.url });
       expect(stderr).toBe('');
       expect(code).toBe(0);
       expect(extensions).toBe(answer);

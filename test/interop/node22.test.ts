@@ -1,50 +1,14 @@
 /**
  * Interop with Node 22's built-in WebSocket client (undici, WHATWG API) against our server. The
- * Node 22 binary is installed into .cache/ by scripts/install-node.sh (about 5 s the first time).
+ * Node 22 binary is installed into .cache/ by scripts/install-node.sh (test/helpers/node22.ts).
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WebSocket } from '../../src/index.ts';
+import { installNode22, runNode22 } from '../helpers/node22.ts';
 import { type Listening, listen, WAIT_MS, withTimeout } from '../integration/helpers.ts';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
 let node22: string | null = null;
 let installError = '';
-
-/** Runs an inline ESM script with Node 22; resolves with stdout lines (JSON) and the exit code. */
-function runNode22(
-  script: string,
-  env: Record<string, string>,
-): Promise<{ lines: unknown[]; code: number | null; stderr: string }> {
-  return withTimeout(
-    new Promise((resolve, reject) => {
-      const child = spawn(node22!, ['--input-type=module', '-e', script], {
-        env: { ...process.env, ...env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk: Buffer) => {
-        stdout += chunk.toString();
-      });
-      child.stderr.on('data', (chunk: Buffer) => {
-        stderr += chunk.toString();
-      });
-      child.on('error', reject);
-      child.on('close', (code) => {
-        const lines = stdout
-          .split('\n')
-          .filter((line) => line.trim() !== '')
-          .map((line) => JSON.parse(line) as unknown);
-        resolve({ lines, code, stderr });
-      });
-      setTimeout(() => child.kill('SIGKILL'), 15_000).unref();
-    }),
-    20_000,
-    'the Node 22 client',
-  );
-}
 
 const CLIENT = `
 const out = (value) => process.stdout.write(JSON.stringify(value) + '\\n');
@@ -77,21 +41,7 @@ describe('Node 22 built-in WebSocket client ↔ sockwire server', () => {
   const seen: unknown[] = [];
 
   beforeAll(async () => {
-    try {
-      const output = execFileSync('scripts/install-node.sh', ['22'], {
-        cwd: root,
-        encoding: 'utf8',
-        timeout: 120_000,
-      });
-      const path = output.trim().split('\n').pop() ?? '';
-      node22 = path.startsWith('/') ? path : `${root}${path}`;
-      const version = execFileSync(node22, ['--version'], { encoding: 'utf8' }).trim();
-      if (!version.startsWith('v22.')) throw new Error(`unexpected version ${version}`);
-    } catch (error) {
-      node22 = null;
-      installError = String(error);
-      console.warn(`Node 22 unavailable, skipping its interop test: ${installError}`);
-    }
+    ({ path: node22, error: installError } = installNode22('its interop test'));
     listening = await listen();
     listening.server.on('connection', (ws: WebSocket) => {
       ws.on('message', (data: Buffer, isBinary: boolean) => {
@@ -116,7 +66,7 @@ describe('Node 22 built-in WebSocket client ↔ sockwire server', () => {
       context.skip();
       return;
     }
-    const { lines, code, stderr } = await runNode22(CLIENT, { WS_URL: listening.url });
+    const { lines, code, stderr } = await runNode22(node22!, CLIENT, { WS_URL: listening.url });
     expect(stderr).toBe('');
     expect(code).toBe(0);
     expect(lines).toEqual([

@@ -1,9 +1,8 @@
-import { createHash } from 'node:crypto';
 import { HandshakeError } from '../../../src/errors.ts';
 import { HttpHeadParser, type RequestHead, type ResponseHead } from '../../../src/handshake/http.ts';
 
 /** The injected SHA-1, from node:crypto (only the pure core must avoid it). */
-export const sha1 = (input: string): Uint8Array => createHash('sha1').update(input).digest();
+export { sha1 } from '../../helpers/bytes.ts';
 
 export const encoder = new TextEncoder();
 
