@@ -28,10 +28,78 @@ export const ErrorCode = {
   InvalidCompressedData: 'WS_ERR_INVALID_COMPRESSED_DATA',
   /** Our zlib failed (a compression error, or no stream: out of memory); the connection is failed with 1011. */
   CompressionFailed: 'WS_ERR_COMPRESSION_FAILED',
-  // Opening handshake (HandshakeError).
+  // Opening handshake (HandshakeError): one code per failure a program would handle differently,
+  // as tungstenite's `ProtocolError` variants. `status` says what was answered (server) or received
+  // (client; 0 when nothing was).
+  /**
+   * A failure with no more specific code: the connection failed or closed during the handshake
+   * (`cause` has Node's error), or something unexpected was thrown (wrapped, as `cause`).
+   */
   HandshakeFailed: 'WS_ERR_HANDSHAKE_FAILED',
+  /** Client: no complete handshake within `handshakeTimeout`. */
   HandshakeTimeout: 'WS_ERR_HANDSHAKE_TIMEOUT',
+  /** Client: `close()` or `terminate()` was called before the connection was established. */
+  HandshakeAborted: 'WS_ERR_HANDSHAKE_ABORTED',
+  /** A head over the size or field-count limits (server: 431). */
   HeadTooLarge: 'WS_ERR_HEAD_TOO_LARGE',
+  /**
+   * Not a valid HTTP message (RFC 9112): a malformed start line or field line, a body framing a
+   * proxy could read differently, a missing, repeated or invalid `Host`, an invalid request target
+   * (server: 400). Over HTTP/2, a missing pseudo-header field.
+   */
+  MalformedHttp: 'WS_ERR_MALFORMED_HTTP',
+  /** Server: a plain HTTP request (neither `Upgrade` nor `Connection: upgrade`) at a WebSocket endpoint (426). */
+  UpgradeRequired: 'WS_ERR_UPGRADE_REQUIRED',
+  /** Server: the method is not GET (§4.2.1 item 1), or over HTTP/2 not an extended CONNECT (405). */
+  InvalidMethod: 'WS_ERR_INVALID_METHOD',
+  /** An HTTP version the handshake cannot use: below 1.1 (§4.1, §4.2.1 item 1), or not 1.x at all. */
+  InvalidHttpVersion: 'WS_ERR_INVALID_HTTP_VERSION',
+  /** `Upgrade` missing or not `websocket` (§4.1, §4.2.1 item 3); over HTTP/2, `:protocol` not `websocket`. */
+  InvalidUpgradeHeader: 'WS_ERR_INVALID_UPGRADE_HEADER',
+  /** `Connection` missing or without `upgrade` (§4.1, §4.2.1 item 4). */
+  InvalidConnectionHeader: 'WS_ERR_INVALID_CONNECTION_HEADER',
+  /** Server: `Sec-WebSocket-Key` missing or not the base64 of 16 bytes (§4.2.1 item 5). */
+  InvalidKey: 'WS_ERR_INVALID_KEY',
+  /**
+   * Server: `Sec-WebSocket-Version` missing or not one this server speaks (§4.2.1 item 6); the answer
+   * lists the versions it speaks (§4.2.2).
+   */
+  UnsupportedVersion: 'WS_ERR_UNSUPPORTED_VERSION',
+  /** Client: `Sec-WebSocket-Accept` missing or not the one our key asks for (§4.1). */
+  InvalidAcceptKey: 'WS_ERR_INVALID_ACCEPT_KEY',
+  /** Client: the server answered something other than 101 (over HTTP/2: other than 2xx); `status` says what. */
+  UnexpectedResponse: 'WS_ERR_UNEXPECTED_RESPONSE',
+  /**
+   * A malformed `Sec-WebSocket-Protocol` (server: 400), or (client) a subprotocol in the answer that
+   * was not offered, several of them, or one when none was offered (§4.1).
+   */
+  InvalidSubprotocol: 'WS_ERR_INVALID_SUBPROTOCOL',
+  /** Client: subprotocols were offered and the server selected none (WHATWG Fetch, as browsers and `ws`). */
+  MissingSubprotocol: 'WS_ERR_MISSING_SUBPROTOCOL',
+  /**
+   * A malformed `Sec-WebSocket-Extensions` (server: 400), or (client) an extension in the answer that
+   * was not offered (§4.1, §9.1), or permessage-deflate parameters the offer does not allow (RFC 7692 §7.1).
+   */
+  InvalidExtensions: 'WS_ERR_INVALID_EXTENSIONS',
+  /**
+   * Client, following redirects: a `Location` that is not a URL, not ws/wss/http/https, or that would
+   * go from wss:// to ws://.
+   */
+  InvalidRedirect: 'WS_ERR_INVALID_REDIRECT',
+  /** Client: more than `maxRedirects` redirects (the message is `ws`'s, `Maximum redirects exceeded`). */
+  TooManyRedirects: 'WS_ERR_TOO_MANY_REDIRECTS',
+  /** Client: the proxy refused to open a tunnel (`status` is its answer) or closed the connection. */
+  ProxyFailed: 'WS_ERR_PROXY_FAILED',
+  /** Client with `http2: 'require'`: the server does not speak HTTP/2 or RFC 8441's extended CONNECT. */
+  Http2Unavailable: 'WS_ERR_HTTP2_UNAVAILABLE',
+  /** Server: no WebSocket endpoint at the request's path (400). */
+  NoEndpoint: 'WS_ERR_NO_ENDPOINT',
+  /** Server: the `Origin` is not in `allowedOrigins` (403, §4.2.2, §10.2). */
+  OriginRefused: 'WS_ERR_ORIGIN_REFUSED',
+  /** Server: `close()` was called; handshakes in progress are answered 503. */
+  ShuttingDown: 'WS_ERR_SHUTTING_DOWN',
+  /** Server: `maxConnections` reached (503, with `Retry-After`), or over HTTP/2 `maxStreamsPerSession` (429). */
+  TooManyConnections: 'WS_ERR_TOO_MANY_CONNECTIONS',
   // API misuse (InvalidStateError, TypeError-like).
   InvalidState: 'WS_ERR_INVALID_STATE',
   InvalidArgument: 'WS_ERR_INVALID_ARGUMENT',
@@ -39,7 +107,6 @@ export const ErrorCode = {
   QueueFull: 'WS_ERR_QUEUE_FULL',
   // Transport-level failures surfaced to the user.
   ConnectionLost: 'WS_ERR_CONNECTION_LOST',
-  CloseTimeout: 'WS_ERR_CLOSE_TIMEOUT',
   /** The peer sent nothing within the keep-alive timeout after a Ping. */
   KeepAliveTimeout: 'WS_ERR_KEEPALIVE_TIMEOUT',
   /**

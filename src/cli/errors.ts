@@ -58,6 +58,16 @@ function rootCause(error: unknown): unknown {
 }
 
 /**
+ * Whether `error` is a failed opening handshake told as `handshake failed: …`: every HandshakeError
+ * code but the head size (which keeps its code in the line), and the generic code on a plain
+ * WebSocketError (an abort while connecting).
+ */
+function isHandshakeFailure(error: WebSocketError): boolean {
+  if (error.code === ErrorCode.HandshakeFailed || error.code === ErrorCode.HandshakeAborted) return true;
+  return error instanceof HandshakeError && error.code !== ErrorCode.HeadTooLarge;
+}
+
+/**
  * One line describing `error`, e.g. "handshake failed: server answered 403",
  * "connection refused by 127.0.0.1:9", "TLS failure: self-signed certificate (…)".
  */
@@ -100,7 +110,7 @@ export function describeError(error: unknown, target?: string): string {
   }
   if (error instanceof WebSocketError) {
     if (error.code === ErrorCode.HandshakeTimeout) return 'handshake failed: timed out';
-    if (error.code === ErrorCode.HandshakeFailed) return `handshake failed: ${error.message}`;
+    if (isHandshakeFailure(error)) return `handshake failed: ${error.message}`;
     if (error.code === ErrorCode.InvalidArgument) return error.message;
     return `${error.message} (${error.code})`;
   }

@@ -3,7 +3,7 @@
  * server's response before any frame is read.
  */
 
-import { ErrorCode, HandshakeError } from '../errors.ts';
+import { ErrorCode, type ErrorCodeString, HandshakeError } from '../errors.ts';
 import { computeAcceptKey, isValidKey } from './accept-key.ts';
 import { assertFieldValue, formatHeaderFields } from './header-lines.ts';
 import {
@@ -16,6 +16,7 @@ import {
   parseTokenList,
 } from './headers.ts';
 import type { ResponseHead } from './http.ts';
+import { DRAFT_VERSION, WEBSOCKET_VERSION } from './version.ts';
 
 /** What goes into the client's opening handshake. */
 export interface UpgradeRequestOptions {
@@ -41,8 +42,11 @@ export interface UpgradeRequestOptions {
   readonly headers?: Readonly<Record<string, string>>;
 }
 
-/** Fields {@link buildUpgradeRequest} writes itself. */
-const REQUEST_RESERVED = [
+/**
+ * Fields {@link buildUpgradeRequest} writes itself, so a caller may not add them (the HTTP/2 client
+ * refuses the same ones, plus HTTP/2's connection-specific fields).
+ */
+export const REQUEST_RESERVED: readonly string[] = [
   'host',
   'upgrade',
   'connection',
@@ -110,7 +114,7 @@ export function buildUpgradeRequest(options: UpgradeRequestOptions): string {
     `Sec-WebSocket-Key: ${key}\r\n` +
     // §4.1 item 9: "The request MUST include a header field with the name |Sec-WebSocket-Version|.
     // The value of this header field MUST be 13." (8 only when asked for: see `version`.)
-    `Sec-WebSocket-Version: ${options.version === 8 ? 8 : 13}\r\n`;
+    `Sec-WebSocket-Version: ${options.version === 8 ? DRAFT_VERSION : WEBSOCKET_VERSION}\r\n`;
 
   // hybi-08 §4.1 item 8 names the field |Sec-WebSocket-Origin|; RFC 6455 §4.1 item 8, |Origin|.
   const originField = options.version === 8 ? 'Sec-WebSocket-Origin' : 'Origin';
@@ -160,10 +164,10 @@ export interface UpgradeResponse {
  * @param expected - What we sent: the key, the offered subprotocols and the offered extension names.
  * @param sha1 - SHA-1 of a string, returning 20 bytes.
  * @returns The negotiated subprotocol and extensions.
- * @throws {HandshakeError} `WS_ERR_HANDSHAKE_FAILED` with `status` = the received status code, when
- * the status is not 101, `Upgrade` is not `websocket`, `Connection` lacks `upgrade`,
- * `Sec-WebSocket-Accept` is missing or wrong, the subprotocol was not offered (or several were
- * returned), or an extension was not offered or the field is malformed. A redirect (3xx) or an
+ * @throws {HandshakeError} With `status` = the received status code: `WS_ERR_UNEXPECTED_RESPONSE`
+ * when the status is not 101, `WS_ERR_INVALID_UPGRADE_HEADER` when `Upgrade` is not `websocket`,
+ * `WS_ERR_INVALID_CONNECTION_HEADER` when `Connection` lacks `upgrade`, `WS_ERR_INVALID_ACCEPT_KEY`
+ * when `Sec-WebSocket-Accept` is missing or wrong, and those of {@link checkNegotiatedFields}. A redirect (3xx) or an
  * authentication challenge (401) fails here too: callers that follow redirects should look at
  * `head.statusCode` and `head.headers.get('location')` before calling this.
  */
@@ -177,30 +181,30 @@ export function validateUpgradeResponse(
   sha1: (input: string) => Uint8Array,
 ): UpgradeResponse {
   const status = head.statusCode;
-  const fail = (message: string): HandshakeError =>
-    new HandshakeError(ErrorCode.HandshakeFailed, status, message);
+  const fail = (code: ErrorCodeString, message: string): HandshakeError =>
+    new HandshakeError(code, status, message);
   const { headers } = head;
 
   // §4.1: "If the status code received from the server is not 101, the client handles the response
   // per HTTP [RFC2616] procedures. [...] Otherwise, the following rules apply."
-  if (status !== 101) throw fail(`Unexpected server response: ${status}`);
+  if (status !== 101) throw fail(ErrorCode.UnexpectedResponse, `Unexpected server response: ${status}`);
 
   // §4.1 item 1 (of the response checks): "If the response lacks an |Upgrade| header field or the
   // |Upgrade| header field contains a value that is not an ASCII case-insensitive match for the
   // value "websocket", the client MUST _Fail the WebSocket Connection_."
   const upgrade = headers.get('upgrade');
   // The messages of these checks are those of `ws`, word for word: code written for it matches them.
-  if (upgrade === undefined) throw fail('Invalid Upgrade header');
+  if (upgrade === undefined) throw fail(ErrorCode.InvalidUpgradeHeader, 'Invalid Upgrade header');
   const upgradeTokens = parseTokenList(upgrade);
   if (upgradeTokens.length !== 1 || !asciiEqualsIgnoreCase(upgradeTokens[0]!, 'websocket')) {
-    throw fail('Invalid Upgrade header');
+    throw fail(ErrorCode.InvalidUpgradeHeader, 'Invalid Upgrade header');
   }
 
   // §4.1 item 2: "If the response lacks a |Connection| header field or the |Connection| header field
   // doesn't contain a token that is an ASCII case-insensitive match for the value "Upgrade", the
   // client MUST _Fail the WebSocket Connection_."
   if (!containsToken(headers.get('connection'), 'upgrade')) {
-    throw fail('Invalid Connection header');
+    throw fail(ErrorCode.InvalidConnectionHeader, 'Invalid Connection header');
   }
 
   // §4.1 item 3: "If the response lacks a |Sec-WebSocket-Accept| header field or the
@@ -210,7 +214,7 @@ export function validateUpgradeResponse(
   // client MUST _Fail the WebSocket Connection_." (The head parser already stripped the OWS.)
   const accept = headers.get('sec-websocket-accept');
   if (accept === undefined || accept !== computeAcceptKey(expected.key, sha1)) {
-    throw fail('Invalid Sec-WebSocket-Accept header');
+    throw fail(ErrorCode.InvalidAcceptKey, 'Invalid Sec-WebSocket-Accept header');
   }
 
   const { protocol, extensions } = checkNegotiatedFields(head, expected);
@@ -242,17 +246,18 @@ export function escapeControlCharacters(text: string): string {
  * @param head - The response head (its status is only used in the errors).
  * @param expected - The offered subprotocols and extension names.
  * @returns The selected subprotocol (`''` when none) and the accepted extensions.
- * @throws {HandshakeError} `WS_ERR_HANDSHAKE_FAILED` with `status` = the received status, when the
- * subprotocol was not offered (or several were returned), or an extension was not offered or the
- * field is malformed.
+ * @throws {HandshakeError} With `status` = the received status: `WS_ERR_INVALID_SUBPROTOCOL` when
+ * the subprotocol was not offered (or several were returned, or none was offered),
+ * `WS_ERR_MISSING_SUBPROTOCOL` when some were offered and none was returned,
+ * `WS_ERR_INVALID_EXTENSIONS` when an extension was not offered or the field is malformed.
  */
 export function checkNegotiatedFields(
   head: ResponseHead,
   expected: { readonly protocols: readonly string[]; readonly offeredExtensions: readonly string[] },
 ): { readonly protocol: string; readonly extensions: readonly ExtensionOffer[] } {
   const status = head.statusCode;
-  const fail = (message: string): HandshakeError =>
-    new HandshakeError(ErrorCode.HandshakeFailed, status, message);
+  const fail = (code: ErrorCodeString, message: string): HandshakeError =>
+    new HandshakeError(code, status, message);
   const { headers } = head;
 
   // §4.1 item 4: "If the response includes a |Sec-WebSocket-Extensions| header field and this header
@@ -265,16 +270,24 @@ export function checkNegotiatedFields(
     try {
       extensions = parseExtensions(extensionField);
     } catch (error) {
-      throw new HandshakeError(ErrorCode.HandshakeFailed, status, 'Invalid Sec-WebSocket-Extensions header', {
-        cause: error,
-      });
+      throw new HandshakeError(
+        ErrorCode.InvalidExtensions,
+        status,
+        'Invalid Sec-WebSocket-Extensions header',
+        {
+          cause: error,
+        },
+      );
     }
     if (expected.offeredExtensions.length === 0) {
-      throw fail('Server sent a Sec-WebSocket-Extensions header but no extension was requested');
+      throw fail(
+        ErrorCode.InvalidExtensions,
+        'Server sent a Sec-WebSocket-Extensions header but no extension was requested',
+      );
     }
     for (const extension of extensions) {
       if (!expected.offeredExtensions.some((name) => asciiEqualsIgnoreCase(name, extension.name))) {
-        throw fail('Server indicated an extension that was not requested');
+        throw fail(ErrorCode.InvalidExtensions, 'Server indicated an extension that was not requested');
       }
     }
   }
@@ -291,15 +304,15 @@ export function checkNegotiatedFields(
   // `Sec-WebSocket-Protocol` ... results in null, failure, or the empty byte sequence, then fail
   // the WebSocket connection"), as browsers and `ws` do. RFC 6455 leaves it to the client.
   if (protocolField === undefined && expected.protocols.length > 0) {
-    throw fail('Server sent no subprotocol');
+    throw fail(ErrorCode.MissingSubprotocol, 'Server sent no subprotocol');
   }
   if (protocolField !== undefined) {
     if (expected.protocols.length === 0) {
-      throw fail('Server sent a subprotocol but none was requested');
+      throw fail(ErrorCode.InvalidSubprotocol, 'Server sent a subprotocol but none was requested');
     }
     // Not a token (several, or empty), or not one of ours.
     if (!isToken(protocolField) || !expected.protocols.includes(protocolField)) {
-      throw fail('Server sent an invalid subprotocol');
+      throw fail(ErrorCode.InvalidSubprotocol, 'Server sent an invalid subprotocol');
     }
     protocol = protocolField;
   }

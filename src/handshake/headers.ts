@@ -164,7 +164,7 @@ function readToken(c: Cursor): string {
 
 function extensionsError(reason: string, c: Cursor): HandshakeError {
   return new HandshakeError(
-    ErrorCode.HandshakeFailed,
+    ErrorCode.InvalidExtensions,
     400,
     `Invalid Sec-WebSocket-Extensions header: ${reason} at position ${c.i}`,
   );
@@ -241,7 +241,7 @@ function isFieldChar(code: number): boolean {
  *
  * @param value - The field value (repeated fields already joined with `", "`).
  * @returns The offers, in order.
- * @throws {HandshakeError} `WS_ERR_HANDSHAKE_FAILED`, status 400, on any syntax error.
+ * @throws {HandshakeError} `WS_ERR_INVALID_EXTENSIONS`, status 400, on any syntax error.
  */
 export function parseExtensions(value: string): ExtensionOffer[] {
   const offers: ExtensionOffer[] = [];
@@ -335,7 +335,7 @@ export function serializeExtensions(offers: readonly ExtensionOffer[]): string {
  *
  * @param value - The field value (repeated fields already joined with `", "`).
  * @returns The names in the client's order of preference.
- * @throws {HandshakeError} `WS_ERR_HANDSHAKE_FAILED`, status 400, on a non-token element or a
+ * @throws {HandshakeError} `WS_ERR_INVALID_SUBPROTOCOL`, status 400, on a non-token element or a
  * duplicate.
  */
 export function parseSubprotocols(value: string): string[] {
@@ -344,14 +344,14 @@ export function parseSubprotocols(value: string): string[] {
   for (const name of names) {
     if (!isToken(name)) {
       throw new HandshakeError(
-        ErrorCode.HandshakeFailed,
+        ErrorCode.InvalidSubprotocol,
         400,
         'Invalid Sec-WebSocket-Protocol header: an element is not a token',
       );
     }
     if (seen.has(name)) {
       throw new HandshakeError(
-        ErrorCode.HandshakeFailed,
+        ErrorCode.InvalidSubprotocol,
         400,
         // Not named: error messages are sent as the body of the 400, and reflect nothing of the request.
         'Invalid Sec-WebSocket-Protocol header: a subprotocol is listed twice',

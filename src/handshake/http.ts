@@ -19,7 +19,7 @@
  */
 
 import { DEFAULTS } from '../defaults.ts';
-import { ErrorCode, HandshakeError, InvalidStateError } from '../errors.ts';
+import { ErrorCode, type ErrorCodeString, HandshakeError, InvalidStateError } from '../errors.ts';
 import { isTchar } from './headers.ts';
 
 /** Limits that bound the memory and work a peer can cause before the head is complete. */
@@ -258,8 +258,9 @@ export class HttpHeadParser<H extends RequestHead | ResponseHead> {
    * view into it.
    * @returns `{ done: false }` while the head is incomplete; then `{ done: true, head, rest }`.
    * @throws {HandshakeError} `WS_ERR_HEAD_TOO_LARGE` (status 431 for requests, 0 for responses) when
-   * the head exceeds `maxHeadSize` bytes or `maxHeaderCount` fields; `WS_ERR_HANDSHAKE_FAILED`
-   * (status 400 for requests, 0 for responses) for a malformed start line or header field line.
+   * the head exceeds `maxHeadSize` bytes or `maxHeaderCount` fields; `WS_ERR_MALFORMED_HTTP`
+   * (status 400 for requests, 0 for responses) for a malformed start line or header field line,
+   * `WS_ERR_INVALID_HTTP_VERSION` (same statuses) for a version other than HTTP/1.0 and HTTP/1.1.
    * @throws {InvalidStateError} When called after the parser finished or threw.
    */
   push(chunk: Uint8Array): HeadParseResult<H> {
@@ -510,14 +511,17 @@ export class HttpHeadParser<H extends RequestHead | ResponseHead> {
    */
   #checkVersion(httpVersion: string): void {
     if (httpVersion !== '1.1' && httpVersion !== '1.0') {
-      throw this.#malformed('unsupported HTTP version (only HTTP/1.0 and HTTP/1.1)');
+      throw this.#malformed(
+        'unsupported HTTP version (only HTTP/1.0 and HTTP/1.1)',
+        ErrorCode.InvalidHttpVersion,
+      );
     }
   }
 
-  #malformed(reason: string): HandshakeError {
+  #malformed(reason: string, code: ErrorCodeString = ErrorCode.MalformedHttp): HandshakeError {
     const status = this.#kind === 'request' ? 400 : 0;
     const what = this.#kind === 'request' ? 'request' : 'response';
-    return new HandshakeError(ErrorCode.HandshakeFailed, status, `Malformed HTTP ${what}: ${reason}`);
+    return new HandshakeError(code, status, `Malformed HTTP ${what}: ${reason}`);
   }
 
   #tooLarge(reason: string): HandshakeError {
@@ -529,7 +533,7 @@ export class HttpHeadParser<H extends RequestHead | ResponseHead> {
 }
 
 function framingError(reason: string): HandshakeError {
-  return new HandshakeError(ErrorCode.HandshakeFailed, 400, `Malformed HTTP request: ${reason}`);
+  return new HandshakeError(ErrorCode.MalformedHttp, 400, `Malformed HTTP request: ${reason}`);
 }
 
 /**
@@ -553,7 +557,7 @@ function framingError(reason: string): HandshakeError {
  *
  * @param rawHeaders - `[name, value, …]` as received (values without their OWS).
  * @returns The body length in bytes, or `'chunked'`.
- * @throws {HandshakeError} `WS_ERR_HANDSHAKE_FAILED`, status 400, for any framing above.
+ * @throws {HandshakeError} `WS_ERR_MALFORMED_HTTP`, status 400, for any framing above.
  */
 export function requestBodyFraming(rawHeaders: readonly string[]): number | 'chunked' {
   let contentLength: string | undefined;

@@ -10,7 +10,7 @@
  * ```
  */
 
-import { ErrorCode, HandshakeError } from '../errors.ts';
+import { ErrorCode, type ErrorCodeString, HandshakeError } from '../errors.ts';
 import { computeAcceptKey, isValidKey } from './accept-key.ts';
 import { assertFieldName, assertFieldValue, formatHeaderFields, type HeaderFields } from './header-lines.ts';
 import {
@@ -23,21 +23,15 @@ import {
   parseSubprotocols,
 } from './headers.ts';
 import { type RequestHead, requestBodyFraming } from './http.ts';
+import { DRAFT_VERSION, SUPPORTED_VERSIONS } from './version.ts';
 
 /**
- * Message of the {@link HandshakeError} thrown when `Sec-WebSocket-Version` is missing or not one
- * of {@link SUPPORTED_VERSIONS} (the text `ws` answers with); {@link rejectionHeaders} recognises it
- * and adds `Sec-WebSocket-Version: 13, 8`.
+ * Message of the {@link HandshakeError} (`WS_ERR_UNSUPPORTED_VERSION`) thrown when
+ * `Sec-WebSocket-Version` is missing or not one of {@link SUPPORTED_VERSIONS}: the text `ws` answers
+ * with. {@link rejectionHeaders} recognises the error by its code and adds
+ * `Sec-WebSocket-Version: 13, 8`.
  */
 export const UNSUPPORTED_VERSION_MESSAGE = 'Missing or invalid Sec-WebSocket-Version header';
-
-/**
- * The protocol versions this server understands: 13 (RFC 6455 §4.1 item 9, §11.3.5) and 8, the last
- * draft (draft-ietf-hybi-thewebsocketprotocol-08..12), whose framing and handshake are RFC 6455's
- * except that the origin comes in `Sec-WebSocket-Origin`. `ws` accepts both; §4.2.2 lets a server
- * list every version it understands, most preferred first (the example of §4.4 lists "13, 8, 7").
- */
-const SUPPORTED_VERSIONS: readonly string[] = ['13', '8'];
 
 /** A validated client handshake (RFC 6455 §4.2.1). */
 export interface UpgradeRequest {
@@ -57,8 +51,8 @@ export interface UpgradeRequest {
   readonly head: RequestHead;
 }
 
-function reject(status: number, message: string): HandshakeError {
-  return new HandshakeError(ErrorCode.HandshakeFailed, status, message);
+function reject(code: ErrorCodeString, status: number, message: string): HandshakeError {
+  return new HandshakeError(code, status, message);
 }
 
 /** Whether `httpVersion` ("major.minor") is at least 1.1. */
@@ -143,7 +137,11 @@ export interface ValidateUpgradeOptions {
  * @param head - A request head from {@link HttpHeadParser.forRequests}.
  * @param options - What the transport already knows of the request.
  * @returns The validated request.
- * @throws {HandshakeError} `WS_ERR_HANDSHAKE_FAILED` with `status` 400, 405 or 426: answer with
+ * @throws {HandshakeError} With `status` 400, 405 or 426 and the code of the failed check
+ * (`WS_ERR_UPGRADE_REQUIRED`, `WS_ERR_INVALID_METHOD`, `WS_ERR_INVALID_UPGRADE_HEADER`,
+ * `WS_ERR_INVALID_CONNECTION_HEADER`, `WS_ERR_INVALID_HTTP_VERSION`, `WS_ERR_MALFORMED_HTTP`,
+ * `WS_ERR_INVALID_KEY`, `WS_ERR_UNSUPPORTED_VERSION`, `WS_ERR_INVALID_SUBPROTOCOL`,
+ * `WS_ERR_INVALID_EXTENSIONS`): answer with
  * {@link buildRejectResponse}`(error.status, error.message, rejectionHeaders(error))`.
  */
 export function validateUpgradeRequest(
@@ -161,24 +159,34 @@ export function validateUpgradeRequest(
   // badly (RFC 7230 §6.7, now RFC 9110 §7.8: "A sender of Upgrade MUST also send an "Upgrade"
   // connection option in the Connection header field"): that is a 400 below, §4.2.1 items 3–4.
   if (upgrade === undefined && !containsToken(connection, 'upgrade') && options.upgradeRequested !== true) {
-    throw reject(426, 'Upgrade Required');
+    throw reject(ErrorCode.UpgradeRequired, 426, 'Upgrade Required');
   }
 
   // §4.2.1 item 1: "An HTTP/1.1 or higher GET request, including a "Request-URI" [RFC2616] that
   // should be interpreted as a /resource name/ defined in Section 3 (or an absolute HTTP/HTTPS URI
   // containing the /resource name/)." Methods are case-sensitive (RFC 7230 §3.1.1).
-  if (head.method !== 'GET') throw reject(405, 'Invalid HTTP method');
+  if (head.method !== 'GET') throw reject(ErrorCode.InvalidMethod, 405, 'Invalid HTTP method');
   // §4.2.1 item 3: "An |Upgrade| header field containing the value "websocket", treated as an ASCII
   // case-insensitive value."
-  if (!containsToken(upgrade, 'websocket')) throw reject(400, 'Invalid Upgrade header');
+  if (!containsToken(upgrade, 'websocket')) {
+    throw reject(ErrorCode.InvalidUpgradeHeader, 400, 'Invalid Upgrade header');
+  }
   // §4.2.1 item 4: "A |Connection| header field that includes the token "Upgrade", treated as an
   // ASCII case-insensitive value."
   if (!containsToken(connection, 'upgrade')) {
-    throw reject(400, 'Bad Request: the Connection header must contain "Upgrade"');
+    throw reject(
+      ErrorCode.InvalidConnectionHeader,
+      400,
+      'Bad Request: the Connection header must contain "Upgrade"',
+    );
   }
 
   if (!isHttp11OrHigher(head.httpVersion)) {
-    throw reject(400, 'Bad Request: the WebSocket opening handshake requires HTTP/1.1 or higher');
+    throw reject(
+      ErrorCode.InvalidHttpVersion,
+      400,
+      'Bad Request: the WebSocket opening handshake requires HTTP/1.1 or higher',
+    );
   }
   // RFC 9110 §9.3.1: "content received in a GET request has no generally defined semantics". Here
   // the bytes after the head are WebSocket frames: a body would be read as frames, while a proxy
@@ -186,6 +194,7 @@ export function validateUpgradeRequest(
   // framing itself is checked too, for heads that did not come through our parser.
   if (requestBodyFraming(head.rawHeaders) !== 0) {
     throw reject(
+      ErrorCode.MalformedHttp,
       400,
       'Bad Request: a WebSocket opening handshake must not have a body (no Content-Length other than 0, no Transfer-Encoding)',
     );
@@ -200,10 +209,12 @@ export function validateUpgradeRequest(
     if (asciiEqualsIgnoreCase(head.rawHeaders[i]!, 'host')) hostCount++;
   }
   const host = headers.get('host');
-  if (host === undefined) throw reject(400, 'Bad Request: missing Host header');
-  if (hostCount > 1) throw reject(400, 'Bad Request: more than one Host header');
-  if (!isValidHostField(host)) throw reject(400, 'Bad Request: invalid Host header');
-  if (!isValidTarget(head.target)) throw reject(400, 'Bad Request: invalid request target');
+  if (host === undefined) throw reject(ErrorCode.MalformedHttp, 400, 'Bad Request: missing Host header');
+  if (hostCount > 1) throw reject(ErrorCode.MalformedHttp, 400, 'Bad Request: more than one Host header');
+  if (!isValidHostField(host)) throw reject(ErrorCode.MalformedHttp, 400, 'Bad Request: invalid Host header');
+  if (!isValidTarget(head.target)) {
+    throw reject(ErrorCode.MalformedHttp, 400, 'Bad Request: invalid request target');
+  }
 
   // §4.2.1 item 5: "A |Sec-WebSocket-Key| header field with a base64-encoded (see Section 4 of
   // [RFC4648]) value that, when decoded, is 16 bytes in length." Checked before the version, as
@@ -211,7 +222,7 @@ export function validateUpgradeRequest(
   // what it lacks first.
   const key = headers.get('sec-websocket-key');
   if (key === undefined || !isValidKey(key)) {
-    throw reject(400, 'Missing or invalid Sec-WebSocket-Key header');
+    throw reject(ErrorCode.InvalidKey, 400, 'Missing or invalid Sec-WebSocket-Key header');
   }
 
   // §4.2.1 item 6: "A |Sec-WebSocket-Version| header field, with a value of 13." §4.2.2: "If this
@@ -223,7 +234,7 @@ export function validateUpgradeRequest(
   // Sec-WebSocket-Version field comes from {@link rejectionHeaders}.
   const version = headers.get('sec-websocket-version');
   if (version === undefined || !SUPPORTED_VERSIONS.includes(version)) {
-    throw reject(400, UNSUPPORTED_VERSION_MESSAGE);
+    throw reject(ErrorCode.UnsupportedVersion, 400, UNSUPPORTED_VERSION_MESSAGE);
   }
 
   // §4.2.1 items 8–9 (optional fields): the parsers' 400s, with `ws`'s texts (the parser's detail
@@ -248,27 +259,30 @@ export function validateUpgradeRequest(
     path: head.target,
     // §4.2.1 item 7: "Optionally, an |Origin| header field. This header field is sent by all
     // browser clients." Version 8 clients sent it as `Sec-WebSocket-Origin` (hybi-08 §4.1).
-    origin: headers.get(version === '8' ? 'sec-websocket-origin' : 'origin'),
+    origin: headers.get(version === DRAFT_VERSION ? 'sec-websocket-origin' : 'origin'),
     protocols: Object.freeze(protocols),
     extensions: Object.freeze(extensions),
     head,
   });
 }
 
-/** Runs a header parser; its HandshakeError is thrown again with `message` (the original as `cause`). */
+/**
+ * Runs a header parser; its HandshakeError is thrown again with `message` (the original, whose code
+ * it keeps, as `cause`).
+ */
 function reworded<T>(parse: () => T, message: string): T {
   try {
     return parse();
   } catch (error) {
     if (!(error instanceof HandshakeError)) throw error;
-    throw new HandshakeError(ErrorCode.HandshakeFailed, error.status, message, { cause: error });
+    throw new HandshakeError(error.code, error.status, message, { cause: error });
   }
 }
 
 /**
  * The extra header fields a rejection must carry, given the error {@link validateUpgradeRequest}
  * threw:
- * - an unsupported version ({@link UNSUPPORTED_VERSION_MESSAGE}): `Sec-WebSocket-Version: 13, 8`
+ * - an unsupported version (`WS_ERR_UNSUPPORTED_VERSION`): `Sec-WebSocket-Version: 13, 8`
  *   (RFC 6455 §4.2.2);
  * - 426: `Upgrade: websocket` (RFC 9110 §15.5.22: "The server MUST send an Upgrade header field in a
  *   426 response to indicate the required protocol(s)");
@@ -283,7 +297,7 @@ export function rejectionHeaders(error: HandshakeError): Record<string, string> 
   if (error.status === 405) return { Allow: 'GET' };
   const headers: Record<string, string> = {};
   if (error.status === 426) headers.Upgrade = 'websocket';
-  if (error.message === UNSUPPORTED_VERSION_MESSAGE) {
+  if (error.code === ErrorCode.UnsupportedVersion) {
     headers['Sec-WebSocket-Version'] = SUPPORTED_VERSIONS.join(', ');
   }
   return headers;

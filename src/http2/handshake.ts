@@ -17,11 +17,12 @@
  * functionality has been superseded by the :protocol pseudo-header field."
  */
 
-import { ErrorCode, HandshakeError } from '../errors.ts';
+import { ErrorCode, type ErrorCodeString, HandshakeError } from '../errors.ts';
 import { checkNegotiatedFields, type UpgradeResponse } from '../handshake/client.ts';
 import { asciiEqualsIgnoreCase, parseExtensions, parseSubprotocols } from '../handshake/headers.ts';
 import { HeaderMap, type RequestHead, type ResponseHead } from '../handshake/http.ts';
 import { UNSUPPORTED_VERSION_MESSAGE, type UpgradeRequest } from '../handshake/server.ts';
+import { WEBSOCKET_VERSION } from '../handshake/version.ts';
 
 /** Header values as `node:http2` delivers them (pseudo-headers included). */
 export type Http2HeaderValues = Readonly<Record<string, string | string[] | number | undefined>>;
@@ -53,8 +54,8 @@ export function toRawHeaders(headers: Http2HeaderValues): string[] {
   return raw;
 }
 
-function reject(status: number, message: string): HandshakeError {
-  return new HandshakeError(ErrorCode.HandshakeFailed, status, message);
+function reject(code: ErrorCodeString, status: number, message: string): HandshakeError {
+  return new HandshakeError(code, status, message);
 }
 
 /**
@@ -74,16 +75,26 @@ function reject(status: number, message: string): HandshakeError {
  *
  * @param headers - The stream's request headers.
  * @returns The validated request.
- * @throws {HandshakeError} `WS_ERR_HANDSHAKE_FAILED` with status 400 or 405.
+ * @throws {HandshakeError} With status 405 `WS_ERR_INVALID_METHOD`; with status 400
+ * `WS_ERR_INVALID_UPGRADE_HEADER` (`:protocol`), `WS_ERR_MALFORMED_HTTP` (pseudo-header fields),
+ * `WS_ERR_UNSUPPORTED_VERSION`, `WS_ERR_INVALID_SUBPROTOCOL` or `WS_ERR_INVALID_EXTENSIONS`.
  */
 export function validateExtendedConnect(headers: Http2HeaderValues): UpgradeRequest {
   if (!isExtendedConnect(headers)) {
-    throw reject(405, 'Method Not Allowed: a WebSocket over HTTP/2 is an extended CONNECT (RFC 8441 §4)');
+    throw reject(
+      ErrorCode.InvalidMethod,
+      405,
+      'Method Not Allowed: a WebSocket over HTTP/2 is an extended CONNECT (RFC 8441 §4)',
+    );
   }
   const protocol = String(headers[':protocol']);
   if (!asciiEqualsIgnoreCase(protocol, WEBSOCKET_PROTOCOL)) {
     // A fixed text: the value is the peer's, and error bodies reflect nothing of the request.
-    throw reject(400, 'Bad Request: unsupported :protocol (this server speaks only "websocket")');
+    throw reject(
+      ErrorCode.InvalidUpgradeHeader,
+      400,
+      'Bad Request: unsupported :protocol (this server speaks only "websocket")',
+    );
   }
   const scheme = headers[':scheme'];
   const path = headers[':path'];
@@ -91,18 +102,22 @@ export function validateExtendedConnect(headers: Http2HeaderValues): UpgradeRequ
   // RFC 8441 §4: "On requests that contain the :protocol pseudo-header field, the :scheme and :path
   // pseudo-header fields of the target URI (see Section 5) MUST also be included."
   if (typeof scheme !== 'string' || typeof path !== 'string' || path.charCodeAt(0) !== 0x2f) {
-    throw reject(400, 'Bad Request: an extended CONNECT needs :scheme and an origin-form :path');
+    throw reject(
+      ErrorCode.MalformedHttp,
+      400,
+      'Bad Request: an extended CONNECT needs :scheme and an origin-form :path',
+    );
   }
   if (typeof authority !== 'string' || authority === '') {
-    throw reject(400, 'Bad Request: missing :authority');
+    throw reject(ErrorCode.MalformedHttp, 400, 'Bad Request: missing :authority');
   }
   // RFC 8441 §5: "The Origin [RFC6454], Sec-WebSocket-Version, Sec-WebSocket-Protocol, and
   // Sec-WebSocket-Extensions header fields are used in the CONNECT request and response-header fields
   // as defined in [RFC6455]"; RFC 6455 §4.2.1 item 6 requires the version 13.
   const raw = toRawHeaders(headers);
   const fields = new HeaderMap(raw);
-  if (fields.get('sec-websocket-version') !== '13') {
-    throw reject(400, UNSUPPORTED_VERSION_MESSAGE);
+  if (fields.get('sec-websocket-version') !== WEBSOCKET_VERSION) {
+    throw reject(ErrorCode.UnsupportedVersion, 400, UNSUPPORTED_VERSION_MESSAGE);
   }
   const protocolField = fields.get('sec-websocket-protocol');
   const extensionField = fields.get('sec-websocket-extensions');
@@ -132,7 +147,8 @@ export function validateExtendedConnect(headers: Http2HeaderValues): UpgradeRequ
  * @param headers - The response headers of the stream.
  * @param expected - The offered subprotocols and extension names.
  * @returns The negotiated subprotocol and extensions, and the head (status 200, no reason phrase).
- * @throws {HandshakeError} `WS_ERR_HANDSHAKE_FAILED` with `status` = the received status.
+ * @throws {HandshakeError} With `status` = the received status: `WS_ERR_UNEXPECTED_RESPONSE` when
+ * it is not 2xx, else those of {@link checkNegotiatedFields}.
  */
 export function validateConnectResponse(
   headers: Http2HeaderValues,
@@ -148,7 +164,7 @@ export function validateConnectResponse(
     rawHeaders: raw,
   };
   if (!(status >= 200 && status <= 299)) {
-    throw new HandshakeError(ErrorCode.HandshakeFailed, status, `Unexpected server response: ${status}`);
+    throw new HandshakeError(ErrorCode.UnexpectedResponse, status, `Unexpected server response: ${status}`);
   }
   const { protocol, extensions } = checkNegotiatedFields(head, expected);
   return Object.freeze({ protocol, extensions, head });

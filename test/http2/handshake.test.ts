@@ -2,13 +2,13 @@
  * The pure RFC 8441 checks (src/http2/handshake.ts), one `describe` per section.
  */
 import { describe, expect, it } from 'vitest';
+import { ErrorCode, HandshakeError } from '../../src/errors.ts';
 import {
   isExtendedConnect,
   toRawHeaders,
   validateConnectResponse,
   validateExtendedConnect,
 } from '../../src/http2/handshake.ts';
-import { HandshakeError } from '../../src/index.ts';
 
 const base = {
   ':method': 'CONNECT',
@@ -24,6 +24,16 @@ function statusOf(fn: () => unknown): number | undefined {
     fn();
   } catch (error) {
     if (error instanceof HandshakeError) return error.status;
+    throw error;
+  }
+  return undefined;
+}
+
+function codeOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof HandshakeError) return error.code;
     throw error;
   }
   return undefined;
@@ -94,5 +104,47 @@ describe('RFC 8441 §5: the WebSocket handshake over HTTP/2', () => {
   });
   it('toRawHeaders keeps repeated fields', () => {
     expect(toRawHeaders({ a: ['1', '2'], b: 3, c: undefined })).toEqual(['a', '1', 'a', '2', 'b', '3']);
+  });
+});
+
+describe('RFC 8441 §4–§5: each refusal has its own code', () => {
+  it('names what was wrong in the request', () => {
+    expect(codeOf(() => validateExtendedConnect({ ':method': 'GET' }))).toBe(ErrorCode.InvalidMethod);
+    expect(codeOf(() => validateExtendedConnect({ ...base, ':protocol': 'webtransport' }))).toBe(
+      ErrorCode.InvalidUpgradeHeader,
+    );
+    expect(codeOf(() => validateExtendedConnect({ ...base, ':path': '*' }))).toBe(ErrorCode.MalformedHttp);
+    expect(codeOf(() => validateExtendedConnect({ ...base, ':authority': '' }))).toBe(
+      ErrorCode.MalformedHttp,
+    );
+    expect(codeOf(() => validateExtendedConnect({ ...base, 'sec-websocket-version': '8' }))).toBe(
+      ErrorCode.UnsupportedVersion,
+    );
+    expect(codeOf(() => validateExtendedConnect({ ...base, 'sec-websocket-protocol': 'a b' }))).toBe(
+      ErrorCode.InvalidSubprotocol,
+    );
+    expect(codeOf(() => validateExtendedConnect({ ...base, 'sec-websocket-extensions': ';' }))).toBe(
+      ErrorCode.InvalidExtensions,
+    );
+  });
+  it('names what was wrong in the response', () => {
+    const expected = { protocols: ['chat'], offeredExtensions: ['permessage-deflate'] };
+    expect(codeOf(() => validateConnectResponse({ ':status': 403 }, expected))).toBe(
+      ErrorCode.UnexpectedResponse,
+    );
+    expect(codeOf(() => validateConnectResponse({ ':status': 200 }, expected))).toBe(
+      ErrorCode.MissingSubprotocol,
+    );
+    expect(
+      codeOf(() => validateConnectResponse({ ':status': 200, 'sec-websocket-protocol': 'other' }, expected)),
+    ).toBe(ErrorCode.InvalidSubprotocol);
+    expect(
+      codeOf(() =>
+        validateConnectResponse(
+          { ':status': 200, 'sec-websocket-protocol': 'chat', 'sec-websocket-extensions': 'x-foo' },
+          expected,
+        ),
+      ),
+    ).toBe(ErrorCode.InvalidExtensions);
   });
 });

@@ -212,7 +212,7 @@ export function buildDeflateOffer(options: DeflateNegotiationOptions): string {
  * Client: checks the server's response against our offer (RFC 7692 §7.1). An invalid response fails the
  * connection: "If a received extension negotiation response is not valid, the client MUST _Fail the
  * WebSocket Connection_."
- * @throws {HandshakeError} for an invalid or unrequested parameter.
+ * @throws {HandshakeError} `WS_ERR_INVALID_EXTENSIONS` for an invalid or unrequested parameter.
  */
 export function acceptDeflateResponse(
   response: ExtensionOffer,
@@ -220,7 +220,7 @@ export function acceptDeflateResponse(
   status: number,
 ): DeflateParameters {
   const fail = (why: string) =>
-    new HandshakeError(ErrorCode.HandshakeFailed, status, `invalid permessage-deflate response: ${why}`);
+    new HandshakeError(ErrorCode.InvalidExtensions, status, `invalid permessage-deflate response: ${why}`);
   const answered = parseParameters(response, false);
   if (answered === null) throw fail('unknown parameter or invalid value');
   // RFC 7692 §7.1.1.1: we offered server_no_context_takeover, so the server must have accepted it.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { HandshakeError } from '../../../src/errors.ts';
+import { ErrorCode, HandshakeError } from '../../../src/errors.ts';
 import {
   acceptDeflateOffer,
   acceptDeflateResponse,
@@ -144,6 +144,9 @@ describe('RFC 7692 §5 and §7.1 client negotiation', () => {
   ] as const) {
     it(`fails the connection on the invalid response "${header}" (§7.1)`, () => {
       expect(() => response(header, options)).toThrow(HandshakeError);
+      expect(() => response(header, options)).toThrow(
+        expect.objectContaining({ code: ErrorCode.InvalidExtensions, status: 101 }),
+      );
     });
   }
 });

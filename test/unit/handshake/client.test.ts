@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ErrorCode, HandshakeError } from '../../../src/errors.ts';
+import { ErrorCode, type ErrorCodeString, HandshakeError } from '../../../src/errors.ts';
 import {
   buildUpgradeRequest,
   type UpgradeRequestOptions,
@@ -128,9 +128,9 @@ function response(
 
 const EXPECTED = { key: KEY, protocols: ['chat', 'superchat'], offeredExtensions: ['permessage-deflate'] };
 
-function failure(text: string, expected = EXPECTED): HandshakeError {
+function failure(text: string, code: ErrorCodeString, expected = EXPECTED): HandshakeError {
   const error = catchHandshakeError(() => validateUpgradeResponse(parseResponse(text), expected, sha1));
-  expect(error.code).toBe(ErrorCode.HandshakeFailed);
+  expect(error.code).toBe(code);
   return error;
 }
 
@@ -146,6 +146,7 @@ describe("RFC 6455 §4.1: validating the server's response", () => {
     expect(() => validateUpgradeResponse(parseResponse(response()), EXPECTED, sha1)).toThrow(
       'Server sent no subprotocol',
     );
+    expect(failure(response(), ErrorCode.MissingSubprotocol).status).toBe(101);
   });
 
   it("returns '' when none were offered and none was selected", () => {
@@ -176,79 +177,107 @@ describe("RFC 6455 §4.1: validating the server's response", () => {
     [302, 'HTTP/1.1 302 Found'],
     [426, 'HTTP/1.1 426 Upgrade Required'],
   ])('fails on status %d with that status and a clear message', (status, statusLine) => {
-    const error = failure(response({}, statusLine));
+    const error = failure(response({}, statusLine), ErrorCode.UnexpectedResponse);
     expect(error.status).toBe(status);
     expect(error.message).toBe(`Unexpected server response: ${status}`);
   });
 
   it.each([
-    ['Upgrade missing', { Upgrade: null }, /Upgrade/],
-    ['Upgrade not websocket', { Upgrade: 'h2c' }, /^Invalid Upgrade header$/],
-    ['Upgrade with a second protocol', { Upgrade: 'websocket, h2c' }, /^Invalid Upgrade header$/],
-    ['Connection missing', { Connection: null }, /^Invalid Connection header$/],
-    ['Connection without upgrade', { Connection: 'keep-alive' }, /^Invalid Connection header$/],
+    ['Upgrade missing', { Upgrade: null }, /Upgrade/, ErrorCode.InvalidUpgradeHeader],
+    ['Upgrade not websocket', { Upgrade: 'h2c' }, /^Invalid Upgrade header$/, ErrorCode.InvalidUpgradeHeader],
+    [
+      'Upgrade with a second protocol',
+      { Upgrade: 'websocket, h2c' },
+      /^Invalid Upgrade header$/,
+      ErrorCode.InvalidUpgradeHeader,
+    ],
+    [
+      'Connection missing',
+      { Connection: null },
+      /^Invalid Connection header$/,
+      ErrorCode.InvalidConnectionHeader,
+    ],
+    [
+      'Connection without upgrade',
+      { Connection: 'keep-alive' },
+      /^Invalid Connection header$/,
+      ErrorCode.InvalidConnectionHeader,
+    ],
     [
       'Sec-WebSocket-Accept missing',
       { 'Sec-WebSocket-Accept': null },
       /^Invalid Sec-WebSocket-Accept header$/,
+      ErrorCode.InvalidAcceptKey,
     ],
     [
       'Sec-WebSocket-Accept wrong',
       { 'Sec-WebSocket-Accept': 'AAAAAAAAAAAAAAAAAAAAAAAAAAA=' },
       /^Invalid Sec-WebSocket-Accept header$/,
+      ErrorCode.InvalidAcceptKey,
     ],
     [
       'Sec-WebSocket-Accept in another case',
       { 'Sec-WebSocket-Accept': ACCEPT.toLowerCase() },
       /^Invalid Sec-WebSocket-Accept header$/,
+      ErrorCode.InvalidAcceptKey,
     ],
     [
       'a subprotocol not offered',
       { 'Sec-WebSocket-Protocol': 'mqtt' },
       /^Server sent an invalid subprotocol$/,
+      ErrorCode.InvalidSubprotocol,
     ],
     [
       'a subprotocol differing in case',
       { 'Sec-WebSocket-Protocol': 'Chat' },
       /^Server sent an invalid subprotocol$/,
+      ErrorCode.InvalidSubprotocol,
     ],
     [
       'two subprotocols',
       { 'Sec-WebSocket-Protocol': 'chat, superchat' },
       /^Server sent an invalid subprotocol$/,
+      ErrorCode.InvalidSubprotocol,
     ],
-    ['an empty subprotocol', { 'Sec-WebSocket-Protocol': '' }, /^Server sent an invalid subprotocol$/],
+    [
+      'an empty subprotocol',
+      { 'Sec-WebSocket-Protocol': '' },
+      /^Server sent an invalid subprotocol$/,
+      ErrorCode.InvalidSubprotocol,
+    ],
     [
       'an extension not offered',
       { 'Sec-WebSocket-Extensions': 'x-webkit-deflate-frame' },
       /^Server indicated an extension that was not requested$/,
+      ErrorCode.InvalidExtensions,
     ],
     [
       'a malformed extension field',
       { 'Sec-WebSocket-Extensions': 'permessage-deflate;' },
       /^Invalid Sec-WebSocket-Extensions header$/,
+      ErrorCode.InvalidExtensions,
     ],
-  ])('fails when %s, with status 101', (_label, edit, message) => {
-    const error = failure(response(edit));
+  ] as const)('fails when %s, with status 101 and its code', (_label, edit, message, code) => {
+    const error = failure(response(edit), code);
     expect(error.status).toBe(101);
     expect(error.message).toMatch(message);
   });
 
   it('fails when the server selects a subprotocol although none was offered', () => {
-    const error = failure(SAMPLE_RESPONSE, { ...EXPECTED, protocols: [] });
+    const error = failure(SAMPLE_RESPONSE, ErrorCode.InvalidSubprotocol, { ...EXPECTED, protocols: [] });
     expect(error.message).toBe('Server sent a subprotocol but none was requested');
   });
 
   it('fails when the server accepts an extension although none was offered', () => {
     const text = response({ 'Sec-WebSocket-Extensions': 'permessage-deflate' });
-    const error = failure(text, { ...EXPECTED, offeredExtensions: [] });
+    const error = failure(text, ErrorCode.InvalidExtensions, { ...EXPECTED, offeredExtensions: [] });
     expect(error.message).toBe(
       'Server sent a Sec-WebSocket-Extensions header but no extension was requested',
     );
   });
 
   it('keeps the parser error as the cause of a malformed extension field', () => {
-    const error = failure(response({ 'Sec-WebSocket-Extensions': '"x"' }));
+    const error = failure(response({ 'Sec-WebSocket-Extensions': '"x"' }), ErrorCode.InvalidExtensions);
     expect(error.cause).toBeInstanceOf(HandshakeError);
   });
 });

@@ -5,7 +5,7 @@
  * where the head ends and the WebSocket frames begin.
  */
 import { describe, expect, it } from 'vitest';
-import { ErrorCode, HandshakeError } from '../../../src/errors.ts';
+import { ErrorCode, type ErrorCodeString, HandshakeError } from '../../../src/errors.ts';
 import { HttpHeadParser, requestBodyFraming } from '../../../src/handshake/http.ts';
 import { validateUpgradeRequest } from '../../../src/handshake/server.ts';
 import { catchHandshakeError, latin1Bytes, parseRequest } from './helpers.ts';
@@ -19,9 +19,9 @@ function upgrade(extra = '', startLine = 'GET /chat HTTP/1.1'): string {
   );
 }
 
-function parseError(text: string): HandshakeError {
+function parseError(text: string, code: ErrorCodeString = ErrorCode.MalformedHttp): HandshakeError {
   const error = catchHandshakeError(() => HttpHeadParser.forRequests().push(latin1Bytes(text)));
-  expect(error.code).toBe(ErrorCode.HandshakeFailed);
+  expect(error.code).toBe(code);
   return error;
 }
 
@@ -108,7 +108,7 @@ describe('RFC 9110 §9.3.1: an opening handshake has no body → 400', () => {
 
 describe('RFC 9112 §2.3: the HTTP version', () => {
   it('answers HTTP/1.2 with 400 (as llhttp does)', () => {
-    const error = parseError(upgrade('', 'GET /chat HTTP/1.2'));
+    const error = parseError(upgrade('', 'GET /chat HTTP/1.2'), ErrorCode.InvalidHttpVersion);
     expect(error.status).toBe(400);
     expect(error.message).toMatch(/HTTP version/);
   });
@@ -116,7 +116,7 @@ describe('RFC 9112 §2.3: the HTTP version', () => {
   it.each(['HTTP/2.0', 'HTTP/0.9', 'HTTP/3.0', 'HTTP/9.9'])(
     'answers %s in an HTTP/1.1 request line with 400',
     (version) => {
-      expect(parseError(upgrade('', `GET /chat ${version}`)).status).toBe(400);
+      expect(parseError(upgrade('', `GET /chat ${version}`), ErrorCode.InvalidHttpVersion).status).toBe(400);
     },
   );
 
@@ -131,6 +131,7 @@ describe('RFC 9112 §2.3: the HTTP version', () => {
         HttpHeadParser.forResponses().push(latin1Bytes(`${version} 101 Switching Protocols\r\n\r\n`)),
       );
       expect(error.status).toBe(0);
+      expect(error.code).toBe(ErrorCode.InvalidHttpVersion);
     }
   });
 });

@@ -174,7 +174,7 @@ describe('RFC 6455 §9.1 Sec-WebSocket-Extensions grammar', () => {
     ['a non-token character', 'foo@bar'],
   ])('rejects %s with 400', (_label, value) => {
     const error = catchHandshakeError(() => parseExtensions(value));
-    expect(error.code).toBe(ErrorCode.HandshakeFailed);
+    expect(error.code).toBe(ErrorCode.InvalidExtensions);
     expect(error.status).toBe(400);
     expect(error.message).toMatch(/^Invalid Sec-WebSocket-Extensions header: /);
   });
@@ -218,7 +218,7 @@ describe('RFC 6455 §4.1 item 10 / §11.3.4 Sec-WebSocket-Protocol', () => {
     ['a non-ASCII element', 'caf\u00e9'],
   ])('rejects %s with 400', (_label, value) => {
     const error = catchHandshakeError(() => parseSubprotocols(value));
-    expect(error.code).toBe(ErrorCode.HandshakeFailed);
+    expect(error.code).toBe(ErrorCode.InvalidSubprotocol);
     expect(error.status).toBe(400);
     expect(error.message).toMatch(/^Invalid Sec-WebSocket-Protocol header: /);
   });

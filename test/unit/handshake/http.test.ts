@@ -163,7 +163,7 @@ describe('RFC 7230 §3.1.2 response head: the RFC 6455 §1.3 sample', () => {
     const error = catchHandshakeError(() =>
       HttpHeadParser.forResponses().push(latin1Bytes(`${line}\r\n\r\n`)),
     );
-    expect(error.code).toBe(ErrorCode.HandshakeFailed);
+    expect(error.code).toBe(ErrorCode.MalformedHttp);
     expect(error.status).toBe(0);
   });
 
@@ -252,7 +252,7 @@ describe('RFC 7230 §3.1.1, §3.2, §3.2.4, §3.5 malformed heads → 400', () =
   ])('rejects a %s', (_label, text) => {
     const error = requestError(text);
     expect(error).toBeInstanceOf(HandshakeError);
-    expect(error.code).toBe(ErrorCode.HandshakeFailed);
+    expect(error.code).toBe(ErrorCode.MalformedHttp);
     expect(error.status).toBe(400);
     expect(error.message).not.toMatch(/[\r\n]/);
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ErrorCode, HandshakeError } from '../../../src/errors.ts';
+import { ErrorCode, type ErrorCodeString, HandshakeError } from '../../../src/errors.ts';
 import { validateUpgradeResponse } from '../../../src/handshake/client.ts';
 import {
   acceptResponseLines,
@@ -37,9 +37,9 @@ function request(fields: Record<string, string | null> = {}, startLine = 'GET /c
   return `${text}\r\n`;
 }
 
-function rejection(text: string): HandshakeError {
+function rejection(text: string, code: ErrorCodeString): HandshakeError {
   const error = catchHandshakeError(() => validateUpgradeRequest(parseRequest(text)));
-  expect(error.code).toBe(ErrorCode.HandshakeFailed);
+  expect(error.code).toBe(code);
   return error;
 }
 
@@ -94,39 +94,41 @@ describe('RFC 6455 §1.3 / §4.2.1 the sample request is valid', () => {
 
 describe('RFC 6455 §4.2.1 item 1: GET, HTTP/1.1 or higher', () => {
   it.each(['POST', 'get', 'HEAD', 'CONNECT'])('answers %s with 405 and Allow: GET', (method) => {
-    const error = rejection(request({}, `${method} /chat HTTP/1.1`));
+    const error = rejection(request({}, `${method} /chat HTTP/1.1`), ErrorCode.InvalidMethod);
     expect(error.status).toBe(405);
     expect(rejectionHeaders(error)).toEqual({ Allow: 'GET' });
   });
 
   it('answers HTTP/1.0 with 400', () => {
-    const error = rejection(request({}, 'GET /chat HTTP/1.0'));
+    const error = rejection(request({}, 'GET /chat HTTP/1.0'), ErrorCode.InvalidHttpVersion);
     expect(error.status).toBe(400);
     expect(error.message).toMatch(/HTTP\/1\.1 or higher/);
     expect(rejectionHeaders(error)).toEqual({});
   });
 
   it.each(['*', 'example.com:443', 'chat', '://x'])('answers the target %j with 400', (target) => {
-    expect(rejection(request({}, `GET ${target} HTTP/1.1`)).status).toBe(400);
+    expect(rejection(request({}, `GET ${target} HTTP/1.1`), ErrorCode.MalformedHttp).status).toBe(400);
   });
 });
 
 describe('RFC 7231 §6.5.15: plain HTTP requests get 426', () => {
   it('answers a request with neither Upgrade nor Connection: upgrade with 426 Upgrade Required', () => {
-    const error = rejection(request({ Upgrade: null, Connection: 'keep-alive' }));
+    const error = rejection(request({ Upgrade: null, Connection: 'keep-alive' }), ErrorCode.UpgradeRequired);
     expect(error.status).toBe(426);
     expect(error.message.startsWith(UNSUPPORTED_VERSION_MESSAGE)).toBe(false);
     expect(rejectionHeaders(error)).toEqual({ Upgrade: 'websocket' });
   });
 
   it('answers a bare GET (no WebSocket fields at all) with 426 and the text ws sends', () => {
-    const error = rejection('GET / HTTP/1.1\r\nHost: a\r\n\r\n');
+    const error = rejection('GET / HTTP/1.1\r\nHost: a\r\n\r\n', ErrorCode.UpgradeRequired);
     expect(error.status).toBe(426);
     expect(error.message).toBe('Upgrade Required');
   });
 
   it('answers a plain POST with 426 too: it asked for no upgrade', () => {
-    expect(rejection('POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n').status).toBe(426);
+    expect(
+      rejection('POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n', ErrorCode.UpgradeRequired).status,
+    ).toBe(426);
   });
 
   it('answers 400, never 426, when the transport says it was an upgrade (upgradeRequested)', () => {
@@ -143,12 +145,12 @@ describe('RFC 6455 §4.2.1 item 2 and RFC 7230 §5.4: Host', () => {
     ['empty', { Host: '' }],
     ['invalid', { Host: 'a/b' }],
   ])('answers a %s Host with 400', (_label, fields) => {
-    expect(rejection(request(fields)).status).toBe(400);
+    expect(rejection(request(fields), ErrorCode.MalformedHttp).status).toBe(400);
   });
 
   it('answers two Host fields with 400', () => {
     const text = request().replace('\r\n\r\n', '\r\nhost: other.example.com\r\n\r\n');
-    const error = rejection(text);
+    const error = rejection(text, ErrorCode.MalformedHttp);
     expect(error.status).toBe(400);
     expect(error.message).toMatch(/more than one Host/);
   });
@@ -156,14 +158,14 @@ describe('RFC 6455 §4.2.1 item 2 and RFC 7230 §5.4: Host', () => {
 
 describe('RFC 6455 §4.2.1 items 3–4: Upgrade and Connection', () => {
   it.each([
-    ['Upgrade missing (Connection: upgrade present)', { Upgrade: null }],
-    ['Upgrade not websocket', { Upgrade: 'h2c' }],
-    ['Upgrade with a versioned websocket', { Upgrade: 'websocket/13' }],
-    ['Connection missing', { Connection: null }],
-    ['Connection without upgrade', { Connection: 'keep-alive' }],
-    ['Connection with a longer token', { Connection: 'upgraded' }],
-  ])('answers %s with 400', (_label, fields) => {
-    const error = rejection(request(fields));
+    ['Upgrade missing (Connection: upgrade present)', { Upgrade: null }, ErrorCode.InvalidUpgradeHeader],
+    ['Upgrade not websocket', { Upgrade: 'h2c' }, ErrorCode.InvalidUpgradeHeader],
+    ['Upgrade with a versioned websocket', { Upgrade: 'websocket/13' }, ErrorCode.InvalidUpgradeHeader],
+    ['Connection missing', { Connection: null }, ErrorCode.InvalidConnectionHeader],
+    ['Connection without upgrade', { Connection: 'keep-alive' }, ErrorCode.InvalidConnectionHeader],
+    ['Connection with a longer token', { Connection: 'upgraded' }, ErrorCode.InvalidConnectionHeader],
+  ] as const)('answers %s with 400 and its code', (_label, fields, code) => {
+    const error = rejection(request(fields), code);
     expect(error.status).toBe(400);
     expect(rejectionHeaders(error)).toEqual({});
   });
@@ -172,7 +174,7 @@ describe('RFC 6455 §4.2.1 items 3–4: Upgrade and Connection', () => {
     ['Upgrade: h2c', { Upgrade: 'h2c' }],
     ['no Upgrade', { Upgrade: null }],
   ])("uses ws's text for %s", (_label, fields) => {
-    expect(rejection(request(fields)).message).toBe('Invalid Upgrade header');
+    expect(rejection(request(fields), ErrorCode.InvalidUpgradeHeader).message).toBe('Invalid Upgrade header');
   });
 });
 
@@ -183,7 +185,7 @@ describe('RFC 6455 §4.2.1 item 6 / §4.2.2: Sec-WebSocket-Version', () => {
     ['" 13" with a letter', { 'Sec-WebSocket-Version': '13a' }],
     ['a list', { 'Sec-WebSocket-Version': '13, 8' }],
   ])("answers %s with 400, ws's text and Sec-WebSocket-Version: 13, 8", (_label, fields) => {
-    const error = rejection(request(fields));
+    const error = rejection(request(fields), ErrorCode.UnsupportedVersion);
     expect(error.status).toBe(400);
     expect(error.message).toBe(UNSUPPORTED_VERSION_MESSAGE);
     expect(error.message).toBe('Missing or invalid Sec-WebSocket-Version header');
@@ -209,7 +211,10 @@ describe('RFC 6455 §4.2.1 item 6 / §4.2.2: Sec-WebSocket-Version', () => {
   });
 
   it('checks the key before the version, as ws does (a hixie-76 client has neither)', () => {
-    const error = rejection(request({ 'Sec-WebSocket-Version': null, 'Sec-WebSocket-Key': null }));
+    const error = rejection(
+      request({ 'Sec-WebSocket-Version': null, 'Sec-WebSocket-Key': null }),
+      ErrorCode.InvalidKey,
+    );
     expect(error.status).toBe(400);
     expect(error.message).toBe('Missing or invalid Sec-WebSocket-Key header');
   });
@@ -222,36 +227,46 @@ describe('RFC 6455 §4.2.1 item 5: Sec-WebSocket-Key', () => {
     ['15 bytes', { 'Sec-WebSocket-Key': 'AAAAAAAAAAAAAAAAAAAA' }],
     ['unpadded', { 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ' }],
   ])("answers a %s key with 400 and ws's text", (_label, fields) => {
-    const error = rejection(request(fields));
+    const error = rejection(request(fields), ErrorCode.InvalidKey);
     expect(error.status).toBe(400);
     expect(error.message).toBe('Missing or invalid Sec-WebSocket-Key header');
   });
 
   it('answers two Sec-WebSocket-Key fields with 400', () => {
     const text = request().replace('\r\n\r\n', `\r\nSec-WebSocket-Key: ${KEY}\r\n\r\n`);
-    expect(rejection(text).status).toBe(400);
+    expect(rejection(text, ErrorCode.InvalidKey).status).toBe(400);
   });
 });
 
 describe('RFC 6455 §4.2.1 items 8–9: subprotocol and extension syntax', () => {
   it.each([
-    ['a duplicate subprotocol', { 'Sec-WebSocket-Protocol': 'chat, chat' }],
-    ['a non-token subprotocol', { 'Sec-WebSocket-Protocol': 'chat, "x"' }],
-    ['a malformed extension offer', { 'Sec-WebSocket-Extensions': 'permessage-deflate; ' }],
-  ])('answers %s with 400', (_label, fields) => {
-    expect(rejection(request(fields)).status).toBe(400);
+    ['a duplicate subprotocol', { 'Sec-WebSocket-Protocol': 'chat, chat' }, ErrorCode.InvalidSubprotocol],
+    ['a non-token subprotocol', { 'Sec-WebSocket-Protocol': 'chat, "x"' }, ErrorCode.InvalidSubprotocol],
+    [
+      'a malformed extension offer',
+      { 'Sec-WebSocket-Extensions': 'permessage-deflate; ' },
+      ErrorCode.InvalidExtensions,
+    ],
+  ] as const)('answers %s with 400 and its code', (_label, fields, code) => {
+    expect(rejection(request(fields), code).status).toBe(400);
   });
 
   it("uses ws's texts, keeping the parser's detail as the cause", () => {
-    const protocol = rejection(request({ 'Sec-WebSocket-Protocol': 'foo;bar' }));
+    const protocol = rejection(
+      request({ 'Sec-WebSocket-Protocol': 'foo;bar' }),
+      ErrorCode.InvalidSubprotocol,
+    );
     expect(protocol.message).toBe('Invalid Sec-WebSocket-Protocol header');
     expect(protocol.cause).toBeInstanceOf(HandshakeError);
-    const extension = rejection(request({ 'Sec-WebSocket-Extensions': 'permessage-deflate; ' }));
+    const extension = rejection(
+      request({ 'Sec-WebSocket-Extensions': 'permessage-deflate; ' }),
+      ErrorCode.InvalidExtensions,
+    );
     expect(extension.message).toBe('Invalid or unacceptable Sec-WebSocket-Extensions header');
   });
 
   it("answers a method other than GET with 405 and ws's text", () => {
-    const error = rejection(request({}, 'POST /chat HTTP/1.1'));
+    const error = rejection(request({}, 'POST /chat HTTP/1.1'), ErrorCode.InvalidMethod);
     expect(error.status).toBe(405);
     expect(error.message).toBe('Invalid HTTP method');
     expect(rejectionHeaders(error)).toEqual({ Allow: 'GET' });
@@ -376,7 +391,7 @@ describe('RFC 7231 §6 rejection responses', () => {
   });
 
   it('sends the version rejection as 400 with the version and Connection: close', () => {
-    const error = rejection(request({ 'Sec-WebSocket-Version': '7' }));
+    const error = rejection(request({ 'Sec-WebSocket-Version': '7' }), ErrorCode.UnsupportedVersion);
     const text = buildRejectResponse(error.status, error.message, rejectionHeaders(error));
     const head = parseResponse(text);
     expect(head.statusCode).toBe(400);
@@ -386,7 +401,7 @@ describe('RFC 7231 §6 rejection responses', () => {
   });
 
   it('sends the 426 of a plain request with Upgrade: websocket and Connection: Upgrade, close', () => {
-    const error = rejection('GET / HTTP/1.1\r\nHost: a\r\n\r\n');
+    const error = rejection('GET / HTTP/1.1\r\nHost: a\r\n\r\n', ErrorCode.UpgradeRequired);
     const head = parseResponse(buildRejectResponse(error.status, error.message, rejectionHeaders(error)));
     expect(head.statusCode).toBe(426);
     expect(head.statusText).toBe('Upgrade Required');
