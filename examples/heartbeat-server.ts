@@ -23,7 +23,7 @@ export async function startHeartbeatServer(options: HeartbeatOptions = {}): Prom
   const server = new WebSocketServer({
     port: options.port ?? 8081,
     host: '127.0.0.1',
-    // `keepAlive` (src/keep-alive.ts): a Ping every `interval` ms; no sign of life `timeout` ms after
+    // `keepAlive` (src/websocket/keep-alive.ts): a Ping every `interval` ms; no sign of life `timeout` ms after
     // it and the connection is aborted ('close' with 1006). One shared timer serves every client.
     keepAlive: { interval: options.interval ?? 5000, timeout: options.timeout ?? 5000 },
   });

@@ -17,7 +17,7 @@
  */
 import { Duplex, type DuplexOptions } from 'node:stream';
 import { ReadyState } from './ready-state.ts';
-import type { WebSocket } from './websocket.ts';
+import type { WebSocket } from './websocket/websocket.ts';
 
 /**
  * Wraps a WebSocket (client or server side, open or still connecting) in a `Duplex` stream.

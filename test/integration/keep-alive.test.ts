@@ -1,7 +1,7 @@
 import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ErrorCode, WebSocket, WebSocketServer } from '../../src/index.ts';
-import { KeepAliveScheduler } from '../../src/keep-alive.ts';
+import { KeepAliveScheduler } from '../../src/websocket/keep-alive.ts';
 import { acceptKeyFor } from './helpers.ts';
 
 const servers: WebSocketServer[] = [];

@@ -12,8 +12,8 @@ import { ErrorCode, ProtocolError } from '../../../src/errors.ts';
 import { PerMessageDeflateCodec } from '../../../src/extensions/permessage-deflate/codec.ts';
 import { ConcurrencyLimiter } from '../../../src/extensions/permessage-deflate/limiter.ts';
 import type { DeflateParameters } from '../../../src/extensions/permessage-deflate/negotiation.ts';
-import { attachSocket } from '../../../src/internal.ts';
-import { WebSocket } from '../../../src/websocket.ts';
+import { attachSocket } from '../../../src/websocket/internal.ts';
+import { WebSocket } from '../../../src/websocket/websocket.ts';
 
 const takeover: DeflateParameters = {
   serverNoContextTakeover: false,

@@ -1,0 +1,452 @@
+/**
+ * What keeps messages in order around asynchronous work, in both directions: the outbox (sends
+ * queued behind a message being compressed by zlib or a Blob being read) and, for permessage-deflate
+ * (RFC 7692), the inflation of received messages and the answer to the peer's Close that waits for
+ * them. The base class of the {@link Driver} (src/websocket/driver.ts), which supplies the socket,
+ * the core and the flush: one object per connection, no extra allocation per message, and a plain
+ * send with nothing queued goes straight to the core.
+ *
+ *   send() ──▶ nothing queued, no compression ──▶ Connection.send() ──▶ flush
+ *          └─▶ compress / Blob / something queued ──▶ outbox ──▶ zlib or blob.arrayBuffer() ──▶ Connection
+ *   'message' (compressed) ──▶ inflate ──▶ Connection.completeMessage() ──▶ 'message', then what followed
+ */
+import type { Duplex } from 'node:stream';
+import type { Connection, ConnectionEvent } from '../connection/connection.ts';
+import { DEFAULTS } from '../defaults.ts';
+import {
+  ErrorCode,
+  InvalidArgumentError,
+  InvalidStateError,
+  ProtocolError,
+  WebSocketError,
+} from '../errors.ts';
+import { CloseCode } from '../frame/close-code.ts';
+import { MAX_CONTROL_PAYLOAD_LENGTH } from '../frame/frame.ts';
+import { ReadyState } from '../ready-state.ts';
+import { byteSize, EMPTY_BYTES, isBlob, type SendData, toBytes } from './send-data.ts';
+import type { AttachOptions, SendOptions } from './types.ts';
+
+/**
+ * A send or close waiting behind a message that is being compressed (or a Blob being read), so that
+ * order is kept. A Blob's bytes are read when its turn comes; `compress` is then decided.
+ */
+type OutboundOperation =
+  | {
+      readonly kind: 'message';
+      readonly data: Uint8Array | Blob;
+      readonly binary: boolean;
+      readonly fin: boolean;
+      readonly compress: boolean;
+      readonly callback: ((error?: Error) => void) | undefined;
+    }
+  | {
+      readonly kind: 'ping' | 'pong';
+      readonly data: Blob | Uint8Array;
+      readonly callback: ((error?: Error) => void) | undefined;
+    }
+  | { readonly kind: 'close'; readonly code: number | undefined; readonly reason: string };
+
+const HIGH_WATER_MARK = DEFAULTS.sendHighWaterMark;
+const NO_OPERATIONS: OutboundOperation[] = Object.freeze([]) as unknown as OutboundOperation[];
+
+/** What the callbacks of messages lost in the outbox get when the socket goes (`ws`'s words). */
+export const COMPRESSION_CUT_SHORT = 'The socket was closed while data was being compressed';
+export const BLOB_CUT_SHORT = 'The socket was closed while the blob was being read';
+
+/** `readyState` names, for messages that say which state refused an operation (as `ws` words them). */
+const READY_STATE_NAMES = ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED'] as const;
+
+/** The ordering half of a connection's driver; see the module comment. */
+export abstract class Outbox {
+  abstract readyState: ReadyState;
+  abstract socket: Duplex | null;
+  abstract connection: Connection | null;
+  /** True while a received chunk is being handled: writes wait until it is done. */
+  abstract receiving: boolean;
+  abstract flush(force?: boolean): void;
+  abstract scheduleFlush(callback?: (error?: Error) => void): void;
+  abstract afterClosedState(): void;
+  abstract updateReading(): void;
+  abstract dispatch(event: ConnectionEvent): void;
+  abstract emitError(error: Error): void;
+  abstract onSocketClose(): void;
+  abstract startCloseTimer(): void;
+
+  deflate: AttachOptions['deflate'] = undefined;
+  /** Sends queued behind a compression in progress; a shared empty array when nothing ever waited. */
+  outbox: OutboundOperation[] = NO_OPERATIONS;
+  outboxBytes = 0;
+  /** A message is being compressed, or a Blob read: everything behind it waits. */
+  compressing = false;
+  /** The callback of the message being compressed, told at once if the socket closes meanwhile. */
+  compressingCallback: ((error?: Error) => void) | null = null;
+  /** Whether the outgoing fragmented message in progress is compressed (decided on its first fragment). */
+  fragmentsCompressed: boolean | null = null;
+  /** The peer's Close, to be answered once the messages received before it are delivered. */
+  closeAnswer: { readonly code: number; readonly reason: string } | null = null;
+  /** The socket closed while a compressed message was being inflated: finish once it is delivered. */
+  closeAfterInflate = false;
+  /**
+   * Bytes of the sends refused after close: `bufferedAmount` keeps counting them, as the WHATWG
+   * interface asks ("increase the bufferedAmount attribute by the length of data", for a send in
+   * CLOSING or CLOSED) and as `ws` does.
+   */
+  refusedBytes = 0;
+
+  /** Bytes queued for sending and not yet handed to the operating system. */
+  get bufferedAmount(): number {
+    return (
+      (this.socket?.writableLength ?? 0) +
+      (this.connection?.outgoingBytes ?? 0) +
+      this.outboxBytes +
+      this.refusedBytes
+    );
+  }
+
+  /** Whether something waits in the outbox, so that a new send must queue behind it. */
+  get outboxBusy(): boolean {
+    return this.outbox.length > 0 || this.compressing;
+  }
+
+  /**
+   * `send()` once the WebSocket is past CONNECTING (see WebSocket.send for the contract).
+   * @returns false when `bufferedAmount` is over the high-water mark.
+   */
+  send(
+    data: Exclude<SendData, number> | undefined,
+    options: SendOptions | undefined,
+    callback: ((error?: Error) => void) | undefined,
+  ): boolean {
+    const connection = this.connection;
+    if (this.readyState !== ReadyState.OPEN || connection === null || connection.closeSent) {
+      this.refuseAfterClose(data, callback);
+      return false;
+    }
+    const binary = options?.binary ?? typeof data !== 'string';
+    const fin = options?.fin ?? true;
+    if (isBlob(data)) {
+      // Read asynchronously, in order: everything sent after it waits in the outbox behind it.
+      const compress = this.shouldCompress(data.size, options?.compress, fin);
+      this.enqueue({ kind: 'message', data, binary, fin, compress, callback }, data.size);
+      return this.bufferedAmount < HIGH_WATER_MARK;
+    }
+    const bytes = data === undefined ? EMPTY_BYTES : toBytes(data);
+    const compress = this.shouldCompress(bytes.length, options?.compress, fin);
+    if (compress || this.outbox.length > 0 || this.compressing) {
+      this.enqueue({ kind: 'message', data: bytes, binary, fin, compress, callback }, bytes.length);
+    } else {
+      connection.send(bytes, binary, fin);
+      this.scheduleFlush(callback);
+    }
+    return this.bufferedAmount < HIGH_WATER_MARK;
+  }
+
+  /**
+   * `ping()`/`pong()` once the WebSocket is past CONNECTING.
+   * @throws {InvalidArgumentError} (code WS_ERR_INVALID_ARGUMENT) for data over 125 bytes.
+   */
+  control(
+    kind: 'ping' | 'pong',
+    data: Exclude<SendData, number> | undefined,
+    callback: ((error?: Error) => void) | undefined,
+  ): void {
+    const connection = this.connection;
+    if (this.readyState !== ReadyState.OPEN || connection === null || connection.closeSent) {
+      this.refuseAfterClose(data, callback);
+      return;
+    }
+    if (isBlob(data)) {
+      // §5.5: "All control frames MUST have a payload length of 125 bytes or less"; checked now,
+      // while the caller can still catch it, rather than when the Blob has been read.
+      if (data.size > MAX_CONTROL_PAYLOAD_LENGTH) {
+        throw new InvalidArgumentError(`a ${kind} payload must be at most 125 bytes (RFC 6455 §5.5)`);
+      }
+      this.enqueue({ kind, data, callback }, 0);
+      return;
+    }
+    const bytes = data === undefined ? undefined : toBytes(data);
+    if (kind === 'ping') connection.ping(bytes);
+    else connection.pong(bytes);
+    this.scheduleFlush(callback);
+  }
+
+  /**
+   * send()/ping()/pong() in CLOSING or CLOSED, as in `ws` and the WHATWG interface: nothing is sent,
+   * `bufferedAmount` grows by the size of the data, and the callback hears why.
+   */
+  refuseAfterClose(data: SendData | undefined, callback: ((error?: Error) => void) | undefined): void {
+    if (data !== undefined) this.refusedBytes += byteSize(data);
+    if (callback === undefined) return;
+    const state = this.readyState;
+    const error = new InvalidStateError(
+      `WebSocket is not open: readyState ${state} (${READY_STATE_NAMES[state]})`,
+    );
+    process.nextTick(callback, error);
+  }
+
+  /**
+   * Queues a data frame already encoded by the server (unmasked, RSV1 clear), so that a broadcast
+   * encodes once for every client. Behind messages still being compressed, `data` is queued
+   * uncompressed instead, so that order is kept.
+   * @returns false when the socket is not OPEN or a fragmented message of ours is in progress.
+   */
+  sendEncoded(frame: readonly Uint8Array[], data: Uint8Array, binary: boolean): boolean {
+    const connection = this.connection;
+    if (this.readyState !== ReadyState.OPEN || connection === null || connection.closeSent) return false;
+    if (this.fragmentsCompressed !== null) return false;
+    if (this.outbox.length > 0 || this.compressing) {
+      this.outbox.push({ kind: 'message', data, binary, fin: true, compress: false, callback: undefined });
+      this.outboxBytes += data.length;
+      this.pumpOutbox();
+      return true;
+    }
+    if (!connection.sendEncoded(frame)) return false;
+    this.scheduleFlush();
+    return true;
+  }
+
+  /** Queues the application's Close behind the messages still being compressed or read. */
+  closeBehindOutbox(code: number | undefined, reason: string): void {
+    this.outbox.push({ kind: 'close', code, reason });
+  }
+
+  /** Queues an operation behind what is being compressed or read; the outbox exists from then on. */
+  enqueue(operation: OutboundOperation, bytes: number): void {
+    if (this.outbox === NO_OPERATIONS) this.outbox = [];
+    this.outbox.push(operation);
+    this.outboxBytes += bytes;
+    this.pumpOutbox();
+  }
+
+  // --- permessage-deflate: ordered inflation and compression ------------------------------------
+
+  /** Whether to compress this message (RFC 7692): negotiated, not opted out, and worth it. */
+  shouldCompress(length: number, requested: boolean | undefined, fin: boolean): boolean {
+    const deflate = this.deflate;
+    let compress = false;
+    if (this.fragmentsCompressed !== null) {
+      compress = this.fragmentsCompressed; // every fragment of a message goes the same way
+    } else if (deflate?.codec.canCompress && requested !== false) {
+      compress = length >= deflate.threshold;
+    }
+    this.fragmentsCompressed = fin ? null : compress;
+    return compress;
+  }
+
+  /**
+   * Sends queued operations in order; a compression in progress, or a Blob being read, holds back
+   * everything behind it.
+   */
+  pumpOutbox(): void {
+    const connection = this.connection!;
+    while (!this.compressing && this.outbox.length > 0) {
+      const head = this.outbox[0]!;
+      if (head.kind !== 'close' && isBlob(head.data)) {
+        this.readBlob(head, head.data);
+        return;
+      }
+      const operation = this.outbox.shift()!;
+      if (operation.kind === 'close') {
+        connection.close(operation.code, operation.reason);
+        this.flush();
+        this.afterClosedState();
+        continue;
+      }
+      if (operation.kind !== 'message') {
+        // A Blob's Ping or Pong, now read (readBlob put its bytes in place of the Blob).
+        if (connection.closeSent) {
+          overtakenByClose(operation.callback);
+        } else {
+          if (operation.kind === 'ping') connection.ping(operation.data as Uint8Array);
+          else connection.pong(operation.data as Uint8Array);
+          this.scheduleFlush(operation.callback);
+        }
+        continue;
+      }
+      const data = operation.data as Uint8Array; // read by now, if it was a Blob
+      if (!operation.compress) {
+        this.outboxBytes -= data.length;
+        if (connection.closeSent) {
+          overtakenByClose(operation.callback);
+        } else {
+          connection.send(data, operation.binary, operation.fin);
+          this.scheduleFlush(operation.callback);
+        }
+        continue;
+      }
+      this.compressing = true;
+      this.compressingCallback = operation.callback ?? null;
+      this.deflate!.codec.compress(data, operation.fin, (error, compressed) => {
+        this.compressing = false;
+        // The socket closed meanwhile: onSocketClose has told the callback already (as `ws` does,
+        // before 'close', not when zlib is done), and there is nothing left to send.
+        if (this.readyState === ReadyState.CLOSED) return;
+        // terminate() destroyed it, and 'close' is still to come: the same, now.
+        if (this.socket?.destroyed === true) return this.cutShort(COMPRESSION_CUT_SHORT);
+        this.compressingCallback = null;
+        this.outboxBytes -= data.length;
+        // Our zlib failed (not the peer): the message is lost, so fail the connection with the
+        // error's code (1011) rather than send what follows it as if nothing were missing.
+        if (error instanceof ProtocolError) this.failFromWrapper(error);
+        if (error) {
+          operation.callback?.(error);
+        } else if (compressed === undefined || connection.closeSent) {
+          overtakenByClose(operation.callback);
+        } else {
+          connection.send(compressed, operation.binary, operation.fin, true);
+          this.scheduleFlush(operation.callback);
+        }
+        this.pumpOutbox();
+      });
+    }
+  }
+
+  /**
+   * Reads a queued Blob (the head of the outbox) and puts its bytes in its place; the outbox waits
+   * meanwhile, as it does for a compression. If the connection closed meanwhile (the outbox was
+   * emptied and its callbacks told), the bytes are dropped.
+   */
+  readBlob(operation: OutboundOperation, blob: Blob): void {
+    this.compressing = true;
+    const done = (bytes: Uint8Array | null, error?: unknown) => {
+      this.compressing = false;
+      if (this.outbox[0] !== operation) return; // the socket closed while reading
+      if (this.socket?.destroyed === true) return this.cutShort(BLOB_CUT_SHORT); // terminate()
+      if (bytes === null) {
+        this.outbox.shift();
+        this.outboxBytes -= blob.size;
+        this.blobUnreadable(operation, error);
+      } else {
+        // Its data is now bytes; the size may only differ if the Blob lied about it.
+        this.outboxBytes += bytes.length - blob.size;
+        this.outbox[0] = { ...operation, data: bytes } as OutboundOperation;
+      }
+      this.pumpOutbox();
+    };
+    // Out of the promise chain: an exception from a listener or callback called from here is uncaught,
+    // as everywhere else in the WebSocket, not an unhandled rejection.
+    blob.arrayBuffer().then(
+      (buffer) => process.nextTick(done, new Uint8Array(buffer)),
+      (error: unknown) => process.nextTick(done, null, error),
+    );
+  }
+
+  /**
+   * The socket is gone while the outbox was busy (compressing a message, or reading a Blob): the
+   * message in progress and everything queued behind it are lost, and their callbacks hear so, in
+   * order and in `ws`'s words.
+   */
+  cutShort(message: string): void {
+    const compressing = this.compressingCallback;
+    // Most connections close with nothing queued: no error to build (its stack is not free).
+    if (compressing === null && this.outbox.length === 0) return;
+    const error = new WebSocketError(ErrorCode.ConnectionLost, message);
+    this.compressingCallback = null;
+    const unsent = this.outbox.filter((operation) => operation.kind !== 'close');
+    if (this.outbox.length > 0) this.outbox = [];
+    this.outboxBytes = 0;
+    compressing?.(error);
+    for (const operation of unsent) operation.callback?.(error);
+  }
+
+  /** Whether the head of the outbox is a Blob being read (for the words of `cutShort`). */
+  get readingBlob(): boolean {
+    const head = this.outbox[0];
+    return this.compressing && head !== undefined && head.kind !== 'close' && isBlob(head.data);
+  }
+
+  /**
+   * A Blob given to send() could not be read (its file changed, as `fs.openAsBlob` reports): the
+   * message is lost, so, as in `ws`, 'error' is emitted and the connection is closed rather than send
+   * what follows as if nothing were missing; we close with 1011 (§7.4.1: "an unexpected condition
+   * that prevented it from fulfilling the request"). What was queued behind it is not sent, and its
+   * callbacks hear so.
+   */
+  blobUnreadable(operation: OutboundOperation, cause: unknown): void {
+    const detail = cause instanceof Error ? `: ${cause.message}` : '';
+    const failure = new WebSocketError(
+      ErrorCode.InvalidArgument,
+      `a Blob given to send() could not be read${detail}; the connection is closed with 1011, as the messages after it cannot keep their order`,
+      { cause },
+    );
+    if (operation.kind !== 'close') operation.callback?.(failure);
+    this.emitError(failure);
+    const connection = this.connection!;
+    if (this.readyState === ReadyState.CLOSED || connection.closeSent) return;
+    connection.close(CloseCode.InternalError, '');
+    this.readyState = ReadyState.CLOSING;
+    this.startCloseTimer();
+    this.flush();
+    this.afterClosedState();
+  }
+
+  /**
+   * Inflates the compressed message the core handed out. The core decodes nothing more until it gets
+   * it back (RFC 7692 messages stay in order), and reading stops meanwhile, so a connection holds at
+   * most one message waiting for zlib while the rest of what the peer sends waits in TCP.
+   */
+  inflate(data: Buffer): void {
+    this.updateReading();
+    this.deflate!.codec.decompress([data], (error, inflated) => {
+      if (this.readyState === ReadyState.CLOSED) return;
+      if (error instanceof ProtocolError) this.failFromWrapper(error);
+      // Delivering may hand the codec the next message from inside this callback, which it allows.
+      else if (!error && inflated !== undefined) this.afterInflate(inflated);
+      // The socket closed meanwhile: once nothing more waits for zlib, finish what it started.
+      if (this.closeAfterInflate && this.connection!.awaitingTransform === false) this.onSocketClose();
+    });
+  }
+
+  /** Delivers an inflated message, then decodes what arrived behind it, then reads again. */
+  afterInflate(inflated: Buffer): void {
+    const connection = this.connection!;
+    if (this.readyState === ReadyState.CLOSED) return;
+    this.receiving = true;
+    try {
+      for (const event of connection.completeMessage(inflated)) this.dispatch(event);
+      for (let event = connection.next(); event !== null; event = connection.next()) this.dispatch(event);
+    } finally {
+      this.receiving = false;
+    }
+    this.answerCloseWhenDrained();
+    this.flush();
+    this.afterClosedState();
+    this.updateReading();
+  }
+
+  /**
+   * Answers the peer's Close (held back by `holdCloseReply`) once every message received before it
+   * has been inflated and emitted, and after what the application sent in the meantime (an echo):
+   * nothing received or sent in good order is lost to the closing handshake.
+   */
+  answerCloseWhenDrained(): void {
+    const answer = this.closeAnswer;
+    if (answer === null || this.connection!.awaitingTransform) return;
+    this.closeAnswer = null;
+    const code = answer.code === CloseCode.NoStatusReceived ? undefined : answer.code;
+    const reason = code === undefined ? '' : answer.reason;
+    if (this.outbox.length === 0 && !this.compressing) {
+      this.connection!.close(code, reason);
+    } else if (!this.outbox.some((operation) => operation.kind === 'close')) {
+      this.outbox.push({ kind: 'close', code, reason });
+    }
+  }
+
+  /** Fails the connection for an error of ours (zlib), through the core: 'error', then a Close. */
+  failFromWrapper(error: ProtocolError): void {
+    for (const event of this.connection!.fail(error)) this.dispatch(event);
+    this.flush();
+    this.afterClosedState();
+  }
+}
+
+/**
+ * A queued message that the closing handshake overtook (the peer's Close was answered, or a failure
+ * sent one, while it waited for compression): §5.5.1 forbids data after a Close, so it is never sent,
+ * and its callback hears so, as a send() after close does.
+ */
+function overtakenByClose(callback: ((error?: Error) => void) | undefined): void {
+  if (callback === undefined) return;
+  const error = new InvalidStateError('WebSocket is closing: a Close frame was sent before this message');
+  process.nextTick(callback, error);
+}
