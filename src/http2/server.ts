@@ -27,10 +27,16 @@ import { DEFAULTS } from '../defaults.ts';
 import { ErrorCode, HandshakeError } from '../errors.ts';
 import { assertFieldValue, type HeaderFields } from '../handshake/header-lines.ts';
 import { isToken } from '../handshake/headers.ts';
-import { UNSUPPORTED_VERSION_MESSAGE, type UpgradeRequest } from '../handshake/server.ts';
-import { negotiateHandshake, refuseHandshake } from '../internal.ts';
-import type { HandshakeResponder, UpgradeRequestInfo, WebSocketServer } from '../server/websocket-server.ts';
-import type { WebSocket } from '../websocket.ts';
+import type { UpgradeRequest } from '../handshake/server.ts';
+import { WEBSOCKET_VERSION } from '../handshake/version.ts';
+import {
+  type HandshakeResponder,
+  type NegotiatingServer,
+  negotiateHandshake,
+  refuseHandshake,
+} from '../server/negotiate.ts';
+import type { UpgradeRequestInfo } from '../server/types.ts';
+import type { WebSocket } from '../websocket/websocket.ts';
 import {
   type Http2HeaderValues,
   isExtendedConnect,
@@ -161,7 +167,7 @@ function onHandshakeStreamError(this: Duplex): void {
 const attached = new WeakMap<
   Http2SecureServer | Http2Server,
   {
-    readonly servers: Set<WebSocketServer>;
+    readonly servers: Set<NegotiatingServer>;
     readonly onStream: (stream: ServerHttp2Stream, headers: Http2HeaderValues) => void;
     readonly onConnect: (req: Http2ServerRequest | { readonly headers: object }, second: unknown) => void;
   }
@@ -184,10 +190,10 @@ const attached = new WeakMap<
  * @returns A function that detaches `wss` again.
  * @throws {TypeError} (from `server.updateSettings`) when the server rejects the setting.
  */
-export function attachHttp2(server: Http2SecureServer | Http2Server, wss: WebSocketServer): () => void {
+export function attachHttp2(server: Http2SecureServer | Http2Server, wss: NegotiatingServer): () => void {
   let entry = attached.get(server);
   if (entry === undefined) {
-    const servers = new Set<WebSocketServer>();
+    const servers = new Set<NegotiatingServer>();
     const onStream = (stream: ServerHttp2Stream, headers: Http2HeaderValues) =>
       takeStream(servers, stream, headers);
     // The compatibility API (a 'request' listener) turns every CONNECT into a 'connect' event and
@@ -222,7 +228,7 @@ export function attachHttp2(server: Http2SecureServer | Http2Server, wss: WebSoc
 }
 
 function takeStream(
-  servers: ReadonlySet<WebSocketServer>,
+  servers: ReadonlySet<NegotiatingServer>,
   stream: ServerHttp2Stream,
   headers: Http2HeaderValues,
 ): void {
@@ -239,9 +245,10 @@ function takeStream(
     if (first === undefined) {
       responder.reject(500, 'Internal Server Error', undefined);
     } else if (error instanceof HandshakeError) {
-      const extra = error.message.startsWith(UNSUPPORTED_VERSION_MESSAGE)
-        ? { 'sec-websocket-version': '13' }
-        : undefined;
+      const extra =
+        error.code === ErrorCode.UnsupportedVersion
+          ? { 'sec-websocket-version': WEBSOCKET_VERSION }
+          : undefined;
       first[refuseHandshake](responder, error, undefined, extra);
     } else {
       first[refuseHandshake](
@@ -254,7 +261,7 @@ function takeStream(
     return;
   }
   const info = toRequestInfo(stream, headers, request);
-  let chosen: WebSocketServer | undefined;
+  let chosen: NegotiatingServer | undefined;
   for (const wss of servers) {
     if (wss.shouldHandle(info)) {
       chosen = wss;

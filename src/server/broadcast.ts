@@ -1,0 +1,142 @@
+/**
+ * One message to many clients: `broadcast()` to every open client and `publish()` to a topic's
+ * subscribers (`ws.subscribe()`), encoded once and queued for each, with the slow-reader policy
+ * (`maxBufferedAmount`, `slowReaderPolicy`). §5.1: server frames are unmasked, so the same bytes fit
+ * every client; RFC 7692 §6 lets them go uncompressed to clients that negotiated permessage-deflate.
+ */
+import { CloseCode } from '../frame/close-code.ts';
+import { encodeFrame } from '../frame/encoder.ts';
+import { Opcode } from '../frame/opcode.ts';
+import { ReadyState } from '../ready-state.ts';
+import { acceptingServer, sendEncoded } from '../websocket/internal.ts';
+import { type SendData, type TopicRegistry, toBytes, WebSocket } from '../websocket/websocket.ts';
+
+/** Options of `server.broadcast()` and `server.publish()`. */
+export interface BroadcastOptions {
+  /** Send as binary. Default: true unless `data` is a string. */
+  readonly binary?: boolean;
+  /** Clients not to send to (typically the sender). */
+  readonly except?: WebSocket | Iterable<WebSocket>;
+  /** Overrides the server's `maxBufferedAmount` for this call. */
+  readonly maxBufferedAmount?: number;
+}
+
+/** What `broadcast()`/`publish()` did: clients the frame was queued for, and those skipped. */
+export interface BroadcastResult {
+  readonly sent: number;
+  /** Excluded, not OPEN, busy with a fragmented message, or slow readers (dropped or closed). */
+  readonly skipped: number;
+}
+
+/** The server options `broadcast()` and `publish()` read. */
+export interface BroadcastPolicy {
+  readonly maxBufferedAmount?: number;
+  readonly slowReaderPolicy?: 'close' | 'drop';
+}
+
+const EMPTY_SET: ReadonlySet<WebSocket> = new Set();
+
+/**
+ * Queues one message for each of `clients`: encoded once, uncompressed, skipping excluded clients,
+ * clients that cannot take it now, and slow readers (closed with 1013 under `slowReaderPolicy: 'close'`).
+ * @throws {InvalidArgumentError} (code WS_ERR_INVALID_ARGUMENT) for data of an unsupported type.
+ */
+export function sendToAll(
+  clients: Iterable<WebSocket>,
+  data: SendData,
+  options: BroadcastOptions,
+  policy: BroadcastPolicy,
+): BroadcastResult {
+  const bytes = toBytes(data);
+  // A number goes as its text, as with send() (and `ws`).
+  const binary = options.binary ?? (typeof data !== 'string' && typeof data !== 'number');
+  // §5.1: "A server MUST NOT mask any frames that it sends to the client": one encoding fits all.
+  const frame = encodeFrame(binary ? Opcode.Binary : Opcode.Text, bytes);
+  const except = options.except;
+  const excluded: ReadonlySet<WebSocket> =
+    except === undefined ? EMPTY_SET : except instanceof WebSocket ? new Set([except]) : new Set(except);
+  const limit = options.maxBufferedAmount ?? policy.maxBufferedAmount ?? Number.POSITIVE_INFINITY;
+  const closeSlow = policy.slowReaderPolicy === 'close';
+  let sent = 0;
+  let skipped = 0;
+  // A copy: closing a slow reader may change the set being iterated.
+  for (const client of [...clients]) {
+    if (excluded.has(client)) {
+      skipped++;
+    } else if (client.bufferedAmount > limit) {
+      skipped++;
+      if (closeSlow && client.readyState === ReadyState.OPEN) {
+        client.close(CloseCode.TryAgainLater, 'slow reader');
+      }
+    } else if (client[sendEncoded](frame, bytes, binary)) {
+      sent++;
+    } else {
+      skipped++;
+    }
+  }
+  return { sent, skipped };
+}
+
+/**
+ * The topics of one server: subscribers by topic and topics by subscriber. A server-side WebSocket
+ * holds its server's `Topics` (as `ws[acceptingServer]`) and delegates `subscribe()` & co. to it.
+ */
+export class Topics implements TopicRegistry {
+  /** Subscribers by topic. */
+  readonly #topics = new Map<string, Set<WebSocket>>();
+  /** Topics by subscriber, to drop them all on close. */
+  readonly #subscriptions = new WeakMap<WebSocket, Set<string>>();
+
+  /** The subscribers of `topic`, if it has any. */
+  subscribers(topic: string): ReadonlySet<WebSocket> | undefined {
+    return this.#topics.get(topic);
+  }
+
+  /** Whether `ws` is subscribed to `topic`. */
+  isSubscribed(ws: WebSocket, topic: string): boolean {
+    return this.#topics.get(topic)?.has(ws) ?? false;
+  }
+
+  /** Subscribes an OPEN `ws` to `topic`; false if it was already, or is not OPEN. */
+  subscribe(ws: WebSocket, topic: string): boolean {
+    if (ws.readyState !== ReadyState.OPEN) return false;
+    let topics = this.#subscriptions.get(ws);
+    if (topics === undefined) {
+      topics = new Set();
+      this.#subscriptions.set(ws, topics);
+      ws.once('close', dropSubscriptions);
+    }
+    if (topics.has(topic)) return false;
+    topics.add(topic);
+    let subscribers = this.#topics.get(topic);
+    if (subscribers === undefined) {
+      subscribers = new Set();
+      this.#topics.set(topic, subscribers);
+    }
+    subscribers.add(ws);
+    return true;
+  }
+
+  /** Unsubscribes `ws` from `topic`; false if it was not subscribed. */
+  unsubscribe(ws: WebSocket, topic: string): boolean {
+    const topics = this.#subscriptions.get(ws);
+    if (topics === undefined || !topics.delete(topic)) return false;
+    const subscribers = this.#topics.get(topic);
+    subscribers?.delete(ws);
+    if (subscribers?.size === 0) this.#topics.delete(topic); // no empty sets left behind
+    return true;
+  }
+
+  /** Drops every subscription of `ws` (when it closes). */
+  dropAll(ws: WebSocket): void {
+    const topics = this.#subscriptions.get(ws);
+    if (topics === undefined) return;
+    for (const topic of [...topics]) this.unsubscribe(ws, topic);
+    this.#subscriptions.delete(ws);
+  }
+}
+
+/** Drops a closed client's subscriptions (a shared function: no closure per client). */
+function dropSubscriptions(this: WebSocket): void {
+  (this[acceptingServer] as Topics | undefined)?.dropAll(this);
+}
