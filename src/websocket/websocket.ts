@@ -13,11 +13,11 @@
 import { EventEmitter } from 'node:events';
 import type { ClientRequest } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { clientUrl, connectClient } from '../client/connect.ts';
 import type { ClientOptions } from '../client/options.ts';
 import { ErrorCode, InvalidStateError, WebSocketError } from '../errors.ts';
 import { CloseCode } from '../frame/close-code.ts';
 import { ReadyState } from '../ready-state.ts';
+import { installedDialer } from './dialer.ts';
 import { Driver } from './driver.ts';
 import type { CloseEvent, ErrorEvent, MessageEvent, WebSocketEvent } from './events.ts';
 import { acceptingServer, attachSocket, failHandshake, handshakeProgress, sendEncoded } from './internal.ts';
@@ -81,9 +81,12 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
   #redirects: number | undefined = undefined;
 
   /**
-   * Opens a client connection (see src/client). The server creates its sockets internally.
+   * Opens a client connection, through the client that src/index.ts loads (src/websocket/dialer.ts).
+   * The server creates its sockets internally.
    * @param url - `ws://`, `wss://` or `ws+unix://` URL.
    * @param protocols - subprotocols to offer, most preferred first (RFC 6455 §4.1 item 10).
+   * @throws {InvalidStateError} (code WS_ERR_INVALID_STATE) given a URL when no client is loaded
+   *   (this module imported on its own).
    */
   constructor(
     url?: string | URL | null,
@@ -97,9 +100,10 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
         protocols = undefined;
       }
       const offered = protocols === undefined ? [] : typeof protocols === 'string' ? [protocols] : protocols;
-      this.#url = clientUrl(url);
+      const dialer = installedDialer<WebSocket>();
+      this.#url = dialer.url(url);
       this.#redirects = 0;
-      this.#abortConnect = connectClient(this, url, offered as readonly string[], options ?? {});
+      this.#abortConnect = dialer.dial(this, url, offered as readonly string[], options ?? {});
     }
   }
 
