@@ -1,13 +1,13 @@
 /**
  * Writing header field lines safely: every name must be a token and no value may carry CR, LF or
  * another control character, so that caller-supplied headers can never split the message
- * (response splitting, RFC 7230 §9.4) or forge fields the handshake sets itself.
+ * (response splitting, RFC 9112 §11.1) or forge fields the handshake sets itself.
  */
 
 import { isToken } from './headers.ts';
 
 /**
- * Throws unless `name` is a valid field name (RFC 7230 §3.2: `field-name = token`).
+ * Throws unless `name` is a valid field name (RFC 9110 §5.1: `field-name = token`).
  *
  * @param name - The field name.
  * @throws {TypeError} When `name` is not a token.
@@ -19,8 +19,9 @@ export function assertFieldName(name: string): void {
 }
 
 /**
- * Throws unless `value` is a valid field value: RFC 7230 §3.2 `field-value = *( field-content /
- * obs-fold )` whose characters are VCHAR, obs-text, SP or HTAB — in particular no CR or LF.
+ * Throws unless `value` is a valid field value: RFC 9110 §5.5 `field-value = *field-content` whose
+ * characters are VCHAR, obs-text, SP or HTAB — in particular no CR, LF or NUL ("Field values
+ * containing CR, LF, or NUL characters are invalid and dangerous").
  *
  * @param name - The field name, for the error message.
  * @param value - The field value.

@@ -1,5 +1,5 @@
 /**
- * RFC 7230 grammar helpers for the handshake header fields: tokens, comma-separated lists,
+ * RFC 9110 §5.6 grammar helpers for the handshake header fields: tokens, comma-separated lists,
  * `Sec-WebSocket-Extensions` (RFC 6455 §9.1) and `Sec-WebSocket-Protocol` (RFC 6455 §4.1 item 10).
  *
  * Every parser here is a single left-to-right pass over the characters (no regular expressions), so
@@ -9,7 +9,7 @@
 import { ErrorCode, HandshakeError } from '../errors.ts';
 
 /**
- * `tchar` lookup table for the 128 ASCII codes. RFC 7230 §3.2.6:
+ * `tchar` lookup table for the 128 ASCII codes. RFC 9110 §5.6.2:
  *
  * ```
  * token = 1*tchar
@@ -36,7 +36,7 @@ const DQUOTE = 0x22;
 const BACKSLASH = 0x5c;
 
 /**
- * Whether a character code is a `tchar` (RFC 7230 §3.2.6).
+ * Whether a character code is a `tchar` (RFC 9110 §5.6.2).
  *
  * @param code - A UTF-16 code unit (or byte).
  * @throws Never.
@@ -46,7 +46,7 @@ export function isTchar(code: number): boolean {
 }
 
 /**
- * Tells whether `s` is an RFC 7230 `token` (RFC 7230 §3.2.6: `token = 1*tchar`).
+ * Tells whether `s` is a `token` (RFC 9110 §5.6.2: `token = 1*tchar`).
  *
  * @param s - The candidate string.
  * @returns `true` when `s` is non-empty and made only of `tchar`s.
@@ -60,7 +60,7 @@ export function isToken(s: string): boolean {
   return true;
 }
 
-/** Whether a character code is optional whitespace (RFC 7230 §3.2.3: `OWS = *( SP / HTAB )`). */
+/** Whether a character code is optional whitespace (RFC 9110 §5.6.3: `OWS = *( SP / HTAB )`). */
 function isOws(code: number): boolean {
   return code === SP || code === HTAB;
 }
@@ -90,7 +90,7 @@ export function asciiEqualsIgnoreCase(a: string, b: string): boolean {
 /**
  * Splits a comma-separated header list into its elements, trimming OWS around each.
  *
- * RFC 7230 §7: "a recipient MUST accept and ignore a reasonable number of empty list elements" and
+ * RFC 9110 §5.6.1.2: "a recipient MUST parse and ignore a reasonable number of empty list elements" and
  * `#element => [ ( "," / element ) *( OWS "," [ OWS element ] ) ]`, so `a, , b,` is `["a", "b"]`.
  * Elements are returned as written (not lowercased, not checked to be tokens); callers compare them
  * case-insensitively where the field is case-insensitive.
@@ -172,7 +172,7 @@ function extensionsError(reason: string, c: Cursor): HandshakeError {
 
 /**
  * Reads a quoted-string starting at the opening DQUOTE and returns its unescaped content.
- * RFC 7230 §3.2.6:
+ * RFC 9110 §5.6.4:
  *
  * ```
  * quoted-string = DQUOTE *( qdtext / quoted-pair ) DQUOTE
@@ -209,7 +209,7 @@ function readQuotedString(c: Cursor): string {
   throw extensionsError('unterminated quoted-string', c);
 }
 
-/** HTAB / SP / VCHAR / obs-text: the characters allowed in field values (RFC 7230 §3.2). */
+/** HTAB / SP / VCHAR / obs-text: the characters allowed in field values (RFC 9110 §5.5). */
 function isFieldChar(code: number): boolean {
   return code === HTAB || (code >= 0x20 && code <= 0x7e) || (code >= 0x80 && code <= 0xff);
 }
@@ -230,7 +230,7 @@ function isFieldChar(code: number): boolean {
  * ```
  *
  * OWS is accepted around `,`, `;` and `=` (the "implied *LWS" of RFC 2616 §2.1 that RFC 6455 §4.1
- * says its ABNF uses). Empty list elements are ignored (RFC 7230 §7), so an empty value gives `[]`.
+ * says its ABNF uses). Empty list elements are ignored (RFC 9110 §5.6.1.2), so an empty value gives `[]`.
  * Several offers of the same extension are kept in order: "the client can offer the same extension
  * more than once with different parameters" (RFC 7692 §5 relies on this). Parameter names are kept
  * as written. A parameter repeated within one offer (names compared case-insensitively) is not a
@@ -331,7 +331,7 @@ export function serializeExtensions(offers: readonly ExtensionOffer[]): string {
  * RFC 6455 §4.1 item 10: "The elements that comprise this value MUST be non-empty strings with
  * characters in the range U+0021 to U+007E not including separator characters as defined in
  * [RFC2616] and MUST all be unique strings." — i.e. each element is a token (§11.3.4 registers the
- * field as `1#token`). Empty list elements are ignored (RFC 7230 §7). Names are case-sensitive.
+ * field as `1#token`). Empty list elements are ignored (RFC 9110 §5.6.1.2). Names are case-sensitive.
  *
  * @param value - The field value (repeated fields already joined with `", "`).
  * @returns The names in the client's order of preference.
@@ -363,7 +363,7 @@ export function parseSubprotocols(value: string): string[] {
 }
 
 /**
- * Tells whether `host` is a plausible `Host` field value, `uri-host [ ":" port ]` (RFC 7230 §5.4):
+ * Tells whether `host` is a plausible `Host` field value, `uri-host [ ":" port ]` (RFC 9110 §7.2):
  * non-empty and made only of the characters of RFC 3986 reg-name, IP-literal and port (unreserved,
  * sub-delims, "%", ":", "[", "]"). Spaces are refused, so two `Host` fields joined with ", " never
  * pass, and neither can CR or LF.

@@ -12,6 +12,7 @@
 
 import { ErrorCode, type ErrorCodeString, HandshakeError } from '../errors.ts';
 import { computeAcceptKey, isValidKey } from './accept-key.ts';
+import { requestBodyFraming } from './body-framing.ts';
 import { assertFieldName, assertFieldValue, formatHeaderFields, type HeaderFields } from './header-lines.ts';
 import {
   asciiEqualsIgnoreCase,
@@ -22,7 +23,7 @@ import {
   parseExtensions,
   parseSubprotocols,
 } from './headers.ts';
-import { type RequestHead, requestBodyFraming } from './http.ts';
+import type { RequestHead } from './http.ts';
 import { DRAFT_VERSION, SUPPORTED_VERSIONS } from './version.ts';
 
 /**
@@ -65,7 +66,7 @@ function isHttp11OrHigher(httpVersion: string): boolean {
 
 /**
  * Whether the request target has origin-form (`/path?query`) or absolute-form
- * (`scheme://authority/path`), the two forms a GET may use (RFC 9112 §3.2.1, §3.2.2: "a server MUST
+ * (`scheme://authority/path`), the two forms a GET may use (RFC 9112 §3.2.1, RFC 9112 §3.2.2: "a server MUST
  * accept the absolute-form in requests"). The head parser already allowed only VCHARs.
  *
  * The absolute-form is held to what llhttp (Node's parser) accepts, so that a proxy in front and
@@ -156,7 +157,7 @@ export function validateUpgradeRequest(
   // §15.5.22: "The 426 (Upgrade Required) status code indicates that the server refuses to perform
   // the request using the current protocol but might be willing to do so after the client upgrades
   // to a different protocol." With only one of the two fields the client did try to upgrade, if
-  // badly (RFC 7230 §6.7, now RFC 9110 §7.8: "A sender of Upgrade MUST also send an "Upgrade"
+  // badly (RFC 9110 §7.8: "A sender of Upgrade MUST also send an "Upgrade"
   // connection option in the Connection header field"): that is a 400 below, §4.2.1 items 3–4.
   if (upgrade === undefined && !containsToken(connection, 'upgrade') && options.upgradeRequested !== true) {
     throw reject(ErrorCode.UpgradeRequired, 426, 'Upgrade Required');
@@ -164,7 +165,8 @@ export function validateUpgradeRequest(
 
   // §4.2.1 item 1: "An HTTP/1.1 or higher GET request, including a "Request-URI" [RFC2616] that
   // should be interpreted as a /resource name/ defined in Section 3 (or an absolute HTTP/HTTPS URI
-  // containing the /resource name/)." Methods are case-sensitive (RFC 7230 §3.1.1).
+  // containing the /resource name/)." Methods are case-sensitive (RFC 9110 §9.1: "The method token
+  // is case-sensitive").
   if (head.method !== 'GET') throw reject(ErrorCode.InvalidMethod, 405, 'Invalid HTTP method');
   // §4.2.1 item 3: "An |Upgrade| header field containing the value "websocket", treated as an ASCII
   // case-insensitive value."
@@ -200,10 +202,10 @@ export function validateUpgradeRequest(
     );
   }
 
-  // §4.2.1 item 2: "A |Host| header field containing the server's authority." RFC 7230 §5.4: "A
+  // §4.2.1 item 2: "A |Host| header field containing the server's authority." RFC 9112 §3.2: "A
   // server MUST respond with a 400 (Bad Request) status code to any HTTP/1.1 request message that
-  // lacks a Host header field and to any that contains more than one Host header field or a Host
-  // header field with an invalid field-value."
+  // lacks a Host header field and to any request message that contains more than one Host header
+  // field line or a Host header field with an invalid field value."
   let hostCount = 0;
   for (let i = 0; i < head.rawHeaders.length; i += 2) {
     if (asciiEqualsIgnoreCase(head.rawHeaders[i]!, 'host')) hostCount++;
@@ -414,7 +416,7 @@ export function joinResponseLines(lines: readonly unknown[]): string {
   return `${lines.join('\r\n')}\r\n\r\n`;
 }
 
-/** Standard reason phrases (RFC 7231 §6.1, RFC 6585) for the statuses a handshake may answer. */
+/** Standard reason phrases (RFC 9110 §15, RFC 6585) for the statuses a handshake may answer. */
 const REASON_PHRASES: Readonly<Record<number, string>> = {
   200: 'OK',
   301: 'Moved Permanently',
@@ -463,8 +465,8 @@ const utf8Encoder = new TextEncoder();
  * ```
  *
  * When `headers` carries an `Upgrade` field (426 responses), the connection option is
- * `Upgrade, close` (RFC 7230 §6.7: "When Upgrade is sent, the sender MUST also send a Connection
- * header field that contains an "upgrade" connection option").
+ * `Upgrade, close` (RFC 9110 §7.8: "A sender of Upgrade MUST also send an "Upgrade" connection
+ * option in the Connection header field").
  *
  * @param status - The status code, 200–599 (typically `error.status`).
  * @param reason - A one-line explanation, sent as the body. Do not leak internal details.

@@ -2,14 +2,14 @@
  * The opening handshake of WebSockets over HTTP/2 (RFC 8441), pure: header checks only, no streams.
  *
  * ```
- *   client                                       server (SETTINGS_ENABLE_CONNECT_PROTOCOL = 1, §3)
- *   HEADERS  :method = CONNECT                   ─▶ validateExtendedConnect (§4, §5)
- *            :protocol = websocket                     ─▶ UpgradeRequest (same shape as HTTP/1.1)
- *            :scheme, :path, :authority                ─▶ subprotocol, permessage-deflate, verifyClient
- *            sec-websocket-version: 13                    (shared with the HTTP/1.1 path)
+ *   client                               server (SETTINGS_ENABLE_CONNECT_PROTOCOL = 1, RFC 8441 §3)
+ *   HEADERS  :method = CONNECT           ─▶ validateExtendedConnect (RFC 8441 §4, RFC 8441 §5)
+ *            :protocol = websocket          ─▶ UpgradeRequest (same shape as HTTP/1.1)
+ *            :scheme, :path, :authority     ─▶ subprotocol, permessage-deflate, verifyClient
+ *            sec-websocket-version: 13         (shared with the HTTP/1.1 path)
  *            [sec-websocket-protocol, -extensions, origin]
  *   validateConnectResponse ◀─ HEADERS :status = 200 [sec-websocket-protocol, -extensions]
- *   DATA frames on the stream = WebSocket frames (client frames still masked, §5)
+ *   DATA frames on the stream = WebSocket frames (client frames still masked, RFC 8441 §5)
  * ```
  *
  * RFC 8441 §5: "Implementations using this extended CONNECT to bootstrap WebSockets do not do the
@@ -59,15 +59,16 @@ function reject(code: ErrorCodeString, status: number, message: string): Handsha
 }
 
 /**
- * Validates an extended CONNECT request for a WebSocket (RFC 8441 §4–§5) and returns it in the same
- * shape as an HTTP/1.1 upgrade (`key` is `''`: §5 drops Sec-WebSocket-Key), so that the server
+ * Validates an extended CONNECT request for a WebSocket (RFC 8441 §4, RFC 8441 §5) and returns it in
+ * the same shape as an HTTP/1.1 upgrade (`key` is `''`: RFC 8441 §5 drops Sec-WebSocket-Key), so that the server
  * negotiates subprotocols and extensions with the same code for both.
  *
  * Checks, in order:
  * 1. `:method` is CONNECT with a `:protocol` → else 405 (the caller normally filters these out);
- * 2. `:protocol` is `websocket` → else 400 (§4: the value is an HTTP Upgrade Token this server must know);
- * 3. `:scheme`, `:path` and `:authority` are present → else 400 (§4: "the :scheme and :path
- *    pseudo-header fields MUST be included"; §5 uses :authority as the Host);
+ * 2. `:protocol` is `websocket` → else 400 (RFC 8441 §4: the value is an HTTP Upgrade Token this
+ *    server must know);
+ * 3. `:scheme`, `:path` and `:authority` are present → else 400 (RFC 8441 §4: "the :scheme and
+ *    :path pseudo-header fields MUST be included"; RFC 8441 §5 uses :authority as the Host);
  * 4. `sec-websocket-version` is `13` → else 400 with the same message as over HTTP/1.1 and
  *    `sec-websocket-version: 13` (RFC 6455 §4.2.2 asks for an error such as 426 with the supported
  *    version; in HTTP/2 a 426 cannot carry its mandatory `Upgrade` field, RFC 9113 §8.2.2);

@@ -6,7 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ErrorCode, type ErrorCodeString, HandshakeError } from '../../../src/errors.ts';
-import { HttpHeadParser, requestBodyFraming } from '../../../src/handshake/http.ts';
+import { requestBodyFraming } from '../../../src/handshake/body-framing.ts';
+import { HttpHeadParser } from '../../../src/handshake/http.ts';
 import { validateUpgradeRequest } from '../../../src/handshake/server.ts';
 import { catchHandshakeError, latin1Bytes, parseRequest } from './helpers.ts';
 
