@@ -78,7 +78,11 @@ export class WebSocketServer<W extends WebSocket = WebSocket> extends EventEmitt
   readonly #topics = new Topics();
 
   /**
-   * @throws {TypeError} unless exactly one of `port`, `server` or `noServer` is given.
+   * Starts listening (`port`), attaches to `server`, or waits for `handleUpgrade()` (`noServer`).
+   * @throws {InvalidOptionError} (code WS_ERR_INVALID_ARGUMENT) for an option of the wrong type or
+   *   value, naming it.
+   * @throws {TypeError} unless exactly one of `port`, `server` or `noServer` is given (`ws`'s text),
+   *   or for a negative `maxConnections`, `retryAfter` or `maxBufferedAmount`.
    */
   constructor(options: ServerOptions<W> = {}, callback?: () => void) {
     super();
@@ -187,8 +191,8 @@ export class WebSocketServer<W extends WebSocket = WebSocket> extends EventEmitt
    * Slow readers (`bufferedAmount` over `maxBufferedAmount`) are skipped, or closed with 1013 when
    * `slowReaderPolicy` is `'close'`. Do not modify `data` afterwards: its bytes are shared, not copied.
    * @returns how many clients the message was queued for, and how many were skipped.
-   * @throws {InvalidStateError} (code WS_ERR_INVALID_STATE) with `clientTracking: false`;
-   *   (code WS_ERR_INVALID_ARGUMENT) for data of an unsupported type.
+   * @throws {InvalidStateError} (code WS_ERR_INVALID_STATE) with `clientTracking: false`.
+   * @throws {InvalidArgumentError} (code WS_ERR_INVALID_ARGUMENT) for data of an unsupported type.
    */
   broadcast(data: SendData, options: BroadcastOptions = {}): BroadcastResult {
     if (!this.#tracking) {
@@ -201,7 +205,7 @@ export class WebSocketServer<W extends WebSocket = WebSocket> extends EventEmitt
    * Sends one message to every subscriber of `topic` (see `ws.subscribe()`), encoded once per call,
    * uncompressed, with the same slow-reader policy as {@link WebSocketServer.broadcast}.
    * @returns how many subscribers the message was queued for, and how many were skipped.
-   * @throws {InvalidStateError} (code WS_ERR_INVALID_ARGUMENT) for data of an unsupported type.
+   * @throws {InvalidArgumentError} (code WS_ERR_INVALID_ARGUMENT) for data of an unsupported type.
    */
   publish(topic: string, data: SendData, options: BroadcastOptions = {}): BroadcastResult {
     const subscribers = this.#topics.subscribers(topic);
