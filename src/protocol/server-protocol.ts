@@ -4,17 +4,11 @@
  * then the connection (§5–§7) of {@link Connection}. SHA-1 comes in as a function.
  */
 import { DEFAULTS } from '../defaults.ts';
-import { ErrorCode, HandshakeError } from '../errors.ts';
+import { HandshakeError } from '../errors.ts';
 import type { HeaderFields } from '../handshake/header-lines.ts';
 import { HttpHeadParser, type RequestHead } from '../handshake/http.ts';
-import {
-  buildAcceptResponse,
-  buildRejectResponse,
-  rejectionHeaders,
-  selectSubprotocol,
-  type UpgradeRequest,
-  validateUpgradeRequest,
-} from '../handshake/server.ts';
+import { rejectionHeaders, type UpgradeRequest, validateUpgradeRequest } from '../handshake/server.ts';
+import { buildAcceptResponse, buildRejectResponse, selectSubprotocol } from '../handshake/server-response.ts';
 import { OpeningConnection } from './opening-connection.ts';
 
 /** What the server supports, and the function it needs. */
@@ -100,11 +94,9 @@ export class ServerProtocol extends OpeningConnection {
    * handshake that matches the description below ..., the server MUST stop processing the client's
    * handshake and return an HTTP response with an appropriate error code (such as 400 Bad Request)."
    */
-  #refuse(cause: unknown): void {
-    const error =
-      cause instanceof HandshakeError
-        ? cause
-        : new HandshakeError(ErrorCode.HandshakeFailed, 400, 'Bad Request', { cause });
+  #refuse(error: unknown): void {
+    // Only HandshakeErrors are the client's fault; anything else is a bug of ours, not a 400.
+    if (!(error instanceof HandshakeError)) throw error;
     this.queueHead(buildRejectResponse(error.status, error.message, rejectionHeaders(error)));
     this.rejected(error);
   }

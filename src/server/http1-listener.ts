@@ -18,14 +18,13 @@ import { ErrorCode, HandshakeError, InvalidStateError, WebSocketError } from '..
 import type { HeaderFields } from '../handshake/header-lines.ts';
 import { containsToken } from '../handshake/headers.ts';
 import { HeaderMap, type HttpHeadLimits, HttpHeadParser, type RequestHead } from '../handshake/http.ts';
+import { type UpgradeRequest, validateUpgradeRequest } from '../handshake/server.ts';
 import {
   acceptResponseLines,
   buildAcceptResponse,
   buildRejectResponse,
   joinResponseLines,
-  type UpgradeRequest,
-  validateUpgradeRequest,
-} from '../handshake/server.ts';
+} from '../handshake/server-response.ts';
 import type { WebSocket } from '../websocket/websocket.ts';
 import { errorText } from './hooks.ts';
 import type { HandshakeResponder, Negotiator, NegotiatorHost } from './negotiate.ts';

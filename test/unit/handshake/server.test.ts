@@ -2,15 +2,17 @@ import { describe, expect, it } from 'vitest';
 import { ErrorCode, type ErrorCodeString, HandshakeError } from '../../../src/errors.ts';
 import { validateUpgradeResponse } from '../../../src/handshake/client.ts';
 import {
+  rejectionHeaders,
+  UNSUPPORTED_VERSION_MESSAGE,
+  validateUpgradeRequest,
+} from '../../../src/handshake/server.ts';
+import {
   acceptResponseLines,
   buildAcceptResponse,
   buildRejectResponse,
   joinResponseLines,
-  rejectionHeaders,
   selectSubprotocol,
-  UNSUPPORTED_VERSION_MESSAGE,
-  validateUpgradeRequest,
-} from '../../../src/handshake/server.ts';
+} from '../../../src/handshake/server-response.ts';
 import {
   catchHandshakeError,
   parseRequest,
