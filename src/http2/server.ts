@@ -1,13 +1,16 @@
 /**
  * The server side of WebSockets over HTTP/2 (RFC 8441) on a `node:http2` server:
  *
- *   Http2(Secure)Server 'stream' ─▶ extended CONNECT? (§4) ─no─▶ left to the application
+ *   Http2(Secure)Server 'stream' ─▶ extended CONNECT? (RFC 8441 §4) ─no─▶ left to the application
  *                                      │ yes
  *                                      ▼
- *               validateExtendedConnect (§4, §5) ─▶ WebSocketServer[negotiateHandshake]
+ *       validateExtendedConnect (RFC 8441 §4, RFC 8441 §5) ─▶ WebSocketServer[negotiateHandshake]
  *                 (path, allowedOrigins, maxConnections, verifyClient, subprotocol, permessage-deflate:
  *                  the same code as the HTTP/1.1 upgrade) ─▶ :status 200 ─▶ the stream is the Duplex
  *                  under the WebSocket ─▶ 'connection' (ws, request with httpVersion '2.0')
+ *
+ * It sees the WebSocketServer only through the contract of src/server/negotiate.ts
+ * (NegotiatingServer, HandshakeResponder), so that the server and this file do not import each other.
  *
  * With `allowHTTP1: true` the same server emits 'upgrade' for HTTP/1.1 clients, which the
  * WebSocketServer's `server` option already handles: one port, both protocols, one set of hooks.
@@ -136,8 +139,8 @@ const STREAM_END_GRACE_MS = 1000;
 
 /**
  * The server ended its half of a WebSocket's stream ('finish'): the WebSocket ends it right after the
- * closing handshake (or after failing the connection), carrying §7.1.1's "the server SHOULD close the
- * underlying TCP connection first" over to the stream (RFC 8441 §6: "Orderly TCP-level closures are
+ * closing handshake (or after failing the connection), carrying RFC 6455 §7.1.1's "the server SHOULD
+ * close the underlying TCP connection first" over to the stream (RFC 8441 §6: "Orderly TCP-level closures are
  * represented as END_STREAM flags"). Give the peer a short grace to end its half too.
  */
 function onWebSocketStreamFinish(this: ServerHttp2Stream): void {
@@ -271,8 +274,8 @@ function takeStream(
   chosen ??= servers.values().next().value;
   if (chosen === undefined) return;
   const wss = chosen;
-  // A limit of our own: the server is the application's, so its SETTINGS_MAX_CONCURRENT_STREAMS (RFC
-  // 9113 §5.1.2), which also bounds its plain requests, is left alone. A status rather than
+  // A limit of our own: the server is the application's, so its SETTINGS_MAX_CONCURRENT_STREAMS
+  // (RFC 9113 §5.1.2), which also bounds its plain requests, is left alone. A status rather than
   // RST_STREAM REFUSED_STREAM: RFC 9113 §8.7 makes a refused stream safe to retry, and clients retry
   // it on the same connection, while a 429 (RFC 6585 §4) is a final answer with a reason to read.
   const session = stream.session;
