@@ -7,11 +7,17 @@
  * (`import WebSocket from 'sockwire'; new WebSocket.Server(…)`), which is also what
  * `require('sockwire')` returns.
  */
+
+// Loading the client installs it as the dialer of `new WebSocket(url)` (src/websocket/dialer.ts).
+import './client/connect.ts';
+import type { ClientOptions as ClientOptionsFor } from './client/options.ts';
 import { createWebSocketStream as createWebSocketStreamFunction } from './create-websocket-stream.ts';
 import { WebSocketServer as WebSocketServerClass } from './server/websocket-server.ts';
-import { WebSocket as WebSocketClass } from './websocket.ts';
+import { WebSocket as WebSocketClass } from './websocket/websocket.ts';
 
-export type { ClientOptions, Http2Policy } from './client/options.ts';
+export type { Http2Policy } from './client/options.ts';
+/** The options of `new WebSocket(url, protocols, options)`, whose `finishRequest` gets the WebSocket. */
+export type ClientOptions<W extends object = WebSocketClass> = ClientOptionsFor<W>;
 export {
   backoffDelay,
   defaultShouldReconnect,
@@ -39,14 +45,15 @@ export {
   ProtocolError,
   WebSocketError,
 } from './errors.ts';
-export { CloseEvent, ErrorEvent, MessageEvent, WebSocketEvent } from './events.ts';
 export type { PerMessageDeflateOptions } from './extensions/permessage-deflate/options.ts';
 export { CloseCode } from './frame/close-code.ts';
 export { Opcode } from './frame/opcode.ts';
-export { SESSION_IDLE_TIMEOUT } from './http2/client.ts';
 export { isExtendedConnect } from './http2/handshake.ts';
 export { attachHttp2, type Http2UpgradeRequest } from './http2/server.ts';
-export type { KeepAliveOptions } from './keep-alive.ts';
+export { SESSION_IDLE_TIMEOUT } from './http2/session-pool.ts';
+export { ClientProtocol, type ClientProtocolOptions } from './protocol/client-protocol.ts';
+export type { HandshakeState } from './protocol/opening-connection.ts';
+export { ServerProtocol, type ServerProtocolOptions } from './protocol/server-protocol.ts';
 export { ReadyState } from './ready-state.ts';
 export {
   type BroadcastOptions,
@@ -62,6 +69,8 @@ export {
   WebSocketServer,
   type WebSocketServerEvents,
 } from './server/websocket-server.ts';
+export { CloseEvent, ErrorEvent, MessageEvent, WebSocketEvent } from './websocket/events.ts';
+export type { KeepAliveOptions } from './websocket/keep-alive.ts';
 export {
   type BinaryType,
   type ConnectionSettings,
@@ -70,7 +79,7 @@ export {
   type SendOptions,
   WebSocket,
   type WebSocketEvents,
-} from './websocket.ts';
+} from './websocket/websocket.ts';
 
 /** The `ws`-shaped default export: the `WebSocket` class with the server classes as statics. */
 type WebSocketWithStatics = typeof WebSocketClass & {

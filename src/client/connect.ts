@@ -1,27 +1,19 @@
 /**
  * The client side of the opening handshake (RFC 6455 §4.1), through Node's `http.request()` as in
  * `ws` (so that `agent`, `createConnection`, `finishRequest`, 'redirect' and 'unexpected-response'
- * behave as there):
+ * behave as there). This module orchestrates; each step lives beside it:
  *
- *   parse URL (§3) ─▶ request fields from buildUpgradeRequest ─▶ http.request over our TCP/TLS/proxy
- *     connector (or the agent's) ─▶ 'upgrade' ─▶ validateUpgradeResponse (101, accept key,
- *     subprotocol, extensions) ─▶ WebSocket OPEN; a 3xx with `followRedirects` starts over (§4.1)
+ *   parse URL (§3, target.ts) ─▶ offer (handshake.ts) ─▶ [RFC 8441 over HTTP/2 (src/http2/client.ts)]
+ *     ─▶ http.request (upgrade-request.ts) over our TCP/TLS/proxy connector (transport.ts) or the
+ *     agent's ─▶ 'upgrade' ─▶ validateUpgradeResponse (101, accept key, subprotocol, extensions)
+ *     ─▶ WebSocket OPEN (open-client.ts); a 3xx with `followRedirects` starts over (redirect.ts)
  *
- * Any failure before OPEN ends in one 'error' (a HandshakeError with the HTTP status, or 0 when no
- * response arrived) and one 'close' with 1006.
+ * One deadline (`handshakeTimeout`) covers it all. Any failure before OPEN ends in one 'error' (a
+ * HandshakeError with the HTTP status, or 0 when no response arrived) and one 'close' with 1006.
  */
-import {
-  type ClientRequest,
-  request as httpRequest,
-  type IncomingMessage,
-  type RequestOptions,
-} from 'node:http';
+import { type ClientRequest, request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-// Through the module objects: instrumentation that wraps net.connect or tls.connect sees our
-// connections, as it sees `ws`'s (named imports are bound once, in ESM).
-import net, { type NetConnectOpts, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import tls, { type ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import { generateMaskKey, randomBytes, sha1 } from '../crypto.ts';
 import { DEFAULTS } from '../defaults.ts';
 import {
@@ -32,44 +24,36 @@ import {
   toHandshakeFailure,
   WebSocketError,
 } from '../errors.ts';
-import {
-  acceptDeflateResponse,
-  buildDeflateOffer,
-  createNegotiatedDeflate,
-  EXTENSION_NAME,
-  type PerMessageDeflateOptions,
-  resolveDeflateOptions,
-  sharedClientLimiter,
-} from '../extensions/permessage-deflate/index.ts';
+import { resolveDeflateOptions } from '../extensions/permessage-deflate/index.ts';
 import { generateKey } from '../handshake/accept-key.ts';
-import { buildUpgradeRequest, validateUpgradeResponse } from '../handshake/client.ts';
-import type { ExtensionOffer } from '../handshake/headers.ts';
-import { isToken } from '../handshake/headers.ts';
+import { validateUpgradeResponse } from '../handshake/client.ts';
 import { connectHttp2, type Http2Handle } from '../http2/client.ts';
-import { failHandshake, handshakeProgress } from '../internal.ts';
 import { validateClientOptions } from '../options-validation.ts';
-import type { AttachOptions, WebSocket } from '../websocket.ts';
+import { installDialer } from '../websocket/dialer.ts';
+import { failHandshake, handshakeProgress } from '../websocket/internal.ts';
+import type { AttachOptions } from '../websocket/types.ts';
+import type { WebSocket } from '../websocket/websocket.ts';
+import { assertSubprotocols, clientAttachOptions, clientOffer, maskKeysFrom } from './handshake.ts';
 import { openClient } from './open-client.ts';
 import type { ClientOptions } from './options.ts';
-import {
-  headerFields,
-  takeHost,
-  takeProxyAuthorization,
-  withoutCredentials,
-  withUrlAuthorization,
-} from './request-headers.ts';
+import { type Hop, nextHop } from './redirect.ts';
+import { takeHost, takeProxyAuthorization, withUrlAuthorization } from './request-headers.ts';
 import { readErrorBody, responseHeadOf } from './response.ts';
-import { clientUrl, parseTarget, REDIRECT_STATUSES, redirectTarget, type Target, urlPort } from './target.ts';
-import { openTunnel, parseProxy, tlsOptionsFor } from './transport.ts';
-
-export type { ClientOptions } from './options.ts';
-// `new WebSocket()` reports the URL as the client connects to it.
-export { clientUrl } from './target.ts';
+import { clientUrl, parseTarget, REDIRECT_STATUSES } from './target.ts';
+import {
+  asHandshakeError,
+  connectorFor,
+  type PendingSockets,
+  parseProxy,
+  tlsOptionsFor,
+} from './transport.ts';
+import { upgradeRequestOptions } from './upgrade-request.ts';
 
 /**
  * Starts connecting `ws`; returns a function that aborts the attempt.
- * @throws {InvalidStateError} (code WS_ERR_INVALID_ARGUMENT) for an invalid URL or subprotocol list,
- *   synchronously, as the browser constructor throws a SyntaxError.
+ * @throws {InvalidArgumentError} for an invalid URL, subprotocol list, proxy or header value, and
+ *   {@link InvalidOptionError} for an invalid option, synchronously, as the browser constructor
+ *   throws a SyntaxError.
  */
 export function connectClient(
   ws: WebSocket,
@@ -79,14 +63,7 @@ export function connectClient(
 ): () => void {
   validateClientOptions(options); // throws InvalidOptionError naming the option
   const target = parseTarget(url);
-  // §4.1 item 10: "The elements that comprise this value MUST be non-empty strings with characters in
-  // the range U+0021 to U+007E not including separator characters ... and MUST all be unique strings."
-  if (new Set(protocols).size !== protocols.length || !protocols.every(isToken)) {
-    throw new InvalidStateError(
-      `invalid subprotocol list ${JSON.stringify(protocols)}: each must be a unique HTTP token`,
-      ErrorCode.InvalidArgument,
-    );
-  }
+  assertSubprotocols(protocols);
   if (
     options.proxy !== undefined &&
     (options.agent !== undefined || options.createConnection !== undefined)
@@ -97,7 +74,7 @@ export function connectClient(
         'use a proxy agent, or drop proxy',
     );
   }
-  const deflateOptions = resolveDeflateOptions(options.perMessageDeflate, true);
+  const offer = clientOffer(protocols, resolveDeflateOptions(options.perMessageDeflate, true));
   const proxy = options.proxy === undefined ? undefined : parseProxy(options.proxy);
   // RFC 9110 §11.7.2: Proxy-Authorization "applies only to the next inbound proxy that demanded
   // authentication"; it is taken out of the request headers once, so that no request to a server
@@ -110,20 +87,13 @@ export function connectClient(
   // URL userinfo (or the `auth` option) becomes Authorization: Basic (as `ws` and browsers do); an
   // explicit one wins.
   const headers = withUrlAuthorization(userHeaders, target, options.auth);
+  const firstHop: Hop = { url: clientUrl(url), target, headers, host: customHost };
   const maxRedirects = options.followRedirects === true ? (options.maxRedirects ?? DEFAULTS.maxRedirects) : 0;
-  const generateMask = options.generateMask;
-  const maskKeys =
-    generateMask === undefined
-      ? generateMaskKey
-      : () => {
-          const mask = Buffer.alloc(4);
-          generateMask(mask);
-          return mask;
-        };
+  const maskKeys = maskKeysFrom(options.generateMask, generateMaskKey);
   let redirects = 0;
   let settled = false;
   /** The proxy's TCP socket, then TLS over it, while the tunnel opens: destroyed on failure. */
-  let sockets: Socket[] = [];
+  const pending: PendingSockets = new Set();
   let request: ClientRequest | null = null;
   /** A socket Node handed over with a 101 that is still being validated. */
   let upgraded: Duplex | null = null;
@@ -141,8 +111,8 @@ export function connectClient(
       socket?.destroy();
     }
     upgraded?.destroy();
-    for (const socket of sockets) socket.destroy();
-    sockets = [];
+    for (const socket of pending) socket.destroy();
+    pending.clear();
   };
   const fail = (error: WebSocketError) => {
     if (settled) return;
@@ -158,82 +128,13 @@ export function connectClient(
   }, options.handshakeTimeout ?? DEFAULTS.clientHandshakeTimeout);
   timer.unref();
 
-  /** Our own connection (TCP, TLS, or a tunnel through `proxy`), when no agent or createConnection is given. */
-  const connector =
-    (target: Target): NonNullable<RequestOptions['createConnection']> =>
-    (connectOptions, created) => {
-      if (target.socketPath !== undefined) return net.connect({ path: target.socketPath });
-      if (proxy === undefined) {
-        const common = connectOptions as TlsConnectionOptions;
-        if (!target.secure) return net.connect({ ...(common as object), noDelay: true } as NetConnectOpts);
-        return tls.connect({ ...common, ...tlsOptionsFor(target, options) });
-      }
-      const untrack: (() => void)[] = [];
-      const track = (socket: Socket) => {
-        sockets.push(socket);
-        const onError = (error: Error) => fail(asHandshakeError(error));
-        const onClose = () =>
-          fail(new HandshakeError(ErrorCode.HandshakeFailed, 0, 'the proxy closed the connection'));
-        socket.on('error', onError);
-        socket.on('close', onClose);
-        untrack.push(() => {
-          socket.off('error', onError);
-          socket.off('close', onClose);
-        });
-      };
-      const ready = (socket: Socket) => {
-        for (const each of untrack) each();
-        sockets = [];
-        created(null, socket);
-      };
-      openTunnel(proxy, proxyAuthorization, target, options, track, ready, fail);
-      return undefined;
-    };
-
-  const offeredExtensions = deflateOptions === null ? [] : [EXTENSION_NAME];
-
-  /** RFC 6455 §4.1: one opening handshake over Node's HTTP client, to `currentUrl`. */
-  const attempt = (
-    currentUrl: string,
-    target: Target,
-    headers: Readonly<Record<string, string>> | undefined,
-    host: string | undefined,
-  ) => {
+  /** RFC 6455 §4.1: one opening handshake over Node's HTTP client, to `hop.url`. */
+  const attempt = (hop: Hop) => {
     const key = generateKey(randomBytes);
-    // Built (and checked) by the pure core, then handed to Node's HTTP client field by field.
-    const head = buildUpgradeRequest({
-      host: host ?? target.hostHeader,
-      path: target.path,
-      key,
-      protocols,
-      ...(deflateOptions === null ? {} : { extensions: buildDeflateOffer(deflateOptions) }),
-      ...(options.origin === undefined ? {} : { origin: options.origin }),
-      ...(options.protocolVersion === 8 ? { version: 8 as const } : {}),
-      ...(headers === undefined ? {} : { headers }),
-    });
-    const requestOptions: RequestOptions & TlsConnectionOptions & { readonly keepAlive?: undefined } = {
-      // Other net and tls options (`lookup`, `minVersion`, `ciphers`…) reach the connection, as in `ws`.
-      ...(options as RequestOptions & TlsConnectionOptions),
-      ...(target.secure ? tlsOptionsFor(target, options) : {}),
-      method: 'GET',
-      protocol: target.secure ? 'https:' : 'http:',
-      host: target.host,
-      hostname: undefined,
-      // Node takes the port as a string too (as `ws` passes it: the URL's text).
-      port: urlPort(currentUrl, target) as number,
-      path: target.path,
-      socketPath: target.socketPath,
-      headers: headerFields(head),
-      setHost: false,
-      auth: undefined,
-      timeout: undefined,
-      // Our `keepAlive` is the WebSocket heartbeat, not net's TCP keep-alive flag of the same name.
-      keepAlive: undefined,
-      agent: options.agent,
-      createConnection:
-        options.agent !== undefined ? undefined : (options.createConnection ?? connector(target)),
-    };
-    const req = (target.secure ? httpsRequest : httpRequest)(requestOptions);
+    const createConnection =
+      options.createConnection ?? connectorFor(hop.target, proxy, proxyAuthorization, options, pending, fail);
+    const requestOptions = upgradeRequestOptions(hop, key, offer, options, createConnection);
+    const req = (hop.target.secure ? httpsRequest : httpRequest)(requestOptions);
     request = req;
     ws[handshakeProgress](redirects, req);
     req.on('error', (error) => {
@@ -249,20 +150,8 @@ export function connectClient(
       const responseHead = responseHeadOf(response);
       let attach: AttachOptions;
       try {
-        const validated = validateUpgradeResponse(responseHead, { key, protocols, offeredExtensions }, sha1);
-        const maxPayload = options.maxPayload ?? DEFAULTS.maxPayload;
-        attach = {
-          role: 'client',
-          protocol: validated.protocol,
-          extensions: responseHead.headers.get('sec-websocket-extensions') ?? '',
-          maxPayload,
-          closeTimeout: options.closeTimeout ?? DEFAULTS.closeTimeout,
-          keepAlive: options.keepAlive,
-          autoPong: options.autoPong,
-          deflate: negotiatedDeflate(validated.extensions, deflateOptions, 101, maxPayload),
-          generateMaskKey: maskKeys,
-          url: currentUrl,
-        };
+        const validated = validateUpgradeResponse(responseHead, { key, ...offer }, sha1);
+        attach = clientAttachOptions(validated, offer, options, maskKeys, hop.url);
       } catch (error) {
         fail(toHandshakeFailure(error));
         return;
@@ -286,7 +175,7 @@ export function connectClient(
         req.destroy();
         let next: { req: ClientRequest; url: string };
         try {
-          next = followRedirect(currentUrl, target, headers, host, status, location);
+          next = followRedirect(hop, status, location);
         } catch (error) {
           fail(toHandshakeFailure(error));
           return;
@@ -327,65 +216,22 @@ export function connectClient(
     else req.end();
   };
 
-  const followRedirect = (
-    currentUrl: string,
-    target: Target,
-    headers: Readonly<Record<string, string>> | undefined,
-    host: string | undefined,
-    status: number,
-    location: string,
-  ) => {
+  /** Counts a redirect and prepares the request that follows it (not sent yet). */
+  const followRedirect = (hop: Hop, status: number, location: string) => {
     // Counted before it is checked, as `ws` counts it (its `_redirects` is maxRedirects + 1 when the
     // limit stops it): the count is what the `_redirects` accessor reports.
     redirects++;
     ws[handshakeProgress](redirects);
-    const next = redirectTarget(location, currentUrl, status);
-    // §4.1: for a wss:// URL the client "MUST perform a TLS handshake"; following a redirect to
-    // ws:// would repeat the request, credentials and all, in cleartext instead (the same host
-    // and port included). Refused, as browsers refuse mixed content.
-    if (target.secure && !next.target.secure) {
-      throw new HandshakeError(
-        ErrorCode.HandshakeFailed,
-        status,
-        `refusing to follow a redirect from wss:// to ws:// (${next.url}): it would send the ` +
-          'request in cleartext; connect to the ws:// URL yourself if that is intended',
-      );
-    }
-    if (redirects > maxRedirects) {
-      throw new HandshakeError(
-        ErrorCode.HandshakeFailed,
-        status,
-        'Maximum redirects exceeded', // ws's words: applications match them
-      );
-    }
-    const sameHost =
-      next.target.host === target.host &&
-      next.target.port === target.port &&
-      next.target.socketPath === target.socketPath;
-    // RFC 9110 §15.4: "Consider removing header fields that were not automatically generated
-    // ... where there are security implications; this includes ... Authorization and Cookie."
-    // They are kept only on the origin (scheme, host and port: RFC 6454 §4) they were given for.
-    const sameOrigin = sameHost && next.target.secure === target.secure;
-    // The next URL's own userinfo (a relative Location inherits the current one) adds a Basic
-    // Authorization unless one is kept.
-    const kept = sameOrigin ? headers : withoutCredentials(headers);
-    // A custom Host names the host it was given for (RFC 9110 §7.2): not sent to another one.
-    const req = attempt(
-      next.url,
-      next.target,
-      withUrlAuthorization(kept, next.target),
-      sameHost ? host : undefined,
-    );
-    return { req, url: next.url };
+    const next = nextHop(hop, status, location, redirects, maxRedirects);
+    return { req: attempt(next), url: next.url };
   };
 
   let starting = true;
   try {
     if (options.http2 === 'prefer' || options.http2 === 'require') {
-      const extensionOffer = deflateOptions === null ? undefined : buildDeflateOffer(deflateOptions);
       http2 = connectHttp2({
         ws,
-        url: clientUrl(url),
+        url: firstHop.url,
         policy: options.http2,
         secure: target.secure,
         unsupported:
@@ -394,13 +240,9 @@ export function connectClient(
         port: target.port,
         authority: customHost ?? target.hostHeader,
         path: target.path,
-        protocols,
+        offer,
         options: headers === undefined ? options : { ...options, headers },
         tlsOptions: tlsOptionsFor(target, options),
-        extensionOffer,
-        offeredExtensions: extensionOffer === undefined ? [] : [EXTENSION_NAME],
-        negotiateDeflate: (extensions, status, maxPayload) =>
-          negotiatedDeflate(extensions, deflateOptions, status, maxPayload),
         settle: () => {
           if (settled) return false;
           settled = true;
@@ -411,19 +253,19 @@ export function connectClient(
         fallback: () => {
           http2 = null;
           // Decided synchronously (ws:// with 'prefer'): errors are thrown from the constructor as usual.
-          if (starting) return send(attempt(clientUrl(url), target, headers, customHost), clientUrl(url));
+          if (starting) return send(attempt(firstHop), firstHop.url);
           let req: ClientRequest;
           try {
-            req = attempt(clientUrl(url), target, headers, customHost);
+            req = attempt(firstHop);
           } catch (error) {
             fail(error instanceof WebSocketError ? error : new InvalidStateError(String(error)));
             return;
           }
-          send(req, clientUrl(url));
+          send(req, firstHop.url);
         },
       });
     } else {
-      send(attempt(clientUrl(url), target, headers, customHost), clientUrl(url));
+      send(attempt(firstHop), firstHop.url);
     }
     starting = false;
   } catch (error) {
@@ -437,46 +279,5 @@ export function connectClient(
   };
 }
 
-/** Errors of the connection or of Node's HTTP client, as a HandshakeError with no status. */
-function asHandshakeError(error: Error): WebSocketError {
-  if (error instanceof WebSocketError) return error;
-  if ((error as NodeJS.ErrnoException).code === 'HPE_HEADER_OVERFLOW') {
-    return new HandshakeError(
-      ErrorCode.HeadTooLarge,
-      0,
-      "the server's response head is larger than Node's maxHeaderSize (16 KiB unless set)",
-      { cause: error },
-    );
-  }
-  return new HandshakeError(ErrorCode.HandshakeFailed, 0, error.message, { cause: error });
-}
-
-/** RFC 7692 §5.1 and §7.1: checks the server's permessage-deflate answer and builds the codec. */
-function negotiatedDeflate(
-  extensions: readonly ExtensionOffer[],
-  options: PerMessageDeflateOptions | null,
-  status: number,
-  maxPayload: number,
-): AttachOptions['deflate'] {
-  if (options === null || extensions.length === 0) return undefined;
-  // §5.1 (RFC 7692): the server answers with at most one element for this extension.
-  // The message is `ws`'s; what exactly was wrong is the `cause`.
-  const invalid = (cause: unknown) =>
-    new HandshakeError(ErrorCode.HandshakeFailed, status, 'Invalid Sec-WebSocket-Extensions header', {
-      cause,
-    });
-  if (extensions.length > 1) throw invalid(new Error('permessage-deflate accepted more than once'));
-  let parameters: ReturnType<typeof acceptDeflateResponse>;
-  try {
-    parameters = acceptDeflateResponse(extensions[0]!, options, status);
-  } catch (error) {
-    throw invalid(error);
-  }
-  return createNegotiatedDeflate(
-    parameters,
-    options,
-    'client',
-    maxPayload,
-    sharedClientLimiter(options.concurrencyLimit ?? DEFAULTS.deflateConcurrencyLimit),
-  );
-}
+// The WebSocket does not import its client (src/websocket/dialer.ts): loading this module installs it.
+installDialer<WebSocket>({ url: clientUrl, dial: connectClient });

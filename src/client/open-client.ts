@@ -5,9 +5,9 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { ResponseHead } from '../handshake/http.ts';
-import { attachSocket } from '../internal.ts';
 import { ReadyState } from '../ready-state.ts';
-import type { AttachOptions, WebSocket } from '../websocket.ts';
+import { attachSocket } from '../websocket/internal.ts';
+import type { AttachOptions, WebSocket } from '../websocket/websocket.ts';
 import { toIncomingMessage } from './response.ts';
 
 /**

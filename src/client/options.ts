@@ -5,7 +5,7 @@
 import type { Agent, ClientRequest, RequestOptions } from 'node:http';
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import type { PerMessageDeflateOptions } from '../extensions/permessage-deflate/index.ts';
-import type { ConnectionSettings, WebSocket } from '../websocket.ts';
+import type { ConnectionSettings } from '../websocket/types.ts';
 
 /**
  * The `http2` client option: `false` (default) speaks HTTP/1.1 only; `'prefer'` uses RFC 8441 when
@@ -35,8 +35,13 @@ export type PassThroughOptions = Pick<
 > &
   Pick<RequestOptions, 'maxHeaderSize' | 'signal' | 'insecureHTTPParser' | 'joinDuplicateHeaders'>;
 
-/** The options of a client WebSocket; every field is optional, with its default documented. */
-export interface ClientOptions extends ConnectionSettings, PassThroughOptions {
+/**
+ * The options of a client WebSocket; every field is optional, with its default documented. `W` is
+ * the WebSocket `finishRequest` receives: src/index.ts exports this type with the WebSocket class
+ * filled in; here it is a parameter, so that this module does not import the WebSocket, which
+ * imports these options.
+ */
+export interface ClientOptions<W extends object = object> extends ConnectionSettings, PassThroughOptions {
   /**
    * Extra request headers (`Authorization`, `User-Agent`, …). Cookies go here too, as one
    * `Cookie: a=1; b=2` field (RFC 6265 §5.4): there is no cookie jar; read `Set-Cookie` from the
@@ -115,7 +120,9 @@ export interface ClientOptions extends ConnectionSettings, PassThroughOptions {
    * Called with the handshake's `http.ClientRequest` instead of `request.end()`, as in `ws`: add or
    * change header fields, then call `request.end()` yourself.
    */
-  readonly finishRequest?: (request: ClientRequest, websocket: WebSocket) => void;
+  // A method, not a function-typed property: its parameters are bivariant, so that the client's
+  // modules take any ClientOptions<W> as a ClientOptions.
+  finishRequest?(request: ClientRequest, websocket: W): void;
   /**
    * Fills the 4-byte masking key of each frame the client sends (RFC 6455 §5.3), as in `ws`.
    * Default: random bytes from `crypto`. Only for tests or peers that need fixed keys: §10.3 asks

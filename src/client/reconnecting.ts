@@ -25,8 +25,8 @@ import { ErrorCode, HandshakeError, InvalidStateError } from '../errors.ts';
 import { CloseCode } from '../frame/close-code.ts';
 import { validateReconnectOptions } from '../options-validation.ts';
 import { ReadyState } from '../ready-state.ts';
-import { type SendData, type SendOptions, WebSocket } from '../websocket.ts';
-import type { ClientOptions } from './connect.ts';
+import { type SendData, type SendOptions, WebSocket } from '../websocket/websocket.ts';
+import type { ClientOptions } from './options.ts';
 
 /** Why a connection ended, as `shouldReconnect` sees it. */
 export interface ReconnectCloseEvent {
@@ -48,7 +48,7 @@ export interface ReconnectTimers {
   clearTimeout(handle: unknown): void;
 }
 
-export interface ReconnectOptions extends ClientOptions {
+export interface ReconnectOptions extends ClientOptions<WebSocket> {
   /** Cap of the first retry delay, in ms. Default 1000. */
   readonly minDelay?: number;
   /** Largest delay between attempts, in ms: the exponential cap stops here. Default 30 000. */
@@ -146,7 +146,7 @@ type PendingMessage = { readonly data: SendData; readonly options: SendOptions |
 export class ReconnectingWebSocket extends EventEmitter<ReconnectingWebSocketEvents> {
   readonly url: string;
   readonly #protocols: string | readonly string[] | undefined;
-  readonly #clientOptions: ClientOptions;
+  readonly #clientOptions: ClientOptions<WebSocket>;
   readonly #minDelay: number;
   readonly #maxDelay: number;
   readonly #factor: number;

@@ -3,36 +3,10 @@
  * credentials (Authorization from URL userinfo or `auth`, Proxy-Authorization for the proxy only)
  * and which of them follow a redirect (RFC 9110 §15.4).
  */
-import { ErrorCode, InvalidOptionError, InvalidStateError } from '../errors.ts';
+import { InvalidArgumentError, InvalidOptionError } from '../errors.ts';
 import { assertFieldValue } from '../handshake/header-lines.ts';
 import { isValidHostField } from '../handshake/headers.ts';
 import type { Target } from './target.ts';
-
-/**
- * The header fields of a request head built by buildUpgradeRequest, for `http.request`: an object
- * (not raw pairs, which Node sends at once), so that `finishRequest` and 'redirect' listeners can
- * still read and change them; a name given twice (in two cases) keeps both values.
- */
-export function headerFields(head: string): Record<string, string | string[]> {
-  const fields: Record<string, string | string[]> = {};
-  const names = new Map<string, string>();
-  const lines = head.split('\r\n');
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i]!;
-    if (line === '') break;
-    const colon = line.indexOf(':');
-    const name = line.slice(0, colon);
-    const value = line.slice(colon + 1).trim();
-    const first = names.get(name.toLowerCase());
-    if (first === undefined) {
-      names.set(name.toLowerCase(), name);
-      fields[name] = value;
-    } else {
-      fields[first] = [...[fields[first]!].flat(), value];
-    }
-  }
-  return fields;
-}
 
 /**
  * Splits one field (`lowerName`, in any case) off the user's headers; `check` throws the caller's
@@ -76,7 +50,7 @@ export function takeHost(headers: Readonly<Record<string, string>> | undefined):
   return { host: value, rest };
 }
 
-/** Request headers that carry credentials (RFC 9110 §11.6.2, §11.7.2; RFC 6265 §5.4). */
+/** Request headers that carry credentials (RFC 9110 §11.6.2, RFC 9110 §11.7.2; RFC 6265 §5.4). */
 const CREDENTIAL_HEADERS: ReadonlySet<string> = new Set(['authorization', 'cookie', 'proxy-authorization']);
 
 export function withoutCredentials(
@@ -93,7 +67,7 @@ export function withoutCredentials(
 
 /**
  * Splits the `Proxy-Authorization` field (any case) off the user's headers.
- * @throws {InvalidStateError} (WS_ERR_INVALID_ARGUMENT) for a value with CR, LF or another control.
+ * @throws {InvalidArgumentError} for a value with CR, LF or another control.
  */
 export function takeProxyAuthorization(headers: Readonly<Record<string, string>> | undefined): {
   proxyAuthorization: string | undefined;
@@ -103,7 +77,7 @@ export function takeProxyAuthorization(headers: Readonly<Record<string, string>>
     try {
       assertFieldValue(name, credentials); // checked even when dropped: a bad value is a bug to report
     } catch (error) {
-      throw new InvalidStateError((error as Error).message, ErrorCode.InvalidArgument);
+      throw new InvalidArgumentError((error as Error).message);
     }
   });
   return { proxyAuthorization: value, rest };

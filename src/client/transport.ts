@@ -4,9 +4,10 @@
  */
 // Through the module objects (not named imports, which ESM binds once): instrumentation that wraps
 // net.connect or tls.connect (APM agents, tests) sees our connections, as it sees `ws`'s.
-import net, { isIP, type Socket } from 'node:net';
+import type { RequestOptions } from 'node:http';
+import net, { isIP, type NetConnectOpts, type Socket } from 'node:net';
 import tls, { type ConnectionOptions as TlsConnectionOptions } from 'node:tls';
-import { ErrorCode, HandshakeError, InvalidStateError, WebSocketError } from '../errors.ts';
+import { ErrorCode, HandshakeError, InvalidArgumentError, WebSocketError } from '../errors.ts';
 import { escapeControlCharacters } from '../handshake/client.ts';
 import { type HeadParseResult, HttpHeadParser, type ResponseHead } from '../handshake/http.ts';
 import { basicCredentials, type Target } from './target.ts';
@@ -21,21 +22,89 @@ export type TransportOptions = Pick<
   readonly localAddress?: string;
 };
 
-/** An `http://[user:pass@]host:port` proxy URL. */
+/**
+ * An `http://[user:pass@]host:port` proxy URL.
+ * @throws {InvalidArgumentError} for a URL that does not parse or whose scheme is not http:.
+ */
 export function parseProxy(input: string | URL): URL {
   let proxy: URL;
   try {
     proxy = new URL(String(input));
   } catch {
-    throw new InvalidStateError(`invalid proxy URL: ${String(input)}`, ErrorCode.InvalidArgument);
+    throw new InvalidArgumentError(`invalid proxy URL: ${String(input)}`);
   }
   if (proxy.protocol !== 'http:') {
-    throw new InvalidStateError(
-      `unsupported proxy scheme "${proxy.protocol}": use http://host:port`,
-      ErrorCode.InvalidArgument,
-    );
+    throw new InvalidArgumentError(`unsupported proxy scheme "${proxy.protocol}": use http://host:port`);
   }
   return proxy;
+}
+
+/**
+ * The sockets of a proxy tunnel while it opens (TCP to the proxy, then TLS over it): the attempt
+ * destroys them if it fails before the tunnel is handed to the request.
+ */
+export type PendingSockets = Set<Socket>;
+
+/**
+ * Our own connection for `http.request()` (`createConnection`), when no `agent` or
+ * `createConnection` is given: a Unix socket for ws+unix://, TCP or TLS, or a tunnel through `proxy`
+ * whose sockets stay in `pending` until it is ready (failures go to `fail`).
+ * @throws Never (connection errors are emitted by the socket, or go to `fail` for a tunnel).
+ */
+export function connectorFor(
+  target: Target,
+  proxy: URL | undefined,
+  proxyAuthorization: string | undefined,
+  options: TransportOptions,
+  pending: PendingSockets,
+  fail: (error: WebSocketError) => void,
+): NonNullable<RequestOptions['createConnection']> {
+  return (connectOptions, created) => {
+    if (target.socketPath !== undefined) return net.connect({ path: target.socketPath });
+    if (proxy === undefined) {
+      const common = connectOptions as TlsConnectionOptions;
+      if (!target.secure) return net.connect({ ...(common as object), noDelay: true } as NetConnectOpts);
+      return tls.connect({ ...common, ...tlsOptionsFor(target, options) });
+    }
+    const untrack: (() => void)[] = [];
+    const track = (socket: Socket) => {
+      pending.add(socket);
+      const onError = (error: Error) => fail(asHandshakeError(error));
+      const onClose = () =>
+        fail(new HandshakeError(ErrorCode.HandshakeFailed, 0, 'the proxy closed the connection'));
+      socket.on('error', onError);
+      socket.on('close', onClose);
+      untrack.push(() => {
+        socket.off('error', onError);
+        socket.off('close', onClose);
+      });
+    };
+    const ready = (socket: Socket) => {
+      for (const each of untrack) each();
+      pending.clear();
+      created(null, socket);
+    };
+    openTunnel(proxy, proxyAuthorization, target, options, track, ready, fail);
+    return undefined;
+  };
+}
+
+/**
+ * Errors of the connection or of Node's HTTP client, as a HandshakeError with no status (our own
+ * errors as they are).
+ * @throws Never.
+ */
+export function asHandshakeError(error: Error): WebSocketError {
+  if (error instanceof WebSocketError) return error;
+  if ((error as NodeJS.ErrnoException).code === 'HPE_HEADER_OVERFLOW') {
+    return new HandshakeError(
+      ErrorCode.HeadTooLarge,
+      0,
+      "the server's response head is larger than Node's maxHeaderSize (16 KiB unless set)",
+      { cause: error },
+    );
+  }
+  return new HandshakeError(ErrorCode.HandshakeFailed, 0, error.message, { cause: error });
 }
 
 /**

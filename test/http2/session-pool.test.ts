@@ -5,7 +5,7 @@
  */
 import type { ServerHttp2Session } from 'node:http2';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MAX_SESSIONS_PER_ORIGIN, SESSION_IDLE_TIMEOUT } from '../../src/http2/client.ts';
+import { MAX_SESSIONS_PER_ORIGIN, SESSION_IDLE_TIMEOUT } from '../../src/http2/session-pool.ts';
 import { ErrorCode, HandshakeError, type WebSocket } from '../../src/index.ts';
 import {
   cert,

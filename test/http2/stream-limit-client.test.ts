@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULTS } from '../../src/defaults.ts';
-import { MAX_WEBSOCKET_STREAMS_PER_SESSION } from '../../src/http2/client.ts';
+import { MAX_WEBSOCKET_STREAMS_PER_SESSION } from '../../src/http2/session-pool.ts';
 import type { WebSocket } from '../../src/index.ts';
 import { cert, type H2Fixture, nextMessage, openClient, startH2, streamOf } from './helpers.ts';
 

@@ -5,7 +5,7 @@
 import { createSecureServer, connect as http2Connect } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { pooledSessionCount } from '../../src/http2/client.ts';
+import { pooledSessionCount } from '../../src/http2/session-pool.ts';
 import {
   attachHttp2,
   HandshakeError,

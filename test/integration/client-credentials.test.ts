@@ -9,7 +9,7 @@
  */
 import { createServer as createNetServer, connect as netConnect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ErrorCode, HandshakeError, InvalidStateError, WebSocket } from '../../src/index.ts';
+import { ErrorCode, HandshakeError, InvalidArgumentError, WebSocket } from '../../src/index.ts';
 import { cert, startH2 } from '../http2/helpers.ts';
 import { type HttpHead, once, RawPeer, rawServer, WAIT_MS, withTimeout } from './helpers.ts';
 
@@ -180,7 +180,7 @@ describe('Proxy-Authorization goes to the proxy only', () => {
             ...(proxy === undefined ? {} : { proxy }),
             headers: { 'Proxy-Authorization': 'Basic x\r\nX-Injected: 1' },
           }),
-      ).toThrow(InvalidStateError);
+      ).toThrow(InvalidArgumentError);
     }
   });
 });

@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   ErrorCode,
   HandshakeError,
-  InvalidStateError,
+  InvalidArgumentError,
   type VerifyClientInfo,
   WebSocket,
 } from '../../src/index.ts';
@@ -197,7 +197,7 @@ describe('HTTP CONNECT proxy', () => {
   it('rejects a proxy URL that is invalid or not http:// synchronously (WS_ERR_INVALID_ARGUMENT)', async () => {
     const target = await start();
     for (const proxy of ['not a url', 'https://127.0.0.1:1', 'socks5://127.0.0.1:1']) {
-      expect(() => new WebSocket(target.url, { proxy })).toThrow(InvalidStateError);
+      expect(() => new WebSocket(target.url, { proxy })).toThrow(InvalidArgumentError);
       expect(() => new WebSocket(target.url, { proxy })).toThrow(
         expect.objectContaining({ code: ErrorCode.InvalidArgument }),
       );

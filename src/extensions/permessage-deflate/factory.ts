@@ -22,7 +22,7 @@ export interface NegotiatedDeflate {
  * @param parameters - The negotiated parameters (window bits, context takeover).
  * @param options - The application's `perMessageDeflate` options.
  * @param role - Which end this is: the server and the client compress with the other's parameters.
- * @param maxPayload - The largest message accepted once inflated (1009 beyond it, §7.4.1).
+ * @param maxPayload - The largest message accepted once inflated (1009 beyond it, RFC 6455 §7.4.1).
  * @param limiter - Bounds the zlib jobs running at once (per server, or shared by a process's clients).
  * @returns The codec and the threshold.
  * @throws Never: zlib streams are created on first use.
