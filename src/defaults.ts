@@ -99,6 +99,15 @@ const defaults = {
   refusalLingerMs: 1000,
 
   /**
+   * HTTP/2 server (RFC 8441): how long, in ms, after the server has sent END_STREAM on a WebSocket's
+   * stream, the peer gets to end its own half before the stream is reset. A peer that has the whole
+   * closing handshake ends its half within one round trip (our client does; Chromium 150 never does),
+   * so 1 s is generous yet short next to `closeTimeout` (30 s), which would otherwise hold the
+   * WebSocket's 'close', the stream and its slot in the session's stream limit.
+   */
+  http2StreamEndGraceMs: 1000,
+
+  /**
    * `ReconnectingWebSocket`: full-jitter exponential backoff between `minDelay` and `maxDelay` (ms),
    * growing by `factor` per attempt (§7.2.3: clients "SHOULD use some form of backoff"); retries
    * forever; at most 1000 messages queued while disconnected; an attempt counts as stable (the

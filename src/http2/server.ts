@@ -129,23 +129,15 @@ function closeStream(stream: ServerHttp2Stream): void {
 }
 
 /**
- * How long, after the server has sent END_STREAM on a WebSocket's stream, the peer gets to end its
- * own half before the stream is reset. A peer that has the whole closing handshake ends its half
- * within one round trip (our client does; Chromium 150 never does), so 1 s is generous yet
- * short next to `closeTimeout` (30 s), which would otherwise hold the WebSocket's 'close', the stream
- * and its slot in the session's stream limit.
- */
-const STREAM_END_GRACE_MS = 1000;
-
-/**
  * The server ended its half of a WebSocket's stream ('finish'): the WebSocket ends it right after the
  * closing handshake (or after failing the connection), carrying RFC 6455 §7.1.1's "the server SHOULD
- * close the underlying TCP connection first" over to the stream (RFC 8441 §6: "Orderly TCP-level closures are
- * represented as END_STREAM flags"). Give the peer a short grace to end its half too.
+ * close the underlying TCP connection first" over to the stream (RFC 8441 §6: "Orderly TCP-level
+ * closures are represented as END_STREAM flags"). Give the peer a short grace
+ * (`DEFAULTS.http2StreamEndGraceMs`) to end its half too.
  */
 function onWebSocketStreamFinish(this: ServerHttp2Stream): void {
   if (!this.closed && !this.readableEnded)
-    setTimeout(resetLingeringStream, STREAM_END_GRACE_MS, this).unref();
+    setTimeout(resetLingeringStream, DEFAULTS.http2StreamEndGraceMs, this).unref();
 }
 
 function resetLingeringStream(stream: ServerHttp2Stream): void {
@@ -153,7 +145,7 @@ function resetLingeringStream(stream: ServerHttp2Stream): void {
   // Our END_STREAM may still wait behind HTTP/2 flow control (RFC 9113 §5.2), and a reset would drop
   // the Close frame queued before it: wait until it has gone (`closeTimeout` still bounds the whole).
   if (stream.state.localClose !== 1) {
-    setTimeout(resetLingeringStream, STREAM_END_GRACE_MS, stream).unref();
+    setTimeout(resetLingeringStream, DEFAULTS.http2StreamEndGraceMs, stream).unref();
     return;
   }
   // RFC 9113 §8.1: "A server can send a complete response prior to the client sending an entire
@@ -285,7 +277,7 @@ function takeStream(
       wss[refuseHandshake](
         responder,
         new HandshakeError(
-          ErrorCode.HandshakeFailed,
+          ErrorCode.TooManyConnections,
           429,
           'Too Many Requests: this HTTP/2 connection carries as many WebSockets as the server allows ' +
             '(maxStreamsPerSession); close one or open them over another connection',
