@@ -166,18 +166,18 @@ export class Negotiator<W extends WebSocket> {
         // A fixed text: the path is the peer's, and an error body (which a browser may render)
         // reflects nothing of the request.
         throw new HandshakeError(
-          ErrorCode.HandshakeFailed,
+          ErrorCode.NoEndpoint,
           400,
           'Bad Request: no WebSocket endpoint at this path',
         );
       }
       if (!this.accepting) {
-        throw new HandshakeError(ErrorCode.HandshakeFailed, 503, 'the server is shutting down');
+        throw new HandshakeError(ErrorCode.ShuttingDown, 503, 'the server is shutting down');
       }
       if (!originAllowed(options.allowedOrigins, request.origin, req)) {
         // RFC 6455 §4.2.2: "If the server does not wish to accept this connection, it MUST return an
         // appropriate HTTP error code (e.g., 403 Forbidden) and abort the WebSocket handshake" (§10.2).
-        throw new HandshakeError(ErrorCode.HandshakeFailed, 403, 'Forbidden: origin not allowed');
+        throw new HandshakeError(ErrorCode.OriginRefused, 403, 'Forbidden: origin not allowed');
       }
     } catch (error) {
       this.refusals.reject(responder, error, req);
@@ -187,7 +187,7 @@ export class Negotiator<W extends WebSocket> {
       if (this.tracker.atLimit()) {
         this.refusals.reject(
           responder,
-          new HandshakeError(ErrorCode.HandshakeFailed, 503, 'Service Unavailable: too many connections'),
+          new HandshakeError(ErrorCode.TooManyConnections, 503, 'Service Unavailable: too many connections'),
           req,
           { 'Retry-After': String(Math.ceil(options.retryAfter ?? DEFAULTS.retryAfterSeconds)) },
         );
@@ -238,7 +238,7 @@ export class Negotiator<W extends WebSocket> {
       else if (!entry.refused) {
         this.refusals.reject(
           entry.responder,
-          new HandshakeError(ErrorCode.HandshakeFailed, 503, 'the server is shutting down'),
+          new HandshakeError(ErrorCode.ShuttingDown, 503, 'the server is shutting down'),
         );
       }
     }
@@ -288,7 +288,7 @@ export class Negotiator<W extends WebSocket> {
     if (!this.accepting) {
       this.refusals.reject(
         responder,
-        new HandshakeError(ErrorCode.HandshakeFailed, 503, 'the server is shutting down'),
+        new HandshakeError(ErrorCode.ShuttingDown, 503, 'the server is shutting down'),
       );
       return null;
     }

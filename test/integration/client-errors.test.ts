@@ -116,7 +116,7 @@ describe('client: failed connections', () => {
     expect(opened).toBe(false);
     expect(errors).toHaveLength(1);
     expect(errors[0]).toBeInstanceOf(HandshakeError);
-    expect((errors[0] as HandshakeError).code).toBe('WS_ERR_HANDSHAKE_FAILED');
+    expect((errors[0] as HandshakeError).code).toBe('WS_ERR_INVALID_ACCEPT_KEY');
     expect(code).toBe(1006);
   });
 
