@@ -4,10 +4,18 @@
  */
 import { createHash, randomFillSync } from 'node:crypto';
 
+/**
+ * SHA-1 of a string (UTF-8), for `Sec-WebSocket-Accept` (§1.3, §4.2.2; checked by the client, §4.1).
+ * @throws Never.
+ */
 export function sha1(input: string): Uint8Array {
   return createHash('sha1').update(input).digest();
 }
 
+/**
+ * `n` random bytes from the system's secure source, e.g. the nonce of `Sec-WebSocket-Key` (§4.1 item 7).
+ * @throws Never.
+ */
 export function randomBytes(n: number): Uint8Array {
   return randomFillSync(Buffer.allocUnsafe(n));
 }
@@ -16,6 +24,7 @@ export function randomBytes(n: number): Uint8Array {
  * Masking keys for client frames. §5.3: "The masking key needs to be unpredictable; thus, the
  * masking key MUST be derived from a strong source of entropy". Drawing 4 bytes at a time from the
  * system is slow, so keys come from a pool refilled by one system call per 2,048 frames.
+ * @throws Never.
  */
 const POOL_SIZE = 8192;
 let pool = Buffer.allocUnsafe(0);

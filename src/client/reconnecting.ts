@@ -12,7 +12,11 @@
  * would have a crowd of clients reconnect about twice a second forever against a failing server, and
  * `maxRetries` would never fire. Only a connection that stayed up `stableAfter` ms resets the count.
  *
- * Full jitter (delay drawn uniformly between 0 and the exponential cap) spreads a crowd of clients
+ * §7.2.3 asks for this: "clients SHOULD use some form of backoff when trying to reconnect after
+ * abnormal closures"; "The first reconnect attempt SHOULD be delayed by a random amount of time" and
+ * later ones "SHOULD be delayed by increasingly longer amounts of time, using a method such as
+ * truncated binary exponential backoff". Full jitter does both (the first delay is random below
+ * `minDelay`, the cap grows by `factor` and stops at `maxDelay`), and it spreads a crowd of clients
  * that lost the same server over the whole window, so their reconnects do not arrive in waves.
  * Nothing grows across reconnects: one underlying WebSocket and at most one timer at a time (the
  * retry timer while waiting, the stability timer while open), and a send queue bounded by
@@ -129,7 +133,9 @@ export function defaultShouldReconnect(event: ReconnectCloseEvent): boolean {
 
 /**
  * The backoff delay for a given attempt (0-based) with full jitter:
- * `random() * min(maxDelay, minDelay * factor ** attempt)`, rounded down to whole ms.
+ * `random() * min(maxDelay, minDelay * factor ** attempt)`, rounded down to whole ms: random from the
+ * first attempt on, growing exponentially up to a cap (§7.2.3: "truncated binary exponential backoff"
+ * with `factor` 2).
  * @throws Never.
  */
 export function backoffDelay(
@@ -173,7 +179,7 @@ export class ReconnectingWebSocket extends EventEmitter<ReconnectingWebSocketEve
    * Connects at once; reconnects per the options until `close()` or it gives up.
    * @param url - `ws://`, `wss://` or `ws+unix://` URL.
    * @param protocols - subprotocols to offer, as for {@link WebSocket}.
-   * @throws {InvalidStateError} (code WS_ERR_INVALID_ARGUMENT) for an invalid URL, subprotocol list
+   * @throws {InvalidArgumentError} (code WS_ERR_INVALID_ARGUMENT) for an invalid URL, subprotocol list
    *   or option (negative delays, `maxDelay < minDelay`, `factor < 1`, negative counts).
    */
   constructor(
@@ -272,7 +278,7 @@ export class ReconnectingWebSocket extends EventEmitter<ReconnectingWebSocketEve
    * Stops for good: cancels a pending reconnect (no timer is left) and closes the current connection.
    * 'close' is emitted once, when the current connection has closed (at once when there is none).
    * Queued messages are dropped.
-   * @throws {InvalidStateError} (code WS_ERR_INVALID_ARGUMENT) for an invalid code or reason, as
+   * @throws {InvalidArgumentError} (code WS_ERR_INVALID_ARGUMENT) for an invalid code or reason, as
    *   `WebSocket.close()`.
    */
   close(code?: number, reason?: string): void {

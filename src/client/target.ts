@@ -2,7 +2,7 @@
  * Where a client connects (RFC 6455 §3): the ws://, wss:// or ws+unix:// URL taken apart, the URL it
  * reports, redirect targets, and the Basic credentials of a URL's userinfo (RFC 7617).
  */
-import { ErrorCode, HandshakeError, InvalidStateError } from '../errors.ts';
+import { ErrorCode, HandshakeError, InvalidArgumentError } from '../errors.ts';
 import { escapeControlCharacters } from '../handshake/client.ts';
 
 /** Where to connect and what to ask for, from a `ws://`, `wss://` or `ws+unix://` URL (§3). */
@@ -76,26 +76,26 @@ export function redirectTarget(
   return { url: next.href, target: parseTarget(next) };
 }
 
-/** RFC 6455 §3: ws-URI = "ws:" "//" host [ ":" port ] path [ "?" query ]; wss-URI likewise. */
+/**
+ * RFC 6455 §3: ws-URI = "ws:" "//" host [ ":" port ] path [ "?" query ]; wss-URI likewise.
+ * @throws {InvalidArgumentError} for a URL that does not parse, has a fragment, or another scheme.
+ */
 export function parseTarget(input: string | URL): Target {
   let url: URL;
   try {
     url = new URL(String(input));
   } catch {
-    throw new InvalidStateError(`invalid URL: ${String(input)}`, ErrorCode.InvalidArgument);
+    throw new InvalidArgumentError(`invalid URL: ${String(input)}`);
   }
   // §3: "Fragment identifiers are meaningless in the context of WebSocket URIs and MUST NOT be used".
   if (url.hash !== '') {
-    throw new InvalidStateError(
-      `a WebSocket URL must not have a fragment: ${url.href}`,
-      ErrorCode.InvalidArgument,
-    );
+    throw new InvalidArgumentError(`a WebSocket URL must not have a fragment: ${url.href}`);
   }
   if (url.protocol === 'ws+unix:') {
     // ws+unix:/path/to/socket:/request/path, as in `ws`.
     const [socketPath = '', requestPath = '/'] = url.pathname.split(':');
     if (socketPath === '') {
-      throw new InvalidStateError(`invalid ws+unix URL: ${url.href}`, ErrorCode.InvalidArgument);
+      throw new InvalidArgumentError(`invalid ws+unix URL: ${url.href}`);
     }
     return {
       secure: false,
@@ -109,10 +109,7 @@ export function parseTarget(input: string | URL): Target {
   }
   const secure = url.protocol === 'wss:' || url.protocol === 'https:';
   if (!secure && url.protocol !== 'ws:' && url.protocol !== 'http:') {
-    throw new InvalidStateError(
-      `unsupported URL scheme "${url.protocol}": use ws:// or wss://`,
-      ErrorCode.InvalidArgument,
-    );
+    throw new InvalidArgumentError(`unsupported URL scheme "${url.protocol}": use ws:// or wss://`);
   }
   const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
   return {
