@@ -81,8 +81,7 @@ export class WebSocketServer<W extends WebSocket = WebSocket> extends EventEmitt
    * Starts listening (`port`), attaches to `server`, or waits for `handleUpgrade()` (`noServer`).
    * @throws {InvalidOptionError} (code WS_ERR_INVALID_ARGUMENT) for an option of the wrong type or
    *   value, naming it.
-   * @throws {TypeError} unless exactly one of `port`, `server` or `noServer` is given (`ws`'s text),
-   *   or for a negative `maxConnections`, `retryAfter` or `maxBufferedAmount`.
+   * @throws {TypeError} unless exactly one of `port`, `server` or `noServer` is given (`ws`'s text).
    */
   constructor(options: ServerOptions<W> = {}, callback?: () => void) {
     super();
@@ -93,12 +92,6 @@ export class WebSocketServer<W extends WebSocket = WebSocket> extends EventEmitt
       throw new TypeError(
         'One and only one of the "port", "server", or "noServer" options must be specified',
       );
-    }
-    for (const name of ['maxConnections', 'retryAfter', 'maxBufferedAmount'] as const) {
-      const value = options[name];
-      if (value !== undefined && !(typeof value === 'number' && value >= 0 && !Number.isNaN(value))) {
-        throw new TypeError(`the option "${name}" must be a number >= 0`);
-      }
     }
     this.options = options;
     this.#closeTimeout = options.closeTimeout ?? DEFAULTS.closeTimeout;
