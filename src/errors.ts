@@ -202,11 +202,19 @@ export class InvalidOptionError extends InvalidArgumentError {
 }
 
 /**
- * The error a failed client handshake reports: our own errors as they are, anything else (an
- * exception from a parser or a hook) wrapped as a HandshakeError with status 0 and the cause.
+ * The error a failed client handshake reports, the one place where the client wraps what it did not
+ * raise itself: our own errors as they are; anything else (an exception from a parser or a hook, a
+ * socket or HTTP/2 session error) as a HandshakeError `WS_ERR_HANDSHAKE_FAILED` with status 0 and
+ * the original as `cause`.
+ *
+ * @param error - What was thrown or emitted.
+ * @param message - The message of the wrapper: for a transport error, its own message (the text
+ * `ws` reports); by default `invalid handshake response`.
+ * @returns A {@link WebSocketError}.
+ * @throws Never.
  */
-export function toHandshakeFailure(error: unknown): WebSocketError {
+export function toHandshakeFailure(error: unknown, message = 'invalid handshake response'): WebSocketError {
   return error instanceof WebSocketError
     ? error
-    : new HandshakeError(ErrorCode.HandshakeFailed, 0, 'invalid handshake response', { cause: error });
+    : new HandshakeError(ErrorCode.HandshakeFailed, 0, message, { cause: error });
 }
