@@ -177,7 +177,7 @@ describe('HTTP CONNECT proxy', () => {
     const target = await start();
     const { port } = await tcpServer((socket) => socket.end('NOT HTTP AT ALL\r\n\r\n'));
     const error = await failedConnect(target.url, { proxy: `http://127.0.0.1:${port}` });
-    expect(error.code).toBe(ErrorCode.HandshakeFailed);
+    expect(error.code).toBe(ErrorCode.MalformedHttp);
   });
 
   it('wss:// through the proxy: TLS runs end to end over the tunnel (certificate checked)', async () => {
