@@ -20,7 +20,8 @@ export type Verdict =
       readonly headers: HeaderFields | undefined;
     };
 
-const ACCEPTED: Verdict = Object.freeze({ accept: true, user: undefined });
+/** The verdict without a `verifyClient`, or when it accepts without a `user`. */
+export const ACCEPTED: Verdict = Object.freeze({ accept: true, user: undefined });
 const UNAUTHORIZED: Verdict = Object.freeze({
   accept: false,
   status: 401,
@@ -90,11 +91,10 @@ export function chooseProtocol(
  * @returns (a promise of) the checked verdict; it rejects with a {@link hookFailure}.
  */
 export function runVerifyClient(
-  verifyClient: ServerOptions['verifyClient'],
+  verifyClient: NonNullable<ServerOptions['verifyClient']>,
   info: VerifyClientInfo,
   limit: number,
 ): Promise<Verdict> {
-  if (verifyClient === undefined) return Promise.resolve(ACCEPTED);
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_resolve, reject) => {
     timer = setTimeout(

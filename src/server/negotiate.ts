@@ -32,7 +32,7 @@ import { acceptingServer, attachSocket } from '../websocket/internal.ts';
 import type { WebSocket } from '../websocket/websocket.ts';
 import type { Topics } from './broadcast.ts';
 import { HandshakeTracker } from './handshake-tracker.ts';
-import { chooseProtocol, errorText, hookFailure, originAllowed, runVerifyClient } from './hooks.ts';
+import { ACCEPTED, chooseProtocol, errorText, hookFailure, originAllowed, runVerifyClient } from './hooks.ts';
 import { Refusals, type ServerEventSink } from './refusal.ts';
 import type { ServerOptions, ServerRequest } from './types.ts';
 
@@ -195,9 +195,16 @@ export class Negotiator<W extends WebSocket> {
       }
       this.tracker.takeSlot(socket);
     }
-    const info = { origin: request.origin, secure: responder.secure, req };
-    const limit = options.handshakeTimeout ?? DEFAULTS.serverHandshakeTimeout;
-    runVerifyClient(options.verifyClient, info, limit).then(
+    const verifyClient = options.verifyClient;
+    const decided =
+      verifyClient === undefined
+        ? Promise.resolve(ACCEPTED)
+        : runVerifyClient(
+            verifyClient,
+            { origin: request.origin, secure: responder.secure, req },
+            options.handshakeTimeout ?? DEFAULTS.serverHandshakeTimeout,
+          );
+    decided.then(
       (verdict) => {
         let ws: W | null = null;
         try {
