@@ -1,20 +1,22 @@
 /**
  * WebSocketServer: accepts WebSocket connections standalone (its own `net`/`tls` listener and our own
  * HTTP head parser, no `node:http`), attached to an existing `http`/`https` server, or with
- * `noServer` through `handleUpgrade(req, socket, head, cb)`, the shape `ws` made familiar.
+ * `noServer` through `handleUpgrade(req, socket, head, cb)`, the shape `ws` made familiar; and over
+ * HTTP/2 (RFC 8441) when attached to a `node:http2` server.
  *
- *   TCP/TLS socket ─▶ HttpHeadParser (limits, timeout) ─┐          (http1-listener.ts)
- *   http.Server 'upgrade' (req, socket, head) ──────────┼─▶ validateUpgradeRequest (§4.2.1)
- *                                                      │     ─▶ path, verifyClient, subprotocol
- *                                                      │     ─▶ 101 (§4.2.2) ─▶ WebSocket ─▶ 'connection'
- *                                                      └─▶ on any failure: an HTTP error status and a reason
- *   http2 server 'stream' (RFC 8441 extended CONNECT, src/http2/server.ts) ─▶ validateExtendedConnect
- *     ─▶ [negotiateHandshake]: the same path/origin/limit/verifyClient/subprotocol/deflate steps
- *     ─▶ :status 200 on the stream ─▶ WebSocket on the stream ─▶ 'connection'
- * The transport-specific answers (101 or :status 200, error responses) go through a HandshakeResponder;
- * the negotiation itself is in negotiate.ts, the hooks in hooks.ts, broadcast and topics in
- * broadcast.ts. This file is the public class: options, events, address, shouldHandle, broadcast,
- * and close (§7.4.1 1001 to every client).
+ *   http1-listener.ts    TCP/TLS socket (head parser, limits, timeout) │ http.Server 'upgrade' │
+ *                        handleUpgrade() ─▶ validateUpgradeRequest (§4.2.1)
+ *   src/http2/server.ts  http2 'stream' (extended CONNECT) ─▶ validateExtendedConnect (RFC 8441 §4)
+ *        │ each answers through its HandshakeResponder: 101 (§4.2.2), :status 200, or an error
+ *        ▼
+ *   negotiate.ts   path ─▶ allowedOrigins (§10.2) ─▶ maxConnections ─▶ verifyClient ─▶ subprotocol
+ *                  (§4.2.2) ─▶ permessage-deflate (RFC 7692 §5) ─▶ WebSocket ─▶ 'connection'
+ *                  hooks.ts: the application's hooks; handshake-tracker.ts: handshakes in progress
+ *                  and the slots of maxConnections; refusal.ts: every handshake that fails
+ *   broadcast.ts   broadcast() and publish() (encoded once, §5.1), the topics of subscribe()
+ *
+ * This file is the public class: options, events, address, shouldHandle, handleUpgrade, broadcast,
+ * and close (1001 Going Away to every client, §7.4.1).
  */
 import { EventEmitter } from 'node:events';
 import type { AddressInfo, Server as NetServer } from 'node:net';
