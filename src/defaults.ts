@@ -108,6 +108,13 @@ const defaults = {
   http2StreamEndGraceMs: 1000,
 
   /**
+   * `sockwire connect --timeout`, in ms: the handshake timeout, and with `-x` how long to wait for
+   * the replies. 10 s, the server's handshake bound: someone at a terminal, or a script, should learn
+   * within seconds that nothing came, rather than after the library client's 30 s.
+   */
+  cliTimeout: 10_000,
+
+  /**
    * `ReconnectingWebSocket`: full-jitter exponential backoff between `minDelay` and `maxDelay` (ms),
    * growing by `factor` per attempt (§7.2.3: clients "SHOULD use some form of backoff"); retries
    * forever; at most 1000 messages queued while disconnected; an attempt counts as stable (the

@@ -8,6 +8,7 @@
  * they came and non-zero when they did not. The session itself (socket, stdin, timers) is in
  * connect-session.ts.
  */
+import { DEFAULTS } from '../defaults.ts';
 import * as sockwire from '../index.ts';
 import { type ClientOptions, WebSocket } from '../index.ts';
 import { parseCommandArgs, readPem } from './args.ts';
@@ -53,8 +54,6 @@ Exit status: 0 after a clean close, 1 on a connection, handshake or TLS failure 
 (1006), 2 for bad arguments, 3 when -x did not get its replies in time.`;
 
 type CliSocketConstructor = new (url: string, protocols: string[], options: ClientOptions) => CliSocket;
-
-const DEFAULT_TIMEOUT = 10_000;
 
 function positiveInteger(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
@@ -118,7 +117,7 @@ export function runConnect(args: string[]): Promise<number> {
   if (binary !== 'hex' && binary !== 'base64') throw new UsageError('--binary must be hex or base64');
   if (values.raw && values.json) throw new UsageError('choose --raw or --json, not both');
   const pingEvery = positiveInteger('--ping', values.ping, 0);
-  const timeout = positiveInteger('--timeout', values.timeout, DEFAULT_TIMEOUT);
+  const timeout = positiveInteger('--timeout', values.timeout, DEFAULTS.cliTimeout);
   const wait = positiveInteger('--wait', values.wait, 1);
   const execute = values.execute ?? [];
 
