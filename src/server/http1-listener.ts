@@ -302,11 +302,12 @@ export class Http1Listener<W extends WebSocket> {
     const timer = setTimeout(negotiator.refusals.drop, timeout, socket, 'handshake timeout (request head)');
   }
 
+  /** `maxHeadSize` and `maxHeaderCount` as given (the parser has the defaults, RFC 6585 §5: 431 over them). */
   #headLimits(): Partial<HttpHeadLimits> {
+    const { maxHeadSize, maxHeaderCount } = this.#host.options;
     const limits: { maxHeadSize?: number; maxHeaderCount?: number } = {};
-    if (this.#host.options.maxHeadSize !== undefined) limits.maxHeadSize = this.#host.options.maxHeadSize;
-    if (this.#host.options.maxHeaderCount !== undefined)
-      limits.maxHeaderCount = this.#host.options.maxHeaderCount;
+    if (maxHeadSize !== undefined) limits.maxHeadSize = maxHeadSize;
+    if (maxHeaderCount !== undefined) limits.maxHeaderCount = maxHeaderCount;
     return limits;
   }
 }
