@@ -4,7 +4,8 @@
  * out"; no sockets, no timers, no randomness, no clock). A file of the core may import only:
  *
  * - relative modules inside the core: src/frame/, src/handshake/, src/connection/, src/protocol/,
- *   plus src/errors.ts and src/defaults.ts (themselves checked: see SHARED below);
+ *   the pure files beside the shells (PURE_FILES), src/errors.ts and src/defaults.ts, all of them
+ *   checked by the same rules;
  * - `node:buffer`, the one Node module the core uses: `Buffer.allocUnsafe` takes small arrays from
  *   Node's 8 KiB pool instead of a fresh ArrayBuffer per frame, and `isUtf8` is the native UTF-8
  *   check. Both are pure functions of their bytes (no I/O, no time, no randomness).
@@ -77,9 +78,9 @@ export function kindOf(path) {
   return null;
 }
 
-/** Whether a path under src/ (posix) is a module a pure file may import. */
+/** Whether a path under src/ (posix) is a module a pure file may import: another pure file. */
 function isAllowedTarget(posix) {
-  return SHARED.includes(posix) || CORE_DIRS.some((dir) => posix.startsWith(`${dir}/`));
+  return kindOf(posix) !== null;
 }
 
 /**
@@ -103,7 +104,7 @@ export function checkPurity(path, text) {
       if (!isAllowedTarget(target)) {
         report(
           node,
-          `imports '${specifier}' (src/${target}), outside the core: the core may import only src/{${CORE_DIRS.join(',')}}/, src/errors.ts and src/defaults.ts; move the logic into the core or inject it from the shell`,
+          `imports '${specifier}' (src/${target}), outside the core: the core may import only src/{${CORE_DIRS.join(',')}}/, ${PURE_FILES.map((file) => `src/${file}`).join(', ')}, src/errors.ts and src/defaults.ts; move the logic into the core or inject it from the shell`,
         );
       }
       return;

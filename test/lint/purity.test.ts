@@ -73,6 +73,10 @@ describe('imports: only the allow-list', () => {
     ['src/errors.ts', "import { ProtocolError } from '../errors.ts';"],
     ['src/defaults.ts', "import { DEFAULTS } from '../defaults.ts';"],
     ['node:buffer (pooled allocation, native UTF-8 check)', "import { isUtf8 } from 'node:buffer';"],
+    [
+      'a pure file beside the shells (permessage-deflate negotiation)',
+      "import { x } from '../extensions/permessage-deflate/negotiation.ts';",
+    ],
   ])('allows %s', (_name, snippet) => {
     expect(checkPurity('connection/example.ts', snippet)).toEqual([]);
   });
