@@ -20,61 +20,25 @@
  *   OPEN/CLOSING ──protocol violation (we send Close with 1002/1007/1009)──▶ CLOSED
  * In CLOSED the transport should be closed once the outgoing bytes are flushed (`transportShouldClose`).
  *
- * permessage-deflate (RFC 7692) keeps zlib in the shell; the core keeps the order, both ways:
- * - Inbound, awaiting a transform: a compressed message is handed out still compressed; until the
- *   shell gives it back inflated with `completeMessage(bytes)` (or fails the connection), nothing
- *   more is decoded. One connection holds at most one message waiting for zlib, messages stay in
- *   order by construction, and a Close that follows is only seen once the message before it was
- *   delivered (and the application's answer to it sent or reserved).
- * - Outbound, reserved sends: `reserveSend()` announces a message whose bytes are still being
- *   compressed; the Close, ours (`close()`) or our answer to the peer's, waits until every reserved
- *   send was released (§5.5.1: "the endpoint MAY delay sending a Close frame until its current
- *   message is sent"), so nothing sent in good order is lost to the closing handshake.
+ * permessage-deflate (RFC 7692) keeps zlib in the shell; the core keeps the order, both ways.
+ * Inbound, after a compressed message nothing is decoded until the shell gives it back inflated
+ * (`completeMessage`), so one message at most waits for zlib and a Close behind it is seen after it.
+ * Outbound, a message being compressed is a reserved send (`reserveSend`/`releaseSend`), and the
+ * Close, ours or our answer to the peer's, waits for it (§5.5.1).
  */
 import { ErrorCode, InvalidArgumentError, InvalidStateError, ProtocolError } from '../errors.ts';
 import { assertValidClose, encodeClosePayload, parseClosePayload } from '../frame/close.ts';
 import { CloseCode } from '../frame/close-code.ts';
 import { FrameDecoder, type FramePart } from '../frame/decoder.ts';
-import { encodeFrame, encodeFrameAsOne } from '../frame/encoder.ts';
 import { MAX_CONTROL_PAYLOAD_LENGTH, RsvBit } from '../frame/frame.ts';
 import { isControlOpcode, Opcode } from '../frame/opcode.ts';
-import { invalidUtf8, protocolError } from '../frame/protocol-error.ts';
-import { isValidUtf8 } from '../frame/utf8.ts';
-import type { ConnectionEvent } from './event.ts';
+import { protocolError } from '../frame/protocol-error.ts';
+import { FrameWriter } from './frame-writer.ts';
 import { queueEncoded, transportClosed } from './hooks.ts';
 import { MessageAssembler } from './message-assembler.ts';
-import { OutgoingQueue } from './outgoing-queue.ts';
+import type { ConnectionEvent, ConnectionOptions, ConnectionState, Role } from './types.ts';
 
-export type { ConnectionEvent } from './event.ts';
-export type Role = 'client' | 'server';
-export type ConnectionState = 'open' | 'closing' | 'closed';
-
-export interface ConnectionOptions {
-  /** Which end we are: servers expect masked frames, clients mask what they send (§5.1). */
-  readonly role: Role;
-  /** Largest message (and frame) accepted, in bytes; larger fails the connection with 1009. */
-  readonly maxPayload: number;
-  /** Source of the 4-byte masking keys; required for clients (§5.3: "MUST be unpredictable"). */
-  readonly generateMaskKey?: (() => Uint8Array) | undefined;
-  /**
-   * Whether a received Ping is answered with a Pong automatically (default true). False leaves the
-   * answer to the application, which §5.5.2 then obliges to send it ("MUST send a Pong frame in
-   * response"); the `ping` event is emitted either way.
-   */
-  readonly autoPong?: boolean | undefined;
-  /**
-   * Whether permessage-deflate was negotiated (RFC 7692 §6; default false): RSV1 is then allowed on
-   * the first frame of a data message and means "compressed". Compressing and inflating stay with
-   * the caller (see `completeMessage` and `reserveSend`).
-   */
-  readonly perMessageDeflate?: boolean | undefined;
-}
-
-/** A Close waiting behind reserved sends: ours, or our answer to the peer's (§5.5.1). */
-interface HeldClose {
-  readonly code: number | undefined;
-  readonly reason: string;
-}
+export type { ConnectionEvent, ConnectionOptions, ConnectionState, Role } from './types.ts';
 
 const EMPTY = new Uint8Array(0);
 
@@ -82,32 +46,23 @@ export class Connection {
   readonly role: Role;
   readonly #decoder: FrameDecoder;
   readonly #assembler: MessageAssembler;
-  readonly #outgoing = new OutgoingQueue();
-  readonly #generateMaskKey: (() => Uint8Array) | undefined;
+  readonly #writer: FrameWriter;
   readonly #autoPong: boolean;
-  #perMessageDeflate: boolean;
-  readonly #maxPayload: number;
   #state: ConnectionState = 'open';
   #closeSent = false;
   #closeReceived = false;
-  /** The compressed message handed out and not yet given back inflated; null when none (RFC 7692 §6.2). */
-  #awaiting: { readonly binary: boolean } | null = null;
   /** Sends announced with reserveSend() and not yet released. */
   #reservedSends = 0;
-  /** The Close that waits for the reserved sends; null when none waits. */
-  #heldClose: HeldClose | null = null;
-  /** True while an outgoing fragmented message is unfinished (§5.4). */
-  #sendingFragments = false;
+  /** The Close that waits for the reserved sends (ours, or our answer to the peer's); null when none. */
+  #heldClose: { readonly code: number | undefined; readonly reason: string } | null = null;
   /** Events decoded but not yet returned by next() (at most a few). */
   readonly #events: ConnectionEvent[] = [];
 
   /** @throws {TypeError} for a client without `generateMaskKey` (§5.3). */
   constructor(options: ConnectionOptions) {
     this.role = options.role;
-    this.#maxPayload = options.maxPayload;
-    this.#generateMaskKey = options.generateMaskKey;
     this.#autoPong = options.autoPong ?? true;
-    if (this.role === 'client' && this.#generateMaskKey === undefined) {
+    if (this.role === 'client' && options.generateMaskKey === undefined) {
       throw new TypeError('a client Connection needs generateMaskKey (RFC 6455 §5.3)');
     }
     this.#decoder = new FrameDecoder({
@@ -115,19 +70,15 @@ export class Connection {
       maxPayload: options.maxPayload,
     });
     this.#assembler = new MessageAssembler(options.maxPayload);
-    this.#perMessageDeflate = false;
-    if (options.perMessageDeflate === true) this.enablePerMessageDeflate();
+    const perMessageDeflate = options.perMessageDeflate === true;
+    this.#writer = new FrameWriter(options.generateMaskKey, perMessageDeflate);
+    // RFC 7692 §6: with the extension, RSV1 on the first frame of a data message means "compressed".
+    if (perMessageDeflate) this.#decoder.allowedRsv = RsvBit.rsv1;
   }
 
   get state(): ConnectionState {
     return this.#state;
   }
-
-  /**
-   * @deprecated Temporary, until the shell uses {@link reserveSend}: when true, a received Close is
-   * not answered automatically; the caller answers it with {@link close}.
-   */
-  holdCloseReply = false;
 
   /** Whether we have sent a Close frame (queued it for the transport). */
   get closeSent(): boolean {
@@ -149,7 +100,7 @@ export class Connection {
 
   /** Bytes queued by the core and not yet taken by the transport. */
   get outgoingBytes(): number {
-    return this.#outgoing.bytes;
+    return this.#writer.bytes;
   }
 
   /** Bytes received and not yet consumed (an incomplete frame). */
@@ -162,7 +113,7 @@ export class Connection {
    * {@link completeMessage}: nothing is decoded meanwhile, and the transport should not be read.
    */
   get awaitingTransform(): boolean {
-    return this.#awaiting !== null;
+    return this.#assembler.awaitingTransform;
   }
 
   /**
@@ -173,35 +124,15 @@ export class Connection {
    * @throws {InvalidStateError} when no compressed message is awaiting.
    */
   completeMessage(data: Uint8Array): ConnectionEvent[] {
-    const awaiting = this.#awaiting;
-    if (awaiting === null) {
-      throw new InvalidStateError('completeMessage() without a compressed message awaiting its transform');
-    }
-    this.#awaiting = null;
     const events: ConnectionEvent[] = [];
-    if (this.#state === 'closed') return events;
-    if (data.length > this.#maxPayload) {
-      const error = new ProtocolError(
-        ErrorCode.MessageTooBig,
-        CloseCode.MessageTooBig,
-        `message exceeds maxPayload (${this.#maxPayload} bytes) once inflated`,
-      );
-      this.#fail(error, events);
-    } else if (!awaiting.binary && !isValidUtf8(data)) {
-      // §8.1 for compressed text: what it inflates to must be UTF-8.
-      this.#fail(invalidUtf8('text message'), events);
-    } else {
-      events.push({ type: 'message', data, binary: awaiting.binary, compressed: false });
+    try {
+      const message = this.#assembler.complete(data);
+      if (this.#state !== 'closed') events.push(message);
+    } catch (error) {
+      if (!(error instanceof ProtocolError)) throw error;
+      if (this.#state !== 'closed') this.#fail(error, events);
     }
     return events;
-  }
-
-  /**
-   * @deprecated Temporary, until the shell passes `perMessageDeflate: true` to the constructor.
-   */
-  enablePerMessageDeflate(): void {
-    this.#perMessageDeflate = true;
-    this.#decoder.allowedRsv = RsvBit.rsv1;
   }
 
   /**
@@ -233,10 +164,17 @@ export class Connection {
     const held = this.#heldClose;
     if (this.#reservedSends > 0 || held === null) return false;
     this.#heldClose = null;
-    this.#sendClose(held.code, held.reason);
-    // Answering a Close we received completes the closing handshake (§7.1.3).
-    this.#state = this.#closeReceived ? 'closed' : 'closing';
+    this.#closeNow(held.code, held.reason);
     return true;
+  }
+
+  /**
+   * Forgets the reserved sends and the Close that waited for them: a message being transformed was
+   * lost, so what followed it will not be sent, and a {@link close} called next goes out at once.
+   */
+  dropReservedSends(): void {
+    this.#reservedSends = 0;
+    this.#heldClose = null;
   }
 
   /** Sends announced with {@link reserveSend} and not yet released. */
@@ -254,18 +192,12 @@ export class Connection {
     return events;
   }
 
-  /**
-   * Takes the bytes to write to the transport, in order. Everything queued since the last call
-   * leaves together, so the transport can write it with one `writev`.
-   */
+  /** Takes the bytes to write to the transport, in order, to write together (one `writev`). */
   takeOutgoing(): Uint8Array[] {
-    return this.#outgoing.take();
+    return this.#writer.take();
   }
 
-  /**
-   * Feeds bytes received from the transport and returns every event they complete, in order.
-   * Equivalent to `push(bytes)` followed by `next()` until it returns null.
-   */
+  /** Feeds received bytes and returns every event they complete: `push(bytes)`, then `next()` until null. */
   receive(bytes: Uint8Array): ConnectionEvent[] {
     this.push(bytes);
     const events: ConnectionEvent[] = [];
@@ -290,7 +222,7 @@ export class Connection {
     try {
       while (
         events.length === 0 &&
-        this.#awaiting === null &&
+        !this.#assembler.awaitingTransform &&
         !this.#closeReceived &&
         this.#state !== 'closed'
       ) {
@@ -308,26 +240,13 @@ export class Connection {
   /**
    * Queues a data message, or one fragment of it when `fin` is false (§5.4). Later fragments are sent
    * with further calls; the `binary` flag of the first fragment decides the message type.
-   * @param compressed - RFC 7692 §6: set RSV1 on the first frame (the data is already compressed).
-   * @throws {InvalidStateError} after a Close frame was sent, or `compressed` without permessage-deflate.
+   * @param compressed - RFC 7692 §6.1: set RSV1 on the first frame (the data is already compressed).
+   * @throws {InvalidStateError} after a Close frame was sent, or `compressed` without permessage-deflate
+   *   (RFC 7692 §6: RSV1 has no meaning without the extension).
    */
   send(data: Uint8Array, binary: boolean, fin = true, compressed = false): void {
     this.#assertCanSend('send a message');
-    // RFC 7692 §6: RSV1 means "compressed" only once the extension was negotiated; without it the
-    // peer must fail the connection (§5.2: "If a nonzero value is received and none of the negotiated
-    // extensions defines the meaning of such a nonzero value, the receiving endpoint MUST _Fail_").
-    if (compressed && !this.#perMessageDeflate) {
-      throw new InvalidStateError(
-        'cannot send a compressed message: permessage-deflate was not negotiated (RFC 7692 §6)',
-      );
-    }
-    // §5.4: the first fragment carries the message's opcode, the others are Continuation frames.
-    const first = !this.#sendingFragments;
-    const opcode = first ? (binary ? Opcode.Binary : Opcode.Text) : Opcode.Continuation;
-    this.#sendingFragments = !fin;
-    // RFC 7692 §6.1: RSV1 marks a compressed message, on its first frame only.
-    const rsv1 = compressed && first;
-    this.#outgoing.push(encodeFrame(opcode, data, { fin, rsv1, maskKey: this.#maskKey() }));
+    this.#writer.data(data, binary, fin, compressed);
   }
 
   /**
@@ -337,14 +256,7 @@ export class Connection {
    * @returns false when nothing was queued.
    */
   [queueEncoded](chunks: readonly Uint8Array[]): boolean {
-    if (this.#closeSent || this.#sendingFragments) return false;
-    this.#outgoing.push(chunks);
-    return true;
-  }
-
-  /** @deprecated Temporary alias of the internal `[queueEncoded]`, until the shell uses it. */
-  sendEncoded(chunks: readonly Uint8Array[]): boolean {
-    return this[queueEncoded](chunks);
+    return !this.#closeSent && this.#writer.encoded(chunks);
   }
 
   /**
@@ -353,9 +265,7 @@ export class Connection {
    * @throws {InvalidArgumentError} for a payload over 125 bytes (§5.5).
    */
   ping(data: Uint8Array = EMPTY): void {
-    this.#assertCanSend('send a ping');
-    assertControlPayload(data, 'ping');
-    this.#outgoing.push(encodeFrame(Opcode.Ping, data, { maskKey: this.#maskKey() }));
+    this.#control(Opcode.Ping, data, 'ping');
   }
 
   /**
@@ -365,9 +275,7 @@ export class Connection {
    * @throws {InvalidArgumentError} for a payload over 125 bytes (§5.5).
    */
   pong(data: Uint8Array = EMPTY): void {
-    this.#assertCanSend('send a pong');
-    assertControlPayload(data, 'pong');
-    this.#outgoing.push(encodeFrame(Opcode.Pong, data, { maskKey: this.#maskKey() }));
+    this.#control(Opcode.Pong, data, 'pong');
   }
 
   /**
@@ -387,15 +295,10 @@ export class Connection {
       this.#state = 'closing';
       return;
     }
-    this.#sendClose(code, reason);
-    // Answering a Close we received completes the closing handshake (§7.1.3).
-    this.#state = this.#closeReceived ? 'closed' : 'closing';
+    this.#closeNow(code, reason);
   }
 
-  /**
-   * Checks the arguments of {@link close} without closing.
-   * @throws {InvalidArgumentError} for an invalid code, a reason without a code, or a reason too long.
-   */
+  /** Checks the arguments of {@link close} without closing. @throws {InvalidArgumentError} as `close`. */
   assertValidClose(code: number | undefined, reason: string): void {
     assertValidClose(code, reason);
   }
@@ -406,11 +309,6 @@ export class Connection {
     this.#closeSent = true;
     this.#heldClose = null;
     this.#reservedSends = 0;
-  }
-
-  /** @deprecated Temporary alias of the internal `[transportClosed]`, until the shell uses it. */
-  transportClosed(): void {
-    this[transportClosed]();
   }
 
   /** Handles one decoded piece of a frame, adding the events it completes. */
@@ -432,11 +330,10 @@ export class Connection {
         this.#onClose(part.data, events);
         return;
       default: {
+        // A compressed message leaves the assembler awaiting its transform (RFC 7692 §6.2): next()
+        // decodes nothing more until the shell hands it back inflated with completeMessage().
         const message = this.#assembler.add(part);
-        if (message === null) return;
-        // RFC 7692 §6.2: decode nothing more until the shell hands this message back inflated.
-        if (message.compressed) this.#awaiting = { binary: message.binary };
-        events.push(message);
+        if (message !== null) events.push(message);
         return;
       }
     }
@@ -448,8 +345,7 @@ export class Connection {
     // already received a Close frame. ... A Pong frame sent in response to a Ping frame must have
     // identical 'Application data' as found in the message body of the Ping frame being replied to."
     if (this.#closeSent || !this.#autoPong) return;
-    // One array per Pong, so that a later Pong can replace it in the queue (§5.5.3).
-    this.#outgoing.pushPong(encodeFrameAsOne(Opcode.Pong, data, { maskKey: this.#maskKey() }));
+    this.#writer.autoPong(data); // or in place of the last unsent one (§5.5.3)
   }
 
   #onClose(payload: Uint8Array, events: ConnectionEvent[]): void {
@@ -462,7 +358,7 @@ export class Connection {
     // current message is sent" — the sends still reserved go first (see releaseSend).
     if (this.#closeSent) {
       this.#state = 'closed';
-    } else if (this.#heldClose !== null || this.holdCloseReply) {
+    } else if (this.#heldClose !== null) {
       this.#state = 'closing';
     } else {
       const echo = code === CloseCode.NoStatusReceived ? undefined : code;
@@ -480,7 +376,6 @@ export class Connection {
   /** §7.1.7 _Fail the WebSocket Connection_: send a Close frame with the error's code at once, then close. */
   #fail(error: ProtocolError, events: ConnectionEvent[]): void {
     this.#assembler.reset();
-    this.#awaiting = null;
     // Failing does not wait for reserved sends: they are dropped (releaseSend() finds closeSent).
     this.#heldClose = null;
     this.#reservedSends = 0;
@@ -489,11 +384,26 @@ export class Connection {
     events.push({ type: 'fail', error });
   }
 
+  /** Sends our Close: it starts the closing handshake, or, answering the peer's, completes it (§7.1.3). */
+  #closeNow(code: number | undefined, reason: string): void {
+    this.#sendClose(code, reason);
+    this.#state = this.#closeReceived ? 'closed' : 'closing';
+  }
+
   #sendClose(code: number | undefined, reason: string): void {
     const payload = encodeClosePayload(code, reason);
     // §5.5.1: "After sending a Close frame, the endpoint MUST NOT send any more data frames."
     this.#closeSent = true;
-    this.#outgoing.push(encodeFrame(Opcode.Close, payload, { maskKey: this.#maskKey() }));
+    this.#writer.control(Opcode.Close, payload);
+  }
+
+  #control(opcode: Opcode, data: Uint8Array, what: string): void {
+    this.#assertCanSend(`send a ${what}`);
+    // §5.5: "All control frames MUST have a payload length of 125 bytes or less".
+    if (data.length > MAX_CONTROL_PAYLOAD_LENGTH) {
+      throw new InvalidArgumentError(`a ${what} payload must be at most 125 bytes (RFC 6455 §5.5)`);
+    }
+    this.#writer.control(opcode, data);
   }
 
   #assertCanSend(what: string): void {
@@ -502,16 +412,5 @@ export class Connection {
     if (this.#closeSent) {
       throw new InvalidStateError(`cannot ${what}: the closing handshake has started (RFC 6455 §5.5.1)`);
     }
-  }
-
-  #maskKey(): Uint8Array | undefined {
-    return this.#generateMaskKey?.();
-  }
-}
-
-/** §5.5: "All control frames MUST have a payload length of 125 bytes or less". */
-function assertControlPayload(data: Uint8Array, what: string): void {
-  if (data.length > MAX_CONTROL_PAYLOAD_LENGTH) {
-    throw new InvalidArgumentError(`a ${what} payload must be at most 125 bytes (RFC 6455 §5.5)`);
   }
 }

@@ -2,14 +2,14 @@
  * Reassembles data messages from their frames and the chunks of those frames (§5.4), enforcing
  * `maxPayload` before anything is kept and checking text as it arrives (§8.1).
  */
-import { ErrorCode, ProtocolError } from '../errors.ts';
+import { ErrorCode, InvalidStateError, ProtocolError } from '../errors.ts';
 import { CloseCode } from '../frame/close-code.ts';
 import type { FramePart } from '../frame/decoder.ts';
 import { Opcode } from '../frame/opcode.ts';
 import { invalidUtf8, protocolError } from '../frame/protocol-error.ts';
-import { Utf8Validator } from '../frame/utf8.ts';
-import type { MessageEvent } from './event.ts';
+import { isValidUtf8, Utf8Validator } from '../frame/utf8.ts';
 import { MessageBuffer } from './message-buffer.ts';
+import type { MessageEvent } from './types.ts';
 
 /** The message being reassembled from fragments (§5.4). */
 interface PartialMessage {
@@ -25,13 +25,21 @@ export class MessageAssembler {
   #message: PartialMessage | null = null;
   /** Validates the current text message across its frames and chunks; created with the first text message. */
   #utf8: Utf8Validator | null = null;
+  /** The compressed message handed out and not yet given back inflated; null when none (RFC 7692 §6.2). */
+  #awaiting: { readonly binary: boolean } | null = null;
 
   constructor(maxPayload: number) {
     this.#maxPayload = maxPayload;
   }
 
+  /** True while a compressed message was handed out and not yet given back with {@link complete}. */
+  get awaitingTransform(): boolean {
+    return this.#awaiting !== null;
+  }
+
   /**
-   * Takes one piece of a data frame; returns the message it completes, or null.
+   * Takes one piece of a data frame; returns the message it completes, or null. A compressed message
+   * (RFC 7692 §6) is returned still compressed, and waits for {@link complete}.
    * @throws {ProtocolError} for a continuation without a message (1002), a new message inside a
    *   fragmented one (1002), a message over maxPayload (1009) or text that is not UTF-8 (1007).
    */
@@ -81,6 +89,7 @@ export class MessageAssembler {
 
     this.#message = null;
     if (checkText && !this.#utf8!.end()) throw invalidUtf8('text message');
+    if (message.compressed) this.#awaiting = { binary: message.binary };
     return {
       type: 'message',
       data: message.payload.join(),
@@ -89,8 +98,34 @@ export class MessageAssembler {
     };
   }
 
-  /** Forgets the message in progress (the connection failed). */
+  /**
+   * Takes back the compressed message last handed out, inflated (RFC 7692 §6.2: "decompress the
+   * concatenation of the octets"), and returns it as a message.
+   * @throws {InvalidStateError} when no compressed message is awaiting.
+   * @throws {ProtocolError} for a message over maxPayload once inflated (1009), or text that is not
+   *   UTF-8 (§8.1, 1007).
+   */
+  complete(data: Uint8Array): MessageEvent {
+    const awaiting = this.#awaiting;
+    if (awaiting === null) {
+      throw new InvalidStateError('completeMessage() without a compressed message awaiting its transform');
+    }
+    this.#awaiting = null;
+    if (data.length > this.#maxPayload) {
+      throw new ProtocolError(
+        ErrorCode.MessageTooBig,
+        CloseCode.MessageTooBig,
+        `message exceeds maxPayload (${this.#maxPayload} bytes) once inflated`,
+      );
+    }
+    // §8.1 for compressed text: what it inflates to must be UTF-8.
+    if (!awaiting.binary && !isValidUtf8(data)) throw invalidUtf8('text message');
+    return { type: 'message', data, binary: awaiting.binary, compressed: false };
+  }
+
+  /** Forgets the message in progress and any awaiting its transform (the connection failed). */
   reset(): void {
+    this.#awaiting = null;
     this.#message = null;
     this.#utf8?.reset();
   }

@@ -23,6 +23,7 @@
 import type { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import { Connection, type ConnectionEvent } from '../connection/connection.ts';
+import { transportClosed } from '../connection/hooks.ts';
 import { DEFAULTS } from '../defaults.ts';
 import { ErrorCode, WebSocketError } from '../errors.ts';
 import { CloseCode } from '../frame/close-code.ts';
@@ -76,12 +77,10 @@ export class Driver extends Outbox {
       maxPayload: options.maxPayload,
       generateMaskKey: options.generateMaskKey,
       autoPong: options.autoPong,
+      perMessageDeflate: options.deflate !== undefined,
     });
     this.deflate = options.deflate;
     if (options.deflate !== undefined) {
-      this.connection.enablePerMessageDeflate();
-      // Compressed messages may still be in flight when the peer's Close arrives: answer it after them.
-      this.connection.holdCloseReply = true;
       // Only compressed traffic needs the ordered queue; idle connections without it stay small.
       this.outbox = [];
     }
@@ -129,9 +128,10 @@ export class Driver extends Outbox {
     // A handshake that failed is CLOSING while 'error' is emitted, with no connection to close.
     if (connection === null) return;
     if (this.outbox.length > 0 || this.compressing) {
-      // The Close frame goes after the messages still being compressed (§5.5.1: no data after Close).
+      // The core holds the Close behind the sends still reserved, compressed or read (§5.5.1: no data
+      // after Close); the arguments are checked now, even once a Close was sent.
       connection.assertValidClose(code, reason);
-      if (this.readyState === ReadyState.OPEN) this.closeBehindOutbox(code, reason);
+      connection.close(code, reason);
       this.readyState = ReadyState.CLOSING;
       this.startCloseTimer();
       return;
@@ -209,11 +209,8 @@ export class Driver extends Outbox {
         this.closeFrameReceived = true;
         this.closeCode = event.code;
         this.closeReason = event.reason;
+        // The core answered the Close, or holds the answer behind the sends still reserved (§5.5.1).
         this.readyState = ReadyState.CLOSING;
-        if (!this.connection!.closeSent) {
-          this.closeAnswer = { code: event.code, reason: event.reason };
-          this.answerCloseWhenDrained();
-        }
         return;
       case 'fail':
         this.readyState = ReadyState.CLOSING;
@@ -259,7 +256,7 @@ export class Driver extends Outbox {
     this.deflate?.codec.close();
     if (this.closeTimer !== null) clearTimeout(this.closeTimer);
     this.closeTimer = null;
-    this.connection?.transportClosed();
+    this.connection?.[transportClosed]();
     const callbacks = this.pendingCallbacks ?? NO_CALLBACKS;
     this.pendingCallbacks = null;
     for (const callback of callbacks)

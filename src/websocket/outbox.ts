@@ -1,8 +1,9 @@
 /**
  * What keeps messages in order around asynchronous work, in both directions: the outbox (sends
  * queued behind a message being compressed by zlib or a Blob being read) and, for permessage-deflate
- * (RFC 7692), the inflation of received messages and the answer to the peer's Close that waits for
- * them. The base class of the {@link Driver} (src/websocket/driver.ts), which supplies the socket,
+ * (RFC 7692), the inflation of received messages. Each operation in the outbox is a send reserved in
+ * the core (`Connection.reserveSend`, released once sent or dropped): the core holds the Close, ours
+ * or the answer to the peer's, until none is left (§5.5.1). The base class of the {@link Driver} (src/websocket/driver.ts), which supplies the socket,
  * the core and the flush: one object per connection, no extra allocation per message, and a plain
  * send with nothing queued goes straight to the core.
  *
@@ -20,6 +21,7 @@ import {
   ProtocolError,
   WebSocketError,
 } from '../errors.ts';
+import { queueEncoded } from '../connection/hooks.ts';
 import { CloseCode } from '../frame/close-code.ts';
 import { MAX_CONTROL_PAYLOAD_LENGTH } from '../frame/frame.ts';
 import { ReadyState } from '../ready-state.ts';
@@ -27,8 +29,9 @@ import { byteSize, EMPTY_BYTES, isBlob, type SendData, toBytes } from './send-da
 import type { AttachOptions, SendOptions } from './types.ts';
 
 /**
- * A send or close waiting behind a message that is being compressed (or a Blob being read), so that
- * order is kept. A Blob's bytes are read when its turn comes; `compress` is then decided.
+ * A send waiting behind a message that is being compressed (or a Blob being read), so that order is
+ * kept. A Blob's bytes are read when its turn comes; `compress` is then decided. (The Close waits in
+ * the core, behind the reserved sends.)
  */
 type OutboundOperation =
   | {
@@ -43,8 +46,7 @@ type OutboundOperation =
       readonly kind: 'ping' | 'pong';
       readonly data: Blob | Uint8Array;
       readonly callback: ((error?: Error) => void) | undefined;
-    }
-  | { readonly kind: 'close'; readonly code: number | undefined; readonly reason: string };
+    };
 
 const HIGH_WATER_MARK = DEFAULTS.sendHighWaterMark;
 const NO_OPERATIONS: OutboundOperation[] = Object.freeze([]) as unknown as OutboundOperation[];
@@ -82,8 +84,6 @@ export abstract class Outbox {
   compressingCallback: ((error?: Error) => void) | null = null;
   /** Whether the outgoing fragmented message in progress is compressed (decided on its first fragment). */
   fragmentsCompressed: boolean | null = null;
-  /** The peer's Close, to be answered once the messages received before it are delivered. */
-  closeAnswer: { readonly code: number; readonly reason: string } | null = null;
   /** The socket closed while a compressed message was being inflated: finish once it is delivered. */
   closeAfterInflate = false;
   /**
@@ -195,23 +195,23 @@ export abstract class Outbox {
     if (this.readyState !== ReadyState.OPEN || connection === null || connection.closeSent) return false;
     if (this.fragmentsCompressed !== null) return false;
     if (this.outbox.length > 0 || this.compressing) {
+      connection.reserveSend();
       this.outbox.push({ kind: 'message', data, binary, fin: true, compress: false, callback: undefined });
       this.outboxBytes += data.length;
       this.pumpOutbox();
       return true;
     }
-    if (!connection.sendEncoded(frame)) return false;
+    if (!connection[queueEncoded](frame)) return false;
     this.scheduleFlush();
     return true;
   }
 
-  /** Queues the application's Close behind the messages still being compressed or read. */
-  closeBehindOutbox(code: number | undefined, reason: string): void {
-    this.outbox.push({ kind: 'close', code, reason });
-  }
-
-  /** Queues an operation behind what is being compressed or read; the outbox exists from then on. */
+  /**
+   * Queues an operation behind what is being compressed or read; the outbox exists from then on. The
+   * core reserves its place, so that a Close waits for it (§5.5.1).
+   */
   enqueue(operation: OutboundOperation, bytes: number): void {
+    this.connection!.reserveSend();
     if (this.outbox === NO_OPERATIONS) this.outbox = [];
     this.outbox.push(operation);
     this.outboxBytes += bytes;
@@ -241,17 +241,11 @@ export abstract class Outbox {
     const connection = this.connection!;
     while (!this.compressing && this.outbox.length > 0) {
       const head = this.outbox[0]!;
-      if (head.kind !== 'close' && isBlob(head.data)) {
+      if (isBlob(head.data)) {
         this.readBlob(head, head.data);
         return;
       }
       const operation = this.outbox.shift()!;
-      if (operation.kind === 'close') {
-        connection.close(operation.code, operation.reason);
-        this.flush();
-        this.afterClosedState();
-        continue;
-      }
       if (operation.kind !== 'message') {
         // A Blob's Ping or Pong, now read (readBlob put its bytes in place of the Blob).
         if (connection.closeSent) {
@@ -261,6 +255,7 @@ export abstract class Outbox {
           else connection.pong(operation.data as Uint8Array);
           this.scheduleFlush(operation.callback);
         }
+        this.releaseSend();
         continue;
       }
       const data = operation.data as Uint8Array; // read by now, if it was a Blob
@@ -272,6 +267,7 @@ export abstract class Outbox {
           connection.send(data, operation.binary, operation.fin);
           this.scheduleFlush(operation.callback);
         }
+        this.releaseSend();
         continue;
       }
       this.compressing = true;
@@ -296,9 +292,20 @@ export abstract class Outbox {
           connection.send(compressed, operation.binary, operation.fin, true);
           this.scheduleFlush(operation.callback);
         }
+        this.releaseSend();
         this.pumpOutbox();
       });
     }
+  }
+
+  /**
+   * Tells the core that the operation just taken from the outbox is done (sent, or dropped); once
+   * none is left, the Close that waited for them is queued, and leaves now.
+   */
+  releaseSend(): void {
+    if (!this.connection!.releaseSend()) return;
+    this.flush();
+    this.afterClosedState();
   }
 
   /**
@@ -342,7 +349,7 @@ export abstract class Outbox {
     if (compressing === null && this.outbox.length === 0) return;
     const error = new WebSocketError(ErrorCode.ConnectionLost, message);
     this.compressingCallback = null;
-    const unsent = this.outbox.filter((operation) => operation.kind !== 'close');
+    const unsent = this.outbox;
     if (this.outbox.length > 0) this.outbox = [];
     this.outboxBytes = 0;
     compressing?.(error);
@@ -352,7 +359,7 @@ export abstract class Outbox {
   /** Whether the head of the outbox is a Blob being read (for the words of `cutShort`). */
   get readingBlob(): boolean {
     const head = this.outbox[0];
-    return this.compressing && head !== undefined && head.kind !== 'close' && isBlob(head.data);
+    return this.compressing && head !== undefined && isBlob(head.data);
   }
 
   /**
@@ -369,9 +376,12 @@ export abstract class Outbox {
       `a Blob given to send() could not be read${detail}; the connection is closed with 1011, as the messages after it cannot keep their order`,
       { cause },
     );
-    if (operation.kind !== 'close') operation.callback?.(failure);
+    operation.callback?.(failure);
     this.emitError(failure);
     const connection = this.connection!;
+    // What waited behind the lost message will not be sent (pumpOutbox finds the Close sent), and a
+    // Close that waited for it gives way to this one.
+    connection.dropReservedSends();
     if (this.readyState === ReadyState.CLOSED || connection.closeSent) return;
     connection.close(CloseCode.InternalError, '');
     this.readyState = ReadyState.CLOSING;
@@ -408,28 +418,9 @@ export abstract class Outbox {
     } finally {
       this.receiving = false;
     }
-    this.answerCloseWhenDrained();
     this.flush();
     this.afterClosedState();
     this.updateReading();
-  }
-
-  /**
-   * Answers the peer's Close (held back by `holdCloseReply`) once every message received before it
-   * has been inflated and emitted, and after what the application sent in the meantime (an echo):
-   * nothing received or sent in good order is lost to the closing handshake.
-   */
-  answerCloseWhenDrained(): void {
-    const answer = this.closeAnswer;
-    if (answer === null || this.connection!.awaitingTransform) return;
-    this.closeAnswer = null;
-    const code = answer.code === CloseCode.NoStatusReceived ? undefined : answer.code;
-    const reason = code === undefined ? '' : answer.reason;
-    if (this.outbox.length === 0 && !this.compressing) {
-      this.connection!.close(code, reason);
-    } else if (!this.outbox.some((operation) => operation.kind === 'close')) {
-      this.outbox.push({ kind: 'close', code, reason });
-    }
   }
 
   /** Fails the connection for an error of ours (zlib), through the core: 'error', then a Close. */

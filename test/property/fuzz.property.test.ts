@@ -171,9 +171,13 @@ function fuzzConnection(
 ): void {
   // A server expects masked frames, a client unmasked ones: pick the role that makes valid input valid.
   const connection = masked
-    ? new Connection({ role: 'server', maxPayload: limit })
-    : new Connection({ role: 'client', maxPayload: limit, generateMaskKey: () => Uint8Array.of(1, 2, 3, 4) });
-  if (deflate) connection.enablePerMessageDeflate();
+    ? new Connection({ role: 'server', maxPayload: limit, perMessageDeflate: deflate })
+    : new Connection({
+        role: 'client',
+        maxPayload: limit,
+        generateMaskKey: () => Uint8Array.of(1, 2, 3, 4),
+        perMessageDeflate: deflate,
+      });
   let failed = 0;
   for (const piece of chunk(bytes, cutPoints)) {
     const before = connection.bufferedIncoming;

@@ -19,9 +19,7 @@ const fromClient = (opcode: Opcode, payload: Uint8Array, rsv1 = false, fin = tru
 const closePayload = (code: number) => Uint8Array.of(code >> 8, code & 0xff);
 
 function deflating(maxPayload = 1 << 20): Connection {
-  const connection = new Connection({ role: 'server', maxPayload });
-  connection.enablePerMessageDeflate();
-  return connection;
+  return new Connection({ role: 'server', maxPayload, perMessageDeflate: true });
 }
 
 const summary = (events: ConnectionEvent[]) =>
@@ -74,7 +72,7 @@ describe('RFC 7692 §6: awaiting the transform of a compressed message', () => {
 
   it('a Close behind a compressed message is seen only after the message was given back', () => {
     const connection = deflating();
-    connection.holdCloseReply = true;
+    connection.reserveSend(); // an answer to the message being compressed: the Close's answer waits
     const events = connection.receive(
       Buffer.concat([fromClient(Opcode.Text, text('x'), true), fromClient(Opcode.Close, closePayload(1000))]),
     );
@@ -82,6 +80,10 @@ describe('RFC 7692 §6: awaiting the transform of a compressed message', () => {
     expect(connection.closeReceived).toBe(false);
     expect(summary(connection.completeMessage(text('hello')))).toEqual(['message hello']);
     expect(summary(connection.receive(new Uint8Array(0)))).toEqual(['close 1000']);
+    expect(connection.takeOutgoing()).toEqual([]);
+    connection.send(text('echo'), false, true, true);
+    expect(connection.releaseSend()).toBe(true);
+    expect(Buffer.concat(connection.takeOutgoing()).subarray(-4)).toEqual(Buffer.of(0x88, 0x02, 0x03, 0xe8));
   });
 
   it('text that inflates to invalid UTF-8 fails with 1007 (§8.1) and a Close frame is queued', () => {

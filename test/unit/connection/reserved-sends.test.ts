@@ -144,3 +144,17 @@ describe('RFC 7692 §6: RSV1 only with permessage-deflate', () => {
     expect(event?.type === 'fail' && event.error.closeCode).toBe(1002);
   });
 });
+
+describe('a lost reserved message: dropReservedSends()', () => {
+  it('forgets the reservations and the waiting Close, so the next close() goes at once', () => {
+    const conn = deflating();
+    conn.reserveSend();
+    conn.reserveSend();
+    conn.close(1000);
+    conn.dropReservedSends();
+    expect(conn.reservedSends).toBe(0);
+    conn.close(1011); // the Close that waited is gone: this one is sent now
+    expect(toHex(conn.takeOutgoing())).toBe('880203f3');
+    expect(conn.releaseSend()).toBe(false);
+  });
+});

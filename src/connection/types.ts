@@ -1,4 +1,4 @@
-/** What a Connection reports, in the order it happened (the events of the sans-I/O core). */
+/** The types of the sans-I/O core: its options, its states and the events it reports, in order. */
 import type { ProtocolError } from '../errors.ts';
 
 /** A complete data message, as {@link ConnectionEvent} reports it. */
@@ -28,3 +28,27 @@ export type ConnectionEvent =
   | { readonly type: 'close'; readonly code: number; readonly reason: string }
   /** We failed the connection (§7.1.7); a Close frame with `error.closeCode` is queued. */
   | { readonly type: 'fail'; readonly error: ProtocolError };
+
+export type Role = 'client' | 'server';
+export type ConnectionState = 'open' | 'closing' | 'closed';
+
+export interface ConnectionOptions {
+  /** Which end we are: servers expect masked frames, clients mask what they send (§5.1). */
+  readonly role: Role;
+  /** Largest message (and frame) accepted, in bytes; larger fails the connection with 1009. */
+  readonly maxPayload: number;
+  /** Source of the 4-byte masking keys; required for clients (§5.3: "MUST be unpredictable"). */
+  readonly generateMaskKey?: (() => Uint8Array) | undefined;
+  /**
+   * Whether a received Ping is answered with a Pong automatically (default true). False leaves the
+   * answer to the application, which §5.5.2 then obliges to send it ("MUST send a Pong frame in
+   * response"); the `ping` event is emitted either way.
+   */
+  readonly autoPong?: boolean | undefined;
+  /**
+   * Whether permessage-deflate was negotiated (RFC 7692 §6; default false): RSV1 is then allowed on
+   * the first frame of a data message and means "compressed". Compressing and inflating stay with
+   * the caller (see `completeMessage` and `reserveSend`).
+   */
+  readonly perMessageDeflate?: boolean | undefined;
+}
