@@ -5,7 +5,7 @@
  * under test and runs wherever bytes can travel.
  */
 import { DEFAULTS } from '../defaults.ts';
-import { ErrorCode, HandshakeError } from '../errors.ts';
+import { HandshakeError } from '../errors.ts';
 import { generateKey } from '../handshake/accept-key.ts';
 import { buildUpgradeRequest, validateUpgradeResponse } from '../handshake/client.ts';
 import { HttpHeadParser, type ResponseHead } from '../handshake/http.ts';
@@ -121,7 +121,8 @@ export class ClientProtocol extends OpeningConnection {
   }
 }
 
+/** The head parser and the validation throw HandshakeErrors only: anything else is a bug of ours. */
 function asHandshakeError(error: unknown): HandshakeError {
   if (error instanceof HandshakeError) return error;
-  return new HandshakeError(ErrorCode.HandshakeFailed, 0, 'invalid handshake response', { cause: error });
+  throw error;
 }

@@ -70,6 +70,15 @@ describe('§4.1 ClientProtocol', () => {
     expect(forged.handshakeError?.code).toBe(ErrorCode.InvalidAcceptKey);
   });
 
+  it('is rejected by bytes that are not an HTTP response head (status 0: none received)', () => {
+    const client = new ClientProtocol({ host: 'h', randomBytes, sha1 });
+    client.push(bytes('SSH-2.0-OpenSSH_9.6\r\n\r\n'));
+    expect(client.handshakeState).toBe('rejected');
+    expect(client.handshakeError).toBeInstanceOf(HandshakeError);
+    expect(client.handshakeError?.status).toBe(0);
+    expect(client.receive(bytes(`${RESPONSE}\r\n`))).toEqual([]); // nothing more is read
+  });
+
   it('refuses to send before the response (§4.1: "MUST wait for a response")', () => {
     const client = new ClientProtocol({ host: 'h', randomBytes, sha1 });
     expect(() => client.send(bytes('x'), false)).toThrow(InvalidStateError);
