@@ -15,7 +15,6 @@
  * session; a session with no streams for SESSION_IDLE_TIMEOUT ms is closed.
  */
 import { type ClientHttp2Stream, constants as h2constants } from 'node:http2';
-import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import { type ClientOffer, clientAttachOptions } from '../client/handshake.ts';
 import { openClient } from '../client/open-client.ts';
 import type { ClientOptions } from '../client/options.ts';
@@ -48,7 +47,7 @@ import {
   waitForRoom,
 } from './session-pool.ts';
 
-/** What src/client/connect.ts hands over. */
+/** What src/client/connect.ts hands over: where to connect (host, port, `:authority`, TLS) and more. */
 export interface Http2Attempt extends SessionOrigin {
   readonly ws: WebSocket;
   readonly url: string;
@@ -56,15 +55,10 @@ export interface Http2Attempt extends SessionOrigin {
   readonly secure: boolean;
   /** Why HTTP/2 cannot be used for this target at all (ws+unix://, a proxy), or undefined. */
   readonly unsupported: string | undefined;
-  readonly host: string;
-  readonly port: number;
-  /** `:authority`: host[:port], IPv6 literals bracketed. */
-  readonly authority: string;
   readonly path: string;
   /** The subprotocols and the permessage-deflate offer, as over HTTP/1.1. */
   readonly offer: ClientOffer;
   readonly options: ClientOptions;
-  readonly tlsOptions: TlsConnectionOptions;
   /** Marks the attempt settled; false when it already was (timed out or aborted). */
   readonly settle: () => boolean;
   readonly fail: (error: WebSocketError) => void;

@@ -127,7 +127,7 @@ export class NoHttp2 extends Error {}
 export interface SessionOrigin {
   readonly host: string;
   readonly port: number;
-  /** host[:port], IPv6 literals bracketed. */
+  /** `:authority` (RFC 9113 §8.3.1): host[:port], IPv6 literals bracketed. */
   readonly authority: string;
   readonly tlsOptions: TlsConnectionOptions;
   readonly options: { readonly family?: number; readonly localAddress?: string };
