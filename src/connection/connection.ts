@@ -42,6 +42,7 @@ export type { ConnectionEvent, ConnectionOptions, ConnectionState, Role } from '
 
 const EMPTY = new Uint8Array(0);
 
+/** One WebSocket connection after its opening handshake, without I/O; see the module comment. */
 export class Connection {
   readonly role: Role;
   readonly #decoder: FrameDecoder;
@@ -76,6 +77,7 @@ export class Connection {
     if (perMessageDeflate) this.#decoder.allowedRsv = RsvBit.rsv1;
   }
 
+  /** Where the closing handshake stands (§7.1). */
   get state(): ConnectionState {
     return this.#state;
   }

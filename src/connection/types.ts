@@ -13,6 +13,7 @@ export interface MessageEvent {
   readonly compressed: boolean;
 }
 
+/** What {@link Connection.next} returns: one thing that happened on the connection, in order. */
 export type ConnectionEvent =
   /** A complete data message (§5.4 reassembled, §8.1 validated when text and not compressed). */
   | MessageEvent
@@ -29,9 +30,12 @@ export type ConnectionEvent =
   /** We failed the connection (§7.1.7); a Close frame with `error.closeCode` is queued. */
   | { readonly type: 'fail'; readonly error: ProtocolError };
 
+/** Which end of the connection we are (§5.1: the client masks, the server does not). */
 export type Role = 'client' | 'server';
+/** OPEN, CLOSING once a Close was sent or received, CLOSED once both were (§7.1) or it failed (§7.1.7). */
 export type ConnectionState = 'open' | 'closing' | 'closed';
 
+/** The options of `new Connection(…)`. */
 export interface ConnectionOptions {
   /** Which end we are: servers expect masked frames, clients mask what they send (§5.1). */
   readonly role: Role;

@@ -41,7 +41,11 @@ export abstract class OpeningConnection extends Connection {
     return this.#handshake === 'rejected' || (this.#handshake === 'open' && super.transportShouldClose);
   }
 
-  /** Feeds received bytes: to the handshake until it is done, then to the frame decoder. */
+  /**
+   * Feeds received bytes: to the handshake until it is done, then to the frame decoder.
+   * @throws {TypeError} (server) when the 101 cannot be built from the options: an invalid or
+   *   reserved field in `headers`.
+   */
   override push(bytes: Uint8Array): void {
     if (this.#handshake === 'open') super.push(bytes);
     else if (this.#handshake === 'connecting') this.pushHandshake(bytes);
