@@ -1,6 +1,6 @@
 /**
  * The frames a Connection sends, encoded and queued for the transport in order: which opcode and
- * flags each frame carries (§5.2, §5.4, RFC 7692 §6.1), its masking (§5.3), and the one rule about
+ * flags each frame carries (§5.2, §5.4, RFC 7692 §6.1), its masking (RFC 6455 §5.3), and the one rule about
  * the queue that is not just "append": a flood of Pings must not grow it without bound (§5.5.3).
  * Whether a frame may be sent at all (the closing handshake) is the Connection's to decide.
  */
@@ -60,7 +60,13 @@ export class FrameWriter {
     this.#sendingFragments = !fin;
     // RFC 7692 §6.1: RSV1 marks a compressed message, on its first frame only.
     const rsv1 = compressed && first;
-    this.#push(encodeFrame(opcode, data, { fin, rsv1, maskKey: this.#generateMaskKey?.() }));
+    // The hot path: queued here rather than through #push, so a message costs no more calls than
+    // before this class existed.
+    const chunks = this.#chunks;
+    for (const chunk of encodeFrame(opcode, data, { fin, rsv1, maskKey: this.#generateMaskKey?.() })) {
+      chunks.push(chunk);
+      this.#bytes += chunk.length;
+    }
   }
 
   /** Queues a control frame (Ping, Pong, Close); the caller checked its payload (§5.5). */
