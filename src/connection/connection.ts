@@ -4,8 +4,8 @@
  *              push(bytes) + next()                       takeOutgoing()
  *   socket ──────────────────────▶ ┌──────────────────────────────┐ ──────────────▶ socket
  *                                  │ Connection                   │
- *                                  │  FrameDecoder ─▶ reassembly, │
- *                                  │  UTF-8, control frames, close│
+ *                                  │  FrameDecoder ─▶ messages,   │
+ *                                  │  control frames, closing     │
  *   user   ◀────────────────────── │  events                      │ ◀────────────── user
  *            ConnectionEvent       └──────────────────────────────┘  send/ping/pong/close
  *
