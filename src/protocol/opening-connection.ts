@@ -79,6 +79,15 @@ export abstract class OpeningConnection extends Connection {
   }
 
   /**
+   * Reserves the place of a message still being compressed (see {@link Connection.reserveSend}).
+   * @throws {InvalidStateError} before the opening handshake is done, or once the closing one started.
+   */
+  override reserveSend(): void {
+    this.#assertOpen('send a message');
+    super.reserveSend();
+  }
+
+  /**
    * Starts the closing handshake (see {@link Connection.close}).
    * @throws {InvalidStateError} before the opening handshake is done.
    */

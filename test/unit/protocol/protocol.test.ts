@@ -84,6 +84,7 @@ describe('§4.1 ClientProtocol', () => {
     expect(() => client.send(bytes('x'), false)).toThrow(InvalidStateError);
     expect(() => client.ping()).toThrow(InvalidStateError);
     expect(() => client.close(1000)).toThrow(InvalidStateError);
+    expect(() => client.reserveSend()).toThrow(InvalidStateError);
     expect(client.transportShouldClose).toBe(false);
   });
 });
