@@ -7,14 +7,10 @@
  *   socket 'data' ──▶ Connection.push() / next() ──▶ dispatch ──▶ 'message' | 'ping' | 'pong' | 'close' | 'error'
  *   send()/ping()/close() ──▶ Connection ──▶ takeOutgoing() ──▶ one write per batch ──▶ socket
  *
- * Writes are batched: frames queued while handling one incoming chunk (an echo, a pong) leave in one
- * write when the chunk is done, and frames queued by user code leave together at the end of the
- * current tick. A lone message is therefore written at once, with no added latency, while a burst
- * costs one system call instead of one per frame.
- *
  * Why the split is here: the WebSocket (src/websocket/websocket.ts) is the API users read; this file
- * is the machinery a maintainer changes, and its base class (src/websocket/outbox.ts) the ordering
- * around zlib and Blobs. The driver is one object made with its WebSocket; the per-message path
+ * is the machinery a maintainer changes, in three layers of one class: writer.ts (write batching and
+ * reading control), outbox.ts (the ordering around zlib and Blobs), and this file (the socket, the
+ * lifecycle, sending). The driver is one object made with its WebSocket; the per-message path
  * (socket 'data' → core → `emit('message')`, `send()` → core → write) goes through its methods
  * directly, with no closure, event object or allocation added per message. The socket listeners
  * are shared functions that find their driver through a symbol on the socket (no closures per
@@ -25,35 +21,28 @@ import type { Duplex } from 'node:stream';
 import { Connection, type ConnectionEvent } from '../connection/connection.ts';
 import { transportClosed } from '../connection/hooks.ts';
 import { DEFAULTS } from '../defaults.ts';
-import { ErrorCode, WebSocketError } from '../errors.ts';
+import { ErrorCode, InvalidArgumentError, WebSocketError } from '../errors.ts';
 import { CloseCode } from '../frame/close-code.ts';
+import { MAX_CONTROL_PAYLOAD_LENGTH } from '../frame/frame.ts';
 import { ReadyState } from '../ready-state.ts';
 import { KeepAliveScheduler, keepAliveTick } from './keep-alive.ts';
 import { BLOB_CUT_SHORT, COMPRESSION_CUT_SHORT, Outbox } from './outbox.ts';
-import type { AttachOptions, WebSocketEvents } from './types.ts';
+import { EMPTY_BYTES, isBlob, notOpenYet, type SendData, toBytes } from './send-data.ts';
+import type { AttachOptions, SendOptions, WebSocketEvents } from './types.ts';
 
 const HIGH_WATER_MARK = DEFAULTS.sendHighWaterMark;
-const JOIN_BELOW_BYTES = DEFAULTS.joinBelowBytes;
 const NO_CALLBACKS: readonly ((error?: Error) => void)[] = Object.freeze([]);
 
-/** The connection machinery of one WebSocket; see the module comment. */
+/** The connection machinery of one WebSocket (its write batching in {@link Writer}); see the module comment. */
 export class Driver extends Outbox {
   /** The WebSocket whose events this driver emits. */
   readonly ws: EventEmitter<WebSocketEvents>;
-  readyState: ReadyState = ReadyState.CONNECTING;
-  socket: Duplex | null = null;
-  connection: Connection | null = null;
-  receiving = false;
   closeTimeout = DEFAULTS.closeTimeout;
   closeTimer: NodeJS.Timeout | null = null;
-  flushScheduled = false;
-  /** `send()` callbacks waiting for their bytes to be written; created on first use. */
-  pendingCallbacks: ((error?: Error) => void)[] | null = null;
   closeCode: number = CloseCode.Abnormal;
   closeReason = '';
   closeFrameReceived = false;
   closeEmitted = false;
-  userPaused = false;
   /** True while 'open' is emitted (the socket is held until its listeners are attached). */
   opening = false;
   /** Keep-alive state: the shared scheduler, whether anything arrived since its last tick, the Ping deadline. */
@@ -122,7 +111,10 @@ export class Driver extends Outbox {
     }
   }
 
-  /** Starts the closing handshake (§7.1.2) for `WebSocket.close()` once OPEN or CLOSING. */
+  /**
+   * Starts the closing handshake (§7.1.2) for `WebSocket.close()` once OPEN or CLOSING.
+   * @throws {InvalidArgumentError} (code WS_ERR_INVALID_ARGUMENT) for an invalid code or a reason too long.
+   */
   close(code: number | undefined, reason: string): void {
     const connection = this.connection;
     // A handshake that failed is CLOSING while 'error' is emitted, with no connection to close.
@@ -141,6 +133,80 @@ export class Driver extends Outbox {
     this.startCloseTimer();
     this.flush();
     this.afterClosedState();
+  }
+
+  /**
+   * `send()` once the WebSocket is past CONNECTING (see WebSocket.send for the contract).
+   * @returns false when `bufferedAmount` is over the high-water mark.
+   * @throws {InvalidArgumentError} (code WS_ERR_INVALID_ARGUMENT) for `data` of another type.
+   */
+  send(
+    data: Exclude<SendData, number> | undefined,
+    options: SendOptions | undefined,
+    callback: ((error?: Error) => void) | undefined,
+  ): boolean {
+    const connection = this.connection;
+    if (this.readyState !== ReadyState.OPEN || connection === null || connection.closeSent) {
+      this.refuseAfterClose(data, callback);
+      return false;
+    }
+    const binary = options?.binary ?? typeof data !== 'string';
+    const fin = options?.fin ?? true;
+    if (isBlob(data)) {
+      // Read asynchronously, in order: everything sent after it waits in the outbox behind it.
+      const compress = this.shouldCompress(data.size, options?.compress, fin);
+      this.enqueue({ kind: 'message', data, binary, fin, compress, callback }, data.size);
+      return this.bufferedAmount < HIGH_WATER_MARK;
+    }
+    const bytes = data === undefined ? EMPTY_BYTES : toBytes(data);
+    const compress = this.shouldCompress(bytes.length, options?.compress, fin);
+    if (compress || this.outbox.length > 0 || this.compressing) {
+      this.enqueue({ kind: 'message', data: bytes, binary, fin, compress, callback }, bytes.length);
+    } else {
+      connection.send(bytes, binary, fin);
+      this.scheduleFlush(callback);
+    }
+    return this.bufferedAmount < HIGH_WATER_MARK;
+  }
+
+  /**
+   * `ping()`/`pong()`, with their arguments as the WebSocket got them (see WebSocket.ping).
+   * @throws {InvalidStateError} (code WS_ERR_INVALID_STATE) while CONNECTING.
+   * @throws {InvalidArgumentError} (code WS_ERR_INVALID_ARGUMENT) for data over 125 bytes.
+   */
+  control(
+    kind: 'ping' | 'pong',
+    data: SendData | ((error?: Error) => void) | undefined,
+    mask: boolean | ((error?: Error) => void) | undefined,
+    callback: ((error?: Error) => void) | undefined,
+  ): void {
+    if (this.readyState === ReadyState.CONNECTING) throw notOpenYet(kind);
+    // `ws`'s optional arguments: the callback may come first or second.
+    if (typeof data === 'function') {
+      callback = data;
+      data = undefined;
+    } else if (typeof mask === 'function') {
+      callback = mask;
+    }
+    if (typeof data === 'number') data = String(data);
+    const connection = this.connection;
+    if (this.readyState !== ReadyState.OPEN || connection === null || connection.closeSent) {
+      this.refuseAfterClose(data, callback);
+      return;
+    }
+    if (isBlob(data)) {
+      // §5.5: "All control frames MUST have a payload length of 125 bytes or less"; checked now,
+      // while the caller can still catch it, rather than when the Blob has been read.
+      if (data.size > MAX_CONTROL_PAYLOAD_LENGTH) {
+        throw new InvalidArgumentError(`a ${kind} payload must be at most 125 bytes (RFC 6455 §5.5)`);
+      }
+      this.enqueue({ kind, data, callback }, 0);
+      return;
+    }
+    const bytes = data === undefined ? undefined : toBytes(data);
+    if (kind === 'ping') connection.ping(bytes);
+    else connection.pong(bytes);
+    this.scheduleFlush(callback);
   }
 
   /** One keep-alive step, called by the shared scheduler (src/websocket/keep-alive.ts). */
@@ -274,6 +340,14 @@ export class Driver extends Outbox {
     this.ws.emit('close', code, Buffer.from(this.closeFrameReceived ? this.closeReason : ''));
   }
 
+  /** The client's opening handshake failed or was aborted. As in `ws`: CLOSING while 'error' is emitted, CLOSED from 'close' on. */
+  handshakeFailed(error: WebSocketError): void {
+    this.readyState = ReadyState.CLOSING;
+    this.emitError(error);
+    this.readyState = ReadyState.CLOSED;
+    this.emitClose();
+  }
+
   /** 'error' is emitted only to listeners: a peer's protocol violation must never crash a server. */
   emitError(error: Error): void {
     if (this.ws.listenerCount('error') > 0) this.ws.emit('error', error);
@@ -286,108 +360,12 @@ export class Driver extends Outbox {
     this.closeTimer.unref?.();
   }
 
-  scheduleFlush(callback?: (error?: Error) => void): void {
-    if (callback) {
-      this.pendingCallbacks ??= [];
-      this.pendingCallbacks.push(callback);
-    }
-    if (this.receiving || this.flushScheduled) return;
-    this.flushScheduled = true;
-    process.nextTick(flushOnTick, this);
-  }
-
-  /**
-   * Writes everything the core has queued, as one write when small, else as one corked vector.
-   * @param force - write even when the socket needs 'drain' (the socket is about to end).
-   */
-  flush(force = false): void {
-    const socket = this.socket;
-    const connection = this.connection;
-    if (socket === null || connection === null || connection.outgoingBytes === 0) {
-      this.releaseCallbacks();
-      return;
-    }
-    if (socket.destroyed || !socket.writable) {
-      connection.takeOutgoing();
-      this.releaseCallbacks(new WebSocketError(ErrorCode.ConnectionLost, 'connection closed'));
-      return;
-    }
-    // While the socket cannot take more (the peer does not read), frames stay in the core, where
-    // §5.5.3 lets it answer only the most recent Ping instead of queueing a Pong per Ping; they
-    // leave on 'drain'. Unless the socket is about to end: then everything goes now.
-    if (socket.writableNeedDrain && !force) {
-      this.updateReading();
-      return;
-    }
-    const total = connection.outgoingBytes;
-    const chunks = connection.takeOutgoing();
-    const callbacks = this.pendingCallbacks;
-    this.pendingCallbacks = null;
-    const done =
-      callbacks === null
-        ? undefined
-        : (error?: Error | null) => {
-            // The socket's own error (ERR_STREAM_DESTROYED…) becomes ours, with a code, as elsewhere.
-            const lost = error
-              ? new WebSocketError(ErrorCode.ConnectionLost, 'connection closed', { cause: error })
-              : undefined;
-            for (const callback of callbacks) callback(lost);
-          };
-    if (chunks.length === 1) {
-      socket.write(chunks[0]!, done);
-    } else if (total <= JOIN_BELOW_BYTES) {
-      socket.write(Buffer.concat(chunks, total), done);
-    } else {
-      socket.cork();
-      for (let i = 0; i < chunks.length - 1; i++) socket.write(chunks[i]!);
-      socket.write(chunks[chunks.length - 1]!, done);
-      socket.uncork();
-    }
-    this.updateReading();
-  }
-
   /** The socket wrote what it held: send what the core kept meanwhile, read again, tell the user. */
   onSocketDrain(): void {
     this.flush();
     this.updateReading();
     this.ws.emit('drain');
   }
-
-  /**
-   * Pauses or resumes reading from the socket for every reason at once: the user's `pause()`, a
-   * compressed message being inflated (see `inflate`), and, on the server, outgoing bytes over the
-   * high-water mark. A peer that sends but never reads (a ping flood, or messages an echo answers)
-   * would otherwise grow our outgoing queue without bound; while we do not read, TCP holds the rest
-   * of what it sends (flow control), so memory per connection stays bounded. Only the server does
-   * this: a client keeps reading, so that two peers that both stop reading while their writes are
-   * blocked can never wait on each other forever.
-   */
-  updateReading(): void {
-    const socket = this.socket;
-    if (socket === null || this.readyState === ReadyState.CONNECTING || socket.destroyed) return;
-    const connection = this.connection;
-    const stop =
-      this.userPaused ||
-      connection?.awaitingTransform === true ||
-      (connection?.role === 'server' && this.bufferedAmount >= HIGH_WATER_MARK);
-    if (stop) {
-      if (!socket.isPaused()) socket.pause();
-    } else if (socket.isPaused()) {
-      socket.resume();
-    }
-  }
-
-  releaseCallbacks(error?: Error): void {
-    const callbacks = this.pendingCallbacks;
-    if (callbacks === null) return;
-    this.pendingCallbacks = null;
-    for (const callback of callbacks) process.nextTick(callback, error);
-  }
-}
-
-function flushOnTick(driver: Driver): void {
-  driver.flushScheduled = false;
-  driver.flush();
 }
 
 /** The socket's back-reference to its driver, for the shared listener functions below. */

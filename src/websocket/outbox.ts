@@ -3,30 +3,24 @@
  * queued behind a message being compressed by zlib or a Blob being read) and, for permessage-deflate
  * (RFC 7692), the inflation of received messages. Each operation in the outbox is a send reserved in
  * the core (`Connection.reserveSend`, released once sent or dropped): the core holds the Close, ours
- * or the answer to the peer's, until none is left (§5.5.1). The base class of the {@link Driver} (src/websocket/driver.ts), which supplies the socket,
- * the core and the flush: one object per connection, no extra allocation per message, and a plain
- * send with nothing queued goes straight to the core.
+ * or the answer to the peer's, until none is left (§5.5.1). The middle layer of a connection's
+ * driver: it extends the write batching (src/websocket/writer.ts), and the Driver
+ * (src/websocket/driver.ts) extends it with the socket and the lifecycle. One object per
+ * connection, no extra allocation per message, and a plain send with nothing queued goes straight
+ * to the core.
  *
  *   send() ──▶ nothing queued, no compression ──▶ Connection.send() ──▶ flush
  *          └─▶ compress / Blob / something queued ──▶ outbox ──▶ zlib or blob.arrayBuffer() ──▶ Connection
  *   'message' (compressed) ──▶ inflate ──▶ Connection.completeMessage() ──▶ 'message', then what followed
  */
-import type { Duplex } from 'node:stream';
-import type { Connection, ConnectionEvent } from '../connection/connection.ts';
-import { DEFAULTS } from '../defaults.ts';
-import {
-  ErrorCode,
-  InvalidArgumentError,
-  InvalidStateError,
-  ProtocolError,
-  WebSocketError,
-} from '../errors.ts';
+import type { ConnectionEvent } from '../connection/connection.ts';
 import { queueEncoded } from '../connection/hooks.ts';
+import { ErrorCode, InvalidStateError, ProtocolError, WebSocketError } from '../errors.ts';
 import { CloseCode } from '../frame/close-code.ts';
-import { MAX_CONTROL_PAYLOAD_LENGTH } from '../frame/frame.ts';
 import { ReadyState } from '../ready-state.ts';
-import { byteSize, EMPTY_BYTES, isBlob, type SendData, toBytes } from './send-data.ts';
-import type { AttachOptions, SendOptions } from './types.ts';
+import { isBlob } from './send-data.ts';
+import type { AttachOptions } from './types.ts';
+import { Writer } from './writer.ts';
 
 /**
  * A send waiting behind a message that is being compressed (or a Blob being read), so that order is
@@ -48,27 +42,16 @@ type OutboundOperation =
       readonly callback: ((error?: Error) => void) | undefined;
     };
 
-const HIGH_WATER_MARK = DEFAULTS.sendHighWaterMark;
 const NO_OPERATIONS: OutboundOperation[] = Object.freeze([]) as unknown as OutboundOperation[];
 
 /** What the callbacks of messages lost in the outbox get when the socket goes (`ws`'s words). */
 export const COMPRESSION_CUT_SHORT = 'The socket was closed while data was being compressed';
+/** The same, for a Blob that was being read. */
 export const BLOB_CUT_SHORT = 'The socket was closed while the blob was being read';
 
-/** `readyState` names, for messages that say which state refused an operation (as `ws` words them). */
-const READY_STATE_NAMES = ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED'] as const;
-
 /** The ordering half of a connection's driver; see the module comment. */
-export abstract class Outbox {
-  abstract readyState: ReadyState;
-  abstract socket: Duplex | null;
-  abstract connection: Connection | null;
-  /** True while a received chunk is being handled: writes wait until it is done. */
-  abstract receiving: boolean;
-  abstract flush(force?: boolean): void;
-  abstract scheduleFlush(callback?: (error?: Error) => void): void;
+export abstract class Outbox extends Writer {
   abstract afterClosedState(): void;
-  abstract updateReading(): void;
   abstract dispatch(event: ConnectionEvent): void;
   abstract emitError(error: Error): void;
   abstract onSocketClose(): void;
@@ -77,6 +60,7 @@ export abstract class Outbox {
   deflate: AttachOptions['deflate'] = undefined;
   /** Sends queued behind a compression in progress; a shared empty array when nothing ever waited. */
   outbox: OutboundOperation[] = NO_OPERATIONS;
+  /** Their bytes (Blobs by their size), counted in `bufferedAmount`. */
   outboxBytes = 0;
   /** A message is being compressed, or a Blob read: everything behind it waits. */
   compressing = false;
@@ -86,102 +70,10 @@ export abstract class Outbox {
   fragmentsCompressed: boolean | null = null;
   /** The socket closed while a compressed message was being inflated: finish once it is delivered. */
   closeAfterInflate = false;
-  /**
-   * Bytes of the sends refused after close: `bufferedAmount` keeps counting them, as the WHATWG
-   * interface asks ("increase the bufferedAmount attribute by the length of data", for a send in
-   * CLOSING or CLOSED) and as `ws` does.
-   */
-  refusedBytes = 0;
-
-  /** Bytes queued for sending and not yet handed to the operating system. */
-  get bufferedAmount(): number {
-    return (
-      (this.socket?.writableLength ?? 0) +
-      (this.connection?.outgoingBytes ?? 0) +
-      this.outboxBytes +
-      this.refusedBytes
-    );
-  }
 
   /** Whether something waits in the outbox, so that a new send must queue behind it. */
   get outboxBusy(): boolean {
     return this.outbox.length > 0 || this.compressing;
-  }
-
-  /**
-   * `send()` once the WebSocket is past CONNECTING (see WebSocket.send for the contract).
-   * @returns false when `bufferedAmount` is over the high-water mark.
-   */
-  send(
-    data: Exclude<SendData, number> | undefined,
-    options: SendOptions | undefined,
-    callback: ((error?: Error) => void) | undefined,
-  ): boolean {
-    const connection = this.connection;
-    if (this.readyState !== ReadyState.OPEN || connection === null || connection.closeSent) {
-      this.refuseAfterClose(data, callback);
-      return false;
-    }
-    const binary = options?.binary ?? typeof data !== 'string';
-    const fin = options?.fin ?? true;
-    if (isBlob(data)) {
-      // Read asynchronously, in order: everything sent after it waits in the outbox behind it.
-      const compress = this.shouldCompress(data.size, options?.compress, fin);
-      this.enqueue({ kind: 'message', data, binary, fin, compress, callback }, data.size);
-      return this.bufferedAmount < HIGH_WATER_MARK;
-    }
-    const bytes = data === undefined ? EMPTY_BYTES : toBytes(data);
-    const compress = this.shouldCompress(bytes.length, options?.compress, fin);
-    if (compress || this.outbox.length > 0 || this.compressing) {
-      this.enqueue({ kind: 'message', data: bytes, binary, fin, compress, callback }, bytes.length);
-    } else {
-      connection.send(bytes, binary, fin);
-      this.scheduleFlush(callback);
-    }
-    return this.bufferedAmount < HIGH_WATER_MARK;
-  }
-
-  /**
-   * `ping()`/`pong()` once the WebSocket is past CONNECTING.
-   * @throws {InvalidArgumentError} (code WS_ERR_INVALID_ARGUMENT) for data over 125 bytes.
-   */
-  control(
-    kind: 'ping' | 'pong',
-    data: Exclude<SendData, number> | undefined,
-    callback: ((error?: Error) => void) | undefined,
-  ): void {
-    const connection = this.connection;
-    if (this.readyState !== ReadyState.OPEN || connection === null || connection.closeSent) {
-      this.refuseAfterClose(data, callback);
-      return;
-    }
-    if (isBlob(data)) {
-      // §5.5: "All control frames MUST have a payload length of 125 bytes or less"; checked now,
-      // while the caller can still catch it, rather than when the Blob has been read.
-      if (data.size > MAX_CONTROL_PAYLOAD_LENGTH) {
-        throw new InvalidArgumentError(`a ${kind} payload must be at most 125 bytes (RFC 6455 §5.5)`);
-      }
-      this.enqueue({ kind, data, callback }, 0);
-      return;
-    }
-    const bytes = data === undefined ? undefined : toBytes(data);
-    if (kind === 'ping') connection.ping(bytes);
-    else connection.pong(bytes);
-    this.scheduleFlush(callback);
-  }
-
-  /**
-   * send()/ping()/pong() in CLOSING or CLOSED, as in `ws` and the WHATWG interface: nothing is sent,
-   * `bufferedAmount` grows by the size of the data, and the callback hears why.
-   */
-  refuseAfterClose(data: SendData | undefined, callback: ((error?: Error) => void) | undefined): void {
-    if (data !== undefined) this.refusedBytes += byteSize(data);
-    if (callback === undefined) return;
-    const state = this.readyState;
-    const error = new InvalidStateError(
-      `WebSocket is not open: readyState ${state} (${READY_STATE_NAMES[state]})`,
-    );
-    process.nextTick(callback, error);
   }
 
   /**

@@ -27,6 +27,7 @@ import type { AttachOptions, BinaryType, SendOptions, WebSocketEvents } from './
 import {
   addEventListener,
   BINARY_TYPES,
+  defineWebIdlShape,
   getHandler,
   removeEventListener,
   setHandler,
@@ -201,14 +202,9 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
     if (request !== undefined) this.#handshakeRequest = request;
   }
 
-  /** As in `ws`: CLOSING while 'error' is emitted, CLOSED from 'close' on. */
   #reportHandshakeFailure(error: WebSocketError): void {
-    const driver = this.#driver;
     this.#handshakeRequest = null;
-    driver.readyState = ReadyState.CLOSING;
-    driver.emitError(error);
-    driver.readyState = ReadyState.CLOSED;
-    driver.emitClose();
+    this.#driver.handshakeFailed(error);
   }
 
   /**
@@ -247,7 +243,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
     mask?: boolean | ((error?: Error) => void),
     callback?: (error?: Error) => void,
   ): void {
-    this.#control('ping', data, mask, callback);
+    this.#driver.control('ping', data, mask, callback);
   }
 
   /**
@@ -260,25 +256,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
     mask?: boolean | ((error?: Error) => void),
     callback?: (error?: Error) => void,
   ): void {
-    this.#control('pong', data, mask, callback);
-  }
-
-  #control(
-    kind: 'ping' | 'pong',
-    data: SendData | ((error?: Error) => void) | undefined,
-    mask: boolean | ((error?: Error) => void) | undefined,
-    callback: ((error?: Error) => void) | undefined,
-  ): void {
-    const driver = this.#driver;
-    if (driver.readyState === ReadyState.CONNECTING) throw notOpenYet(kind);
-    // `ws`'s optional arguments: the callback may come first or second.
-    if (typeof data === 'function') {
-      callback = data;
-      data = undefined;
-    } else if (typeof mask === 'function') {
-      callback = mask;
-    }
-    driver.control(kind, typeof data === 'number' ? String(data) : data, callback);
+    this.#driver.control('pong', data, mask, callback);
   }
 
   /**
@@ -323,7 +301,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
     this.#driver.readyState = ReadyState.CLOSING;
     abort?.();
     const error = new WebSocketError(
-      ErrorCode.HandshakeFailed,
+      ErrorCode.HandshakeAborted,
       'WebSocket was closed before the connection was established',
     );
     process.nextTick(() => this.#reportHandshakeFailure(error));
@@ -454,26 +432,6 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
   }
 }
 
-// The WHATWG interface's constants (WebIDL: enumerable, read-only, non-configurable) on the class and
-// on the prototype, and its attributes as enumerable accessors on the prototype: the shape `ws` has,
-// which code that inspects or copies a WebSocket's properties sees.
-for (const [name, value] of Object.entries(ReadyState)) {
-  for (const target of [WebSocket, WebSocket.prototype]) {
-    Object.defineProperty(target, name, { value, enumerable: true, writable: false, configurable: false });
-  }
-}
-for (const name of [
-  'binaryType',
-  'bufferedAmount',
-  'extensions',
-  'isPaused',
-  'protocol',
-  'readyState',
-  'url',
-  'onopen',
-  'onmessage',
-  'onclose',
-  'onerror',
-]) {
-  Object.defineProperty(WebSocket.prototype, name, { enumerable: true });
-}
+// The WHATWG interface's constants on the class and the prototype, its attributes enumerable: the
+// shape `ws` has (src/websocket/whatwg.ts).
+defineWebIdlShape(WebSocket);

@@ -7,6 +7,7 @@
  */
 import type { EventEmitter } from 'node:events';
 import { CloseCode } from '../frame/close-code.ts';
+import { ReadyState } from '../ready-state.ts';
 import { CloseEvent, ErrorEvent, MessageEvent, WebSocketEvent } from './events.ts';
 import type { BinaryType, RawData } from './types.ts';
 
@@ -140,5 +141,34 @@ function binaryData(binaryType: BinaryType, data: Buffer): RawData {
       return new Blob([data]);
     default:
       return data;
+  }
+}
+
+/**
+ * The WHATWG interface's constants (WebIDL: enumerable, read-only, non-configurable) on the class and
+ * on the prototype, and its attributes as enumerable accessors on the prototype: the shape `ws` has,
+ * which code that inspects or copies a WebSocket's properties sees. (Class accessors are not
+ * enumerable by default.)
+ */
+export function defineWebIdlShape(websocketClass: { readonly prototype: object }): void {
+  for (const [name, value] of Object.entries(ReadyState)) {
+    for (const target of [websocketClass, websocketClass.prototype]) {
+      Object.defineProperty(target, name, { value, enumerable: true, writable: false, configurable: false });
+    }
+  }
+  for (const name of [
+    'binaryType',
+    'bufferedAmount',
+    'extensions',
+    'isPaused',
+    'protocol',
+    'readyState',
+    'url',
+    'onopen',
+    'onmessage',
+    'onclose',
+    'onerror',
+  ]) {
+    Object.defineProperty(websocketClass.prototype, name, { enumerable: true });
   }
 }
