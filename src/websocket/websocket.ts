@@ -4,11 +4,13 @@
  * `binaryType`) and async iteration over messages.
  *
  * This file is the API a user reads; the machinery lives beside it in src/websocket/: the driver
- * (driver.ts: socket ↔ {@link Connection}, write batching, close timer, keep-alive) with its base
- * outbox.ts (ordering around compression and Blobs), whatwg.ts (event objects and `on…` handlers),
- * iterator.ts, keep-alive.ts (the shared heartbeat sweep), send-data.ts. Each WebSocket owns one
- * driver, made here; its methods reach the driver's fields directly, so `send()` and a received
- * message cost no more than when all of it was one class.
+ * (driver.ts: socket ↔ the core's Connection, close timer, keep-alive; its base classes outbox.ts,
+ * the ordering around compression and Blobs, and writer.ts, the write batching), whatwg.ts (event
+ * objects and `on…` handlers), iterator.ts, keep-alive.ts (the shared heartbeat sweep),
+ * send-data.ts, and dialer.ts (how a URL gets connected without this file importing the client).
+ * Each WebSocket owns one driver, made here. `send()` costs one method call more than when all of
+ * it was one class, a received message one less (the socket listeners call the driver directly), and
+ * neither allocates anything more.
  */
 import { EventEmitter } from 'node:events';
 import type { ClientRequest } from 'node:http';
