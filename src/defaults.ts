@@ -62,6 +62,15 @@ const defaults = {
   iteratorHighWaterMark: 64,
 
   /**
+   * Bounds of the keep-alive sweep's period, in ms (src/websocket/keep-alive.ts): a quarter of the
+   * shorter of `interval` and `timeout`, but at least 5 ms, so that tiny periods (tests) do not make a
+   * busy timer, and at most 1 s, so that with long periods a silent peer is still noticed within a
+   * second of its deadline.
+   */
+  keepAliveSweepMinMs: 5,
+  keepAliveSweepMaxMs: 1000,
+
+  /**
    * permessage-deflate `threshold`, in bytes: smaller messages are sent uncompressed. 1 KiB, as
    * `ws`: below it, DEFLATE's header and the zlib round trip cost more than they save.
    */

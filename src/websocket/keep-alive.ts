@@ -11,9 +11,11 @@
  *
  * One shared sweep per (interval, timeout) pair serves every connection in the process, instead of
  * a timer per connection: 10,000 idle connections cost one timer and one pass over a Set each tick.
- * The sweep runs every quarter of the shorter period, so a dead peer is detected at most a quarter of
- * that late (within interval + timeout + period/4 of going silent).
+ * The sweep runs every quarter of the shorter period (kept between `DEFAULTS.keepAliveSweepMinMs` and
+ * `keepAliveSweepMaxMs`), so a dead peer is detected at most a quarter of that late (within
+ * interval + timeout + period/4 of going silent).
  */
+import { DEFAULTS } from '../defaults.ts';
 
 /** `keepAlive` option of WebSocket and WebSocketServer. */
 export interface KeepAliveOptions {
@@ -26,12 +28,16 @@ export interface KeepAliveOptions {
 /** The method the scheduler calls on each member (a symbol: not part of the public API). */
 export const keepAliveTick: unique symbol = Symbol('sockwire.keepAliveTick');
 
+/** A connection the sweep visits: its driver (src/websocket/driver.ts). */
 export interface KeepAliveMember {
   [keepAliveTick](now: number): void;
 }
 
 const schedulers = new Map<string, KeepAliveScheduler>();
+const SWEEP_MIN_MS = DEFAULTS.keepAliveSweepMinMs;
+const SWEEP_MAX_MS = DEFAULTS.keepAliveSweepMaxMs;
 
+/** One shared sweep per (interval, timeout) pair; see the module comment. */
 export class KeepAliveScheduler {
   readonly interval: number;
   readonly timeout: number;
@@ -45,7 +51,7 @@ export class KeepAliveScheduler {
     this.timeout = timeout;
     this.#key = key;
     const shortest = timeout > 0 ? Math.min(interval, timeout) : interval;
-    this.#period = Math.min(1000, Math.max(5, Math.floor(shortest / 4)));
+    this.#period = Math.min(SWEEP_MAX_MS, Math.max(SWEEP_MIN_MS, Math.floor(shortest / 4)));
   }
 
   /**
