@@ -192,7 +192,7 @@ export function connectClient(
       }
       readErrorBody(response, (body) =>
         fail(
-          new HandshakeError(ErrorCode.HandshakeFailed, status, `Unexpected server response: ${status}`, {
+          new HandshakeError(ErrorCode.UnexpectedResponse, status, `Unexpected server response: ${status}`, {
             headers: response.headers,
             body,
           }),

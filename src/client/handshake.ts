@@ -123,7 +123,7 @@ function negotiatedDeflate(
   // RFC 7692 §5.1: the server answers with at most one element for this extension.
   // The message is `ws`'s; what exactly was wrong is the `cause`.
   const invalid = (cause: unknown) =>
-    new HandshakeError(ErrorCode.HandshakeFailed, status, 'Invalid Sec-WebSocket-Extensions header', {
+    new HandshakeError(ErrorCode.InvalidExtensions, status, 'Invalid Sec-WebSocket-Extensions header', {
       cause,
     });
   if (extensions.length > 1) throw invalid(new Error('permessage-deflate accepted more than once'));

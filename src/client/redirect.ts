@@ -35,7 +35,7 @@ export function nextHop(
   // and port included). Refused, as browsers refuse mixed content.
   if (target.secure && !next.target.secure) {
     throw new HandshakeError(
-      ErrorCode.HandshakeFailed,
+      ErrorCode.InvalidRedirect,
       status,
       `refusing to follow a redirect from wss:// to ws:// (${next.url}): it would send the ` +
         'request in cleartext; connect to the ws:// URL yourself if that is intended',
@@ -43,7 +43,7 @@ export function nextHop(
   }
   if (redirects > maxRedirects) {
     throw new HandshakeError(
-      ErrorCode.HandshakeFailed,
+      ErrorCode.TooManyRedirects,
       status,
       'Maximum redirects exceeded', // ws's words: applications match them
     );

@@ -55,7 +55,7 @@ export function redirectTarget(
     next = new URL(location, currentUrl);
   } catch (error) {
     throw new HandshakeError(
-      ErrorCode.HandshakeFailed,
+      ErrorCode.InvalidRedirect,
       status,
       `invalid redirect Location: ${escapeControlCharacters(location)}`,
       {
@@ -67,7 +67,7 @@ export function redirectTarget(
   else if (next.protocol === 'https:') next.protocol = 'wss:';
   if (next.protocol !== 'ws:' && next.protocol !== 'wss:') {
     throw new HandshakeError(
-      ErrorCode.HandshakeFailed,
+      ErrorCode.InvalidRedirect,
       status,
       `cannot follow a redirect to ${escapeControlCharacters(next.href)}`,
     );

@@ -7,7 +7,13 @@
 import type { RequestOptions } from 'node:http';
 import net, { isIP, type NetConnectOpts, type Socket } from 'node:net';
 import tls, { type ConnectionOptions as TlsConnectionOptions } from 'node:tls';
-import { ErrorCode, HandshakeError, InvalidArgumentError, WebSocketError } from '../errors.ts';
+import {
+  ErrorCode,
+  HandshakeError,
+  InvalidArgumentError,
+  toHandshakeFailure,
+  WebSocketError,
+} from '../errors.ts';
 import { escapeControlCharacters } from '../handshake/client.ts';
 import { type HeadParseResult, HttpHeadParser, type ResponseHead } from '../handshake/http.ts';
 import { basicCredentials, type Target } from './target.ts';
@@ -71,7 +77,7 @@ export function connectorFor(
       pending.add(socket);
       const onError = (error: Error) => fail(asHandshakeError(error));
       const onClose = () =>
-        fail(new HandshakeError(ErrorCode.HandshakeFailed, 0, 'the proxy closed the connection'));
+        fail(new HandshakeError(ErrorCode.ProxyFailed, 0, 'the proxy closed the connection'));
       socket.on('error', onError);
       socket.on('close', onClose);
       untrack.push(() => {
@@ -104,7 +110,7 @@ export function asHandshakeError(error: Error): WebSocketError {
       { cause: error },
     );
   }
-  return new HandshakeError(ErrorCode.HandshakeFailed, 0, error.message, { cause: error });
+  return toHandshakeFailure(error, error.message);
 }
 
 /**
@@ -148,11 +154,7 @@ export function openTunnel(
     try {
       result = parser.push(chunk);
     } catch (error) {
-      fail(
-        error instanceof WebSocketError
-          ? error
-          : new HandshakeError(ErrorCode.HandshakeFailed, 0, 'bad proxy response'),
-      );
+      fail(toHandshakeFailure(error, 'bad proxy response'));
       return;
     }
     if (!result.done) return;
@@ -163,7 +165,7 @@ export function openTunnel(
     if (status < 200 || status > 299) {
       fail(
         new HandshakeError(
-          ErrorCode.HandshakeFailed,
+          ErrorCode.ProxyFailed,
           status,
           `the proxy refused to open a tunnel: ${status} ${escapeControlCharacters(result.head.statusText)}`,
         ),

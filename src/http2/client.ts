@@ -171,18 +171,17 @@ export function connectHttp2(attempt: Http2Attempt): Http2Handle {
       return;
     }
     const message = (error as Error).message ?? 'HTTP/2 session failed';
-    fail(new HandshakeError(ErrorCode.HandshakeFailed, 0, message, { cause: error }));
+    fail(toHandshakeFailure(error, message));
   };
   const open = () => {
     try {
       stream = openStream(entry!, headers, finish);
     } catch (error) {
-      fail(new HandshakeError(ErrorCode.HandshakeFailed, 0, (error as Error).message, { cause: error }));
+      fail(toHandshakeFailure(error, (error as Error).message));
       return;
     }
     const current = stream;
-    const onError = (error: Error) =>
-      fail(new HandshakeError(ErrorCode.HandshakeFailed, 0, error.message, { cause: error }));
+    const onError = (error: Error) => fail(toHandshakeFailure(error, error.message));
     const onClose = () =>
       fail(
         new HandshakeError(ErrorCode.HandshakeFailed, 0, 'the server closed the stream during the handshake'),
@@ -214,7 +213,7 @@ export function connectHttp2(attempt: Http2Attempt): Http2Handle {
   take();
   return {
     abort: () => {
-      if (!done) fail(new HandshakeError(ErrorCode.HandshakeFailed, 0, 'connection attempt aborted'));
+      if (!done) fail(new HandshakeError(ErrorCode.HandshakeAborted, 0, 'connection attempt aborted'));
     },
     get waitingFor() {
       return waiting === null ? undefined : FULL;
@@ -231,7 +230,7 @@ function noHttp2(attempt: Http2Attempt, finish: () => void, reason: string): voi
     attempt.fallback();
     return;
   }
-  attempt.fail(new HandshakeError(ErrorCode.HandshakeFailed, 0, `http2 'require': ${reason}`));
+  attempt.fail(new HandshakeError(ErrorCode.Http2Unavailable, 0, `http2 'require': ${reason}`));
 }
 
 /**

@@ -129,7 +129,7 @@ describe('redirects and credentials (issue 12 item 6)', () => {
       followRedirects: true,
       headers: CREDENTIALS,
     });
-    expect(error.code).toBe('WS_ERR_HANDSHAKE_FAILED');
+    expect(error.code).toBe('WS_ERR_INVALID_REDIRECT');
     expect(error.status).toBe(302);
     expect(error.message).toMatch(/wss:\/\/ to ws:\/\//);
     expect(server.requests.map((request) => request.secure)).toEqual([true]);

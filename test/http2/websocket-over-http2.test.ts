@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { pooledSessionCount } from '../../src/http2/session-pool.ts';
 import {
   attachHttp2,
+  ErrorCode,
   HandshakeError,
   type VerifyClientInfo,
   WebSocket,
@@ -143,6 +144,7 @@ describe('RFC 8441 §4–§5: extended CONNECT, our client ↔ our server', () =
     const refused = await clientError(fixture.url, ['v1'], { ...tls, http2: 'require' });
     expect(refused).toBeInstanceOf(HandshakeError);
     expect(refused.message).toBe('Server sent no subprotocol');
+    expect((refused as HandshakeError).code).toBe(ErrorCode.MissingSubprotocol);
   });
 
   it('negotiates permessage-deflate and compresses on the stream', async () => {
@@ -229,6 +231,7 @@ describe('the http2 client option: prefer / require / false', () => {
       const error = await clientError(`wss://localhost:${port}/`, { ...tls, http2: 'require' });
       expect(error).toBeInstanceOf(HandshakeError);
       expect(error.message).toMatch(/SETTINGS_ENABLE_CONNECT_PROTOCOL/);
+      expect((error as HandshakeError).code).toBe(ErrorCode.Http2Unavailable);
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }
@@ -273,6 +276,7 @@ describe('the http2 client option: prefer / require / false', () => {
       await closed(ws);
       const error = await clientError(`wss://localhost:${port}/`, { ...tls, http2: 'require' });
       expect(error).toBeInstanceOf(HandshakeError);
+      expect((error as HandshakeError).code).toBe(ErrorCode.Http2Unavailable);
     } finally {
       await wss.close();
     }
@@ -302,6 +306,7 @@ describe('the http2 client option: prefer / require / false', () => {
     try {
       const error = await clientError(`wss://localhost:${port}/`, { ...tls, http2: 'require' });
       expect((error as HandshakeError).status).toBe(418);
+      expect((error as HandshakeError).code).toBe(ErrorCode.UnexpectedResponse);
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }

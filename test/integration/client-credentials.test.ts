@@ -228,7 +228,7 @@ describe('URL userinfo: Authorization: Basic', () => {
       new WebSocket(`${server.url.replace('ws://', 'ws://user:pass@')}/a`, { followRedirects: true }),
     );
     expect(error).toBeInstanceOf(HandshakeError);
-    expect(error.code).toBe(ErrorCode.HandshakeFailed);
+    expect(error.code).toBe(ErrorCode.UnexpectedResponse);
     expect(error.status).toBe(403);
     expect(server.heads.map((head) => head.headers.authorization)).toEqual([
       basic('user:pass'),

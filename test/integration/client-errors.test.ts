@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { createServer as createNetServer, type Server, type Socket } from 'node:net';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { HandshakeError, WebSocket } from '../../src/index.ts';
+import { ErrorCode, HandshakeError, WebSocket } from '../../src/index.ts';
 import { acceptKeyFor, type Listening, listen, once, type RawServer, rawServer, WAIT_MS } from './helpers.ts';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -99,6 +99,7 @@ describe('client: failed connections', () => {
     const { errors } = await expectFailure(new WebSocket(server.url));
     expect(errors).toHaveLength(1);
     expect((errors[0] as HandshakeError).status).toBe(200);
+    expect((errors[0] as HandshakeError).code).toBe(ErrorCode.UnexpectedResponse);
   });
 
   it('a wrong Sec-WebSocket-Accept → error, close 1006', async () => {

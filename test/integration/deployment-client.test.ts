@@ -160,7 +160,7 @@ describe('HTTP CONNECT proxy', () => {
     const forbidding = await connectProxy({ refuseWith: 403 });
     const error = await failedConnect(target.url, { proxy: forbidding.url });
     expect(error.status).toBe(403);
-    expect(error.code).toBe(ErrorCode.HandshakeFailed);
+    expect(error.code).toBe(ErrorCode.ProxyFailed);
     expect(target.server.clients.size).toBe(0);
   });
 
@@ -267,6 +267,7 @@ describe('redirects', () => {
     const error = await failedConnect(`${loop.url}/`, { followRedirects: true, maxRedirects: 3 });
     expect(error.status).toBe(302);
     expect(error.message).toBe('Maximum redirects exceeded');
+    expect(error.code).toBe(ErrorCode.TooManyRedirects);
     expect(loop.requests).toHaveLength(4); // the first request and 3 redirects
     // Default limit: 10.
     const defaultLoop = await redirector(301, (_count, port) => `ws://127.0.0.1:${port}/`);

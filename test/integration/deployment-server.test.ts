@@ -94,7 +94,7 @@ describe('allowedOrigins (RFC 6455 §10.2)', () => {
     const { url } = await start({ allowedOrigins: ['https://app.example'] });
     const error = await failedConnect(url, { origin: 'https://other.example' });
     expect(error.status).toBe(403);
-    expect(error.code).toBe(ErrorCode.HandshakeFailed);
+    expect(error.code).toBe(ErrorCode.UnexpectedResponse);
     const ws = track(new WebSocket(url, { origin: 'https://app.example' }));
     await once(ws, 'open');
   });

@@ -3,7 +3,13 @@
  * sockets: the exact HTTP status line for each, and that the server keeps serving afterwards.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HandshakeError, type VerifyClientInfo, WebSocket, type WebSocketServer } from '../../src/index.ts';
+import {
+  ErrorCode,
+  HandshakeError,
+  type VerifyClientInfo,
+  WebSocket,
+  type WebSocketServer,
+} from '../../src/index.ts';
 import {
   acceptKeyFor,
   ask,
@@ -228,6 +234,7 @@ describe('standalone server: options that decide the handshake', () => {
     const [error] = await failed;
     expect(error).toBeInstanceOf(HandshakeError);
     expect((error as HandshakeError).message).toBe('Server sent no subprotocol');
+    expect((error as HandshakeError).code).toBe(ErrorCode.MissingSubprotocol);
     expect(ws.protocol).toBe('');
     const [code] = await closed;
     expect(code).toBe(1006);

@@ -108,6 +108,7 @@ describe('clientAttachOptions: the WebSocket settings after a valid answer', () 
       expect(thrown).toBeInstanceOf(HandshakeError);
       expect((thrown as HandshakeError).status).toBe(101);
       expect((thrown as HandshakeError).message).toBe('Invalid Sec-WebSocket-Extensions header');
+      expect((thrown as HandshakeError).code).toBe(ErrorCode.InvalidExtensions);
     }
   });
 });

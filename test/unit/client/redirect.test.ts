@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { type Hop, nextHop } from '../../../src/client/redirect.ts';
 import { parseTarget } from '../../../src/client/target.ts';
-import { HandshakeError } from '../../../src/errors.ts';
+import { ErrorCode, HandshakeError } from '../../../src/errors.ts';
 
 function hop(url: string, headers?: Record<string, string>, host?: string): Hop {
   return { url, target: parseTarget(url), headers, host };
@@ -62,6 +62,7 @@ describe('nextHop: where a redirect leads (§4.1, RFC 9110 §15.4)', () => {
     })();
     expect(thrown).toBeInstanceOf(HandshakeError);
     expect((thrown as HandshakeError).status).toBe(308);
+    expect((thrown as HandshakeError).code).toBe(ErrorCode.InvalidRedirect);
     expect((thrown as HandshakeError).message).toMatch(
       /refusing to follow a redirect from wss:\/\/ to ws:\/\//,
     );
@@ -69,12 +70,21 @@ describe('nextHop: where a redirect leads (§4.1, RFC 9110 §15.4)', () => {
 
   it("stops past maxRedirects with ws's words", () => {
     expect(() => nextHop(hop('ws://a.example/'), 302, '/b', 3, 2)).toThrow('Maximum redirects exceeded');
+    expect(() => nextHop(hop('ws://a.example/'), 302, '/b', 3, 2)).toThrow(
+      expect.objectContaining({ code: ErrorCode.TooManyRedirects, status: 302 }),
+    );
     expect(() => nextHop(hop('ws://a.example/'), 302, '/b', 2, 2)).not.toThrow();
   });
 
   it('refuses a Location that is not a WebSocket target', () => {
     expect(() => nextHop(hop('ws://a.example/'), 302, 'ftp://a.example/', 1, 10)).toThrow(
       expect.objectContaining({ status: 302 }),
+    );
+    expect(() => nextHop(hop('ws://a.example/'), 302, 'ftp://a.example/', 1, 10)).toThrow(
+      expect.objectContaining({ code: ErrorCode.InvalidRedirect }),
+    );
+    expect(() => nextHop(hop('ws://a.example/'), 302, 'http://[bad', 1, 10)).toThrow(
+      expect.objectContaining({ code: ErrorCode.InvalidRedirect, status: 302 }),
     );
     expect(() => nextHop(hop('ws://a.example/'), 302, 'ftp://a.example/', 1, 10)).toThrow(HandshakeError);
   });
