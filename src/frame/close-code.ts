@@ -50,10 +50,11 @@ export function isValidReceivedCloseCode(code: number): boolean {
 }
 
 /**
- * Whether the application may send `code`: 1000, or 3000–4999 (§7.4.2). Other protocol codes
- * (1001–1014) are the library's to send on the application's behalf, but we allow the ones that make
- * sense for an application to choose, as `ws` and browsers do: 1000 and 3000–4999 in browsers; `ws`
- * also lets servers send 1001 and 1008–1014.
+ * Whether the application may send `code`: what a peer may receive (1000–1003, 1007–1014, 3000–4999).
+ * §7.4.2 gives 3000–4999 to libraries and applications, and §7.4.1 defines the 1xxx codes; of
+ * those, 1005, 1006 and 1015 "MUST NOT be set as a status code in a Close control frame" and 1004 is
+ * reserved. Browsers let scripts send only 1000 and 3000–4999; we allow every code a peer accepts,
+ * as `ws` does, since a server legitimately sends 1001 (going away), 1008 (policy) or 1011.
  */
 export function isValidSentCloseCode(code: number): boolean {
   return Number.isInteger(code) && isValidReceivedCloseCode(code);

@@ -32,7 +32,7 @@ const EMPTY = new Uint8Array(0);
 export function assertValidClose(code: number | undefined, reason: string): void {
   if (code !== undefined && !isValidSentCloseCode(code)) {
     throw new InvalidArgumentError(
-      `invalid close code ${code}: use 1000 or a code in 3000–4999 (RFC 6455 §7.4)`,
+      `invalid close code ${code}: use 1000 (normal closure), another code of §7.4.1 that an application may send (1001–1003, 1007–1014) or a code in 3000–4999 (§7.4.2)`,
     );
   }
   if (code === undefined && reason !== '') {

@@ -263,7 +263,8 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
 
   /**
    * Starts the closing handshake (§7.1.2); 'close' fires when it completes or the close timeout ends it.
-   * @param code - 1000 (default when a reason is given) or 3000–4999; omitted: a Close frame without a code.
+   * @param code - 1000 (the default when a reason is given), 1001–1003, 1007–1014 or 3000–4999 (§7.4);
+   *   omitted: a Close frame without a code.
    * @param reason - at most 123 bytes of UTF-8.
    * @throws {InvalidArgumentError} (code WS_ERR_INVALID_ARGUMENT) for an invalid code or a reason too long.
    */
