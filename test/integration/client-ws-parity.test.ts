@@ -9,7 +9,13 @@ import { Agent, ClientRequest, IncomingMessage } from 'node:http';
 import { connect as netConnect, type Socket } from 'node:net';
 import tls, { createServer as createTlsServer } from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
-import { HandshakeError, InvalidOptionError, WebSocket } from '../../src/index.ts';
+import {
+  ErrorCode,
+  HandshakeError,
+  InvalidOptionError,
+  WebSocket,
+  type WebSocketError,
+} from '../../src/index.ts';
 import {
   acceptKeyFor,
   type HttpHead,
@@ -536,6 +542,7 @@ describe("client: 'upgrade', generateMask, close before open", () => {
     expect(errors.map((error) => error.message)).toEqual([
       'WebSocket was closed before the connection was established',
     ]);
+    expect((errors[0] as WebSocketError).code).toBe(ErrorCode.HandshakeAborted);
   });
 });
 
@@ -548,6 +555,7 @@ describe("client: ws's error messages", () => {
     const [error] = await once<[HandshakeError]>(ws, 'error');
     expect(error.message).toBe('Invalid Sec-WebSocket-Extensions header');
     expect(error.status).toBe(101);
+    expect(error.code).toBe(ErrorCode.InvalidExtensions);
     expect(error.cause).toBeInstanceOf(Error);
   });
 
