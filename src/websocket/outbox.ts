@@ -71,11 +71,6 @@ export abstract class Outbox extends Writer {
   /** The socket closed while a compressed message was being inflated: finish once it is delivered. */
   closeAfterInflate = false;
 
-  /** Whether something waits in the outbox, so that a new send must queue behind it. */
-  get outboxBusy(): boolean {
-    return this.outbox.length > 0 || this.compressing;
-  }
-
   /**
    * Queues a data frame already encoded by the server (unmasked, RSV1 clear), so that a broadcast
    * encodes once for every client. Behind messages still being compressed, `data` is queued
