@@ -186,6 +186,7 @@ describe("'wsClientError': a malformed request handed to the application, as in 
     expect(calls[0]!.error).toBeInstanceOf(HandshakeError);
     expect((calls[0]!.error as HandshakeError).message).toBe('Invalid HTTP method');
     expect((calls[0]!.error as HandshakeError).status).toBe(405);
+    expect((calls[0]!.error as HandshakeError).code).toBe(ErrorCode.InvalidMethod);
     expect(calls[0]!.request.method).toBe('POST');
     // Still counted for metrics, with the status the server would have answered.
     expect(rejections.map(({ status }) => status)).toEqual([405]);
