@@ -72,7 +72,9 @@ export class Connection {
     });
     this.#assembler = new MessageAssembler(options.maxPayload);
     const perMessageDeflate = options.perMessageDeflate === true;
-    this.#writer = new FrameWriter(options.generateMaskKey, perMessageDeflate);
+    // §5.1: "A server MUST NOT mask any frames that it sends to the client", whatever it is given.
+    const maskKeys = this.role === 'client' ? options.generateMaskKey : undefined;
+    this.#writer = new FrameWriter(maskKeys, perMessageDeflate);
     // RFC 7692 §6: with the extension, RSV1 on the first frame of a data message means "compressed".
     if (perMessageDeflate) this.#decoder.allowedRsv = RsvBit.rsv1;
   }

@@ -41,7 +41,10 @@ export interface ConnectionOptions {
   readonly role: Role;
   /** Largest message (and frame) accepted, in bytes; larger fails the connection with 1009. */
   readonly maxPayload: number;
-  /** Source of the 4-byte masking keys; required for clients (§5.3: "MUST be unpredictable"). */
+  /**
+   * Source of the 4-byte masking keys; required for clients (§5.3: "MUST be unpredictable"), ignored
+   * for servers (§5.1: a server never masks).
+   */
   readonly generateMaskKey?: (() => Uint8Array) | undefined;
   /**
    * Whether a received Ping is answered with a Pong automatically (default true). False leaves the

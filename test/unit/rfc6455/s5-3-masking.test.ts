@@ -101,6 +101,17 @@ describe('§5.1 / §5.3 Client-to-Server Masking', () => {
       conn.close(1001);
       expectSent(conn, frame(PING, 'p'), frame(PONG, 'q'), frame(PONG, 'r'), frame(CLOSE, closeBody(1001)));
     });
+
+    it('server given a masking-key source still sends unmasked', () => {
+      const conn = new Connection({
+        role: 'server',
+        maxPayload: 1 << 20,
+        generateMaskKey: () => Uint8Array.of(1, 2, 3, 4),
+      });
+      conn.send(bytesOf('Hello'), false);
+      conn.ping(bytesOf('p'));
+      expect(sentHex(conn)).toBe(`810548656c6c6f${'8901' + '70'}`);
+    });
   });
 
   describe('§5.1: "The server MUST close the connection upon receiving a frame that is not masked"', () => {
