@@ -31,7 +31,12 @@ import { assertFieldName, assertFieldValue } from '../handshake/header-lines.ts'
 import { WEBSOCKET_VERSION } from '../handshake/version.ts';
 import type { AttachOptions } from '../websocket/types.ts';
 import type { WebSocket } from '../websocket/websocket.ts';
-import { type Http2HeaderValues, validateConnectResponse, WEBSOCKET_PROTOCOL } from './handshake.ts';
+import {
+  CONNECTION_SPECIFIC_FIELDS,
+  type Http2HeaderValues,
+  validateConnectResponse,
+  WEBSOCKET_PROTOCOL,
+} from './handshake.ts';
 import {
   acquire,
   hasRoom,
@@ -237,12 +242,7 @@ function noHttp2(attempt: Http2Attempt, finish: () => void, reason: string): voi
  * Header fields the caller may not add: those the HTTP/1.1 handshake sets (Host is `:authority` here)
  * and the connection-specific ones an HTTP/2 request must not carry (RFC 9113 §8.2.2).
  */
-const RESERVED: ReadonlySet<string> = new Set([
-  ...REQUEST_RESERVED,
-  'keep-alive',
-  'proxy-connection',
-  'transfer-encoding',
-]);
+const RESERVED: ReadonlySet<string> = new Set([...REQUEST_RESERVED, ...CONNECTION_SPECIFIC_FIELDS]);
 
 /**
  * The request headers of RFC 8441 §4 and RFC 8441 §5.

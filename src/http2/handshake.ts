@@ -27,6 +27,19 @@ import { WEBSOCKET_VERSION } from '../handshake/version.ts';
 /** Header values as `node:http2` delivers them (pseudo-headers included). */
 export type Http2HeaderValues = Readonly<Record<string, string | string[] | number | undefined>>;
 
+/**
+ * The connection-specific header fields an HTTP/2 message must not carry (RFC 9113 §8.2.2: "An
+ * endpoint MUST NOT generate an HTTP/2 message containing connection-specific header fields"), in
+ * lower case: the server leaves them out of its response, the client refuses them as extra headers.
+ */
+export const CONNECTION_SPECIFIC_FIELDS: readonly string[] = Object.freeze([
+  'connection',
+  'upgrade',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+]);
+
 /** The `:protocol` value for WebSockets (RFC 8441 §4, the "websocket" HTTP Upgrade Token). */
 export const WEBSOCKET_PROTOCOL = 'websocket';
 

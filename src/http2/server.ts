@@ -41,6 +41,7 @@ import {
 import type { UpgradeRequestInfo } from '../server/types.ts';
 import type { WebSocket } from '../websocket/websocket.ts';
 import {
+  CONNECTION_SPECIFIC_FIELDS,
   type Http2HeaderValues,
   isExtendedConnect,
   toRawHeaders,
@@ -60,13 +61,7 @@ export interface Http2UpgradeRequest extends UpgradeRequestInfo {
 }
 
 /** RFC 9113 §8.2.2: "An endpoint MUST NOT generate an HTTP/2 message containing connection-specific header fields". */
-const CONNECTION_SPECIFIC: ReadonlySet<string> = new Set([
-  'connection',
-  'upgrade',
-  'keep-alive',
-  'proxy-connection',
-  'transfer-encoding',
-]);
+const CONNECTION_SPECIFIC: ReadonlySet<string> = new Set(CONNECTION_SPECIFIC_FIELDS);
 
 const EMPTY = new Uint8Array(0);
 
