@@ -369,7 +369,7 @@ describe('shouldReconnect', () => {
     expect(defaultShouldReconnect({ ...base, code: 1000 })).toBe(false);
     expect(defaultShouldReconnect({ ...base, code: 1008 })).toBe(false);
     expect(defaultShouldReconnect({ ...base, code: 1006 })).toBe(true);
-    const handshake = (status: number) => new HandshakeError(ErrorCode.HandshakeFailed, status, 'x');
+    const handshake = (status: number) => new HandshakeError(ErrorCode.UnexpectedResponse, status, 'x');
     expect(defaultShouldReconnect({ ...base, code: 1006, error: handshake(403) })).toBe(false);
     expect(defaultShouldReconnect({ ...base, code: 1006, error: handshake(502) })).toBe(true);
     expect(defaultShouldReconnect({ ...base, code: 1006, error: handshake(0) })).toBe(true);
