@@ -5,7 +5,14 @@
  * - {@link ProtocolError}: the peer broke RFC 6455; carries the close code we fail the connection with.
  * - {@link HandshakeError}: the opening handshake failed; carries the HTTP status (server side: the
  *   status we answer with; client side: the status we received, or 0 when none was received).
- * - {@link InvalidStateError}: the caller misused the API; thrown synchronously.
+ * - {@link InvalidStateError}: the call is not allowed in the current state; thrown synchronously.
+ * - {@link InvalidArgumentError} (and {@link InvalidOptionError}): an argument no state would accept;
+ *   thrown synchronously.
+ *
+ * The handshake has one code per failure a program would handle differently (as tungstenite's
+ * `ProtocolError` variants), so that nothing needs to match a message: `WS_ERR_HANDSHAKE_FAILED` is
+ * left for what has no better code (the connection failing during the handshake, or an unexpected
+ * exception, wrapped by {@link toHandshakeFailure}).
  */
 import type { IncomingHttpHeaders } from 'node:http';
 
