@@ -22,7 +22,8 @@ export function randomBytes(n: number): Uint8Array {
 
 /**
  * Masking keys for client frames. §5.3: "The masking key needs to be unpredictable; thus, the
- * masking key MUST be derived from a strong source of entropy". Drawing 4 bytes at a time from the
+ * masking key MUST be derived from a strong source of entropy"; §10.3 says why: a key the page's
+ * script could predict would let it shape the bytes a proxy sees (cache poisoning). Drawing 4 bytes at a time from the
  * system is slow, so keys come from a pool refilled by one system call per 2,048 frames.
  * @throws Never.
  */

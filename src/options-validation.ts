@@ -76,7 +76,7 @@ const oneOf = (...values: readonly unknown[]): Rule =>
     values.includes(v),
   );
 
-/** `keepAlive` (src/keep-alive.ts): the shared scheduler needs both periods finite and >= 0. */
+/** `keepAlive` (src/websocket/keep-alive.ts): the shared scheduler needs both periods finite and >= 0. */
 const KEEP_ALIVE: Schema = {
   interval: { ...milliseconds(0), required: true },
   timeout: milliseconds(0),
@@ -91,7 +91,7 @@ const ZLIB: Schema = {
 };
 
 /**
- * RFC 7692 §7.1.2.1 and §7.1.2.2: a max_window_bits value is "a decimal integer value between 8 and
+ * RFC 7692 §7.1.2.1 and RFC 7692 §7.1.2.2: a max_window_bits value is "a decimal integer value between 8 and
  * 15, inclusive"; `true` asks for the parameter without a value (or, for a server, allows it).
  */
 const WINDOW_BITS = rule(
@@ -166,7 +166,7 @@ const SERVER: Schema = {
   slowReaderPolicy: oneOf('close', 'drop'),
 };
 
-/** Header fields the caller adds to the upgrade request (RFC 9110 §5.1 names, §5.5 values). */
+/** Header fields the caller adds to the upgrade request (RFC 9110 §5.1 names, RFC 9110 §5.5 values). */
 function headerEntry(name: string, value: unknown): string | null {
   if (typeof value !== 'string') return 'a string';
   try {

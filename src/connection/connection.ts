@@ -209,7 +209,10 @@ export class Connection {
     return events;
   }
 
-  /** Feeds bytes received from the transport; read the events they complete with {@link next}. */
+  /**
+   * Feeds bytes received from the transport (§6.2: "an endpoint listens on the underlying network
+   * connection"); read the events they complete with {@link next}.
+   */
   push(bytes: Uint8Array): void {
     if (this.#closeReceived || this.#state === 'closed') return;
     this.#decoder.push(bytes);
@@ -242,6 +245,10 @@ export class Connection {
   }
 
   /**
+   * §6.1 _Send a WebSocket Message_: the connection must be OPEN (step 1), the data goes in one frame
+   * or several (§5.4) whose first carries the opcode of its type (steps 2–4), masked by a client (step
+   * 5; the FrameWriter does it), transformed by a negotiated extension (step 6; RFC 7692 §6.1).
+   *
    * Queues a data message, or one fragment of it when `fin` is false (§5.4). Later fragments are sent
    * with further calls; the `binary` flag of the first fragment decides the message type.
    * @param compressed - RFC 7692 §6.1: set RSV1 on the first frame (the data is already compressed).
@@ -353,6 +360,8 @@ export class Connection {
   }
 
   #onClose(payload: Uint8Array, events: ConnectionEvent[]): void {
+    // §7.1.5/§7.1.6: the close code and the close reason are those of the first Close received (the
+    // reason is the empty string when the frame has none).
     const { code, reason } = parseClosePayload(payload);
     this.#closeReceived = true;
     // §5.5.1: "If an endpoint receives a Close frame and did not previously send a Close frame, the

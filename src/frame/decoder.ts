@@ -63,7 +63,10 @@ export class FrameDecoder {
     this.#maxPayload = options.maxPayload;
   }
 
-  /** Lets an extension claim RSV bits, as a mask of {@link RsvBit} values. */
+  /**
+   * Lets an extension claim RSV bits, as a mask of {@link RsvBit} values. §5.8: "Reserved bits can be
+   * allocated for frame-by-frame needs" by extensions; until one is negotiated they must be 0.
+   */
   set allowedRsv(bits: number) {
     this.#allowedRsv = bits;
   }
@@ -160,6 +163,9 @@ export class FrameDecoder {
       payloadLength =
         high > 0x1fffff ? Number.POSITIVE_INFINITY : high * 0x100000000 + readUint32(headerBytes, 6);
     }
+    // §10.4: implementations "MUST protect themselves against exceeding those limits": refused from
+    // the header, before a byte of the payload is buffered. §10.7: "Incoming data MUST always be
+    // validated by both clients and servers"; each check here fails with the close code of §7.4.1.
     if (payloadLength > this.#maxPayload) {
       throw new ProtocolError(
         ErrorCode.MessageTooBig,

@@ -1,6 +1,7 @@
 /**
- * How a handshake that does not become a WebSocket ends (§4.2.2: "If the server does not wish to
- * accept this connection, it MUST return an appropriate HTTP error code"): the slot is given back, the
+ * How a handshake that does not become a WebSocket ends: answered (§4.2.2: "If the server does not
+ * wish to accept this connection, it MUST return an appropriate HTTP error code"), then closed (§7.2.2:
+ * the server aborts a handshake by closing the connection). The slot is given back, the
  * transport answers the status with a fixed reason (nothing of the request is reflected) and the socket
  * lingers `DEFAULTS.refusalLingerMs` for the peer to read it; the server emits 'handshakeRejected'.
  * An unexpected error is a plain 500 and goes to 'hookError' (or one process warning); a listener of

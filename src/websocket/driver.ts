@@ -306,6 +306,12 @@ export class Driver extends Outbox {
     if (socket !== null && !socket.writableEnded) socket.end();
   }
 
+  /**
+   * §7.1.4: "When the underlying TCP connection is closed, it is said that _The WebSocket Connection
+   * is Closed_"; it was closed _cleanly_ if the closing handshake completed first. A transport lost
+   * without it is §7.2.1's "unexpectedly lost" case: 'close' reports 1006 (§7.1.5) and the
+   * application (or ReconnectingWebSocket, §7.2.3) decides what follows.
+   */
   onSocketClose(): void {
     // A compressed message being inflated arrived before the end of the connection, and so did the
     // frames behind it (the peer's Close): deliver them first, as without compression, and close

@@ -263,6 +263,8 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
 
   /**
    * Starts the closing handshake (§7.1.2); 'close' fires when it completes or the close timeout ends it.
+   * §7.3: "Servers MAY close the WebSocket connection whenever desired. Clients SHOULD NOT close the
+   * WebSocket connection arbitrarily"; either way, closing starts with this handshake.
    * @param code - 1000 (the default when a reason is given), 1001–1003, 1007–1014 or 3000–4999 (§7.4);
    *   omitted: a Close frame without a code.
    * @param reason - at most 123 bytes of UTF-8.

@@ -2,9 +2,10 @@
  * scripts/check-citations.mjs: a bare § means RFC 6455, every other RFC is named next to its
  * section, so a grep for an RFC 6455 section never lands in compression or HTTP/2 code.
  */
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error: a plain .mjs script without declarations
-import { checkCitations } from '../../scripts/check-citations.mjs';
+import { checkCitations, checkTree } from '../../scripts/check-citations.mjs';
 
 const check = checkCitations as (path: string, text: string) => string[];
 
@@ -35,4 +36,11 @@ describe('the citation rule', () => {
       expect.stringMatching(/^src\/http2\/server\.ts:2: in src\/extensions/),
     ]);
   });
+});
+
+it('src/ follows it', () => {
+  const findings = (checkTree as (dir: string) => string[])(
+    fileURLToPath(new URL('../../src', import.meta.url)),
+  );
+  expect(findings).toEqual([]);
 });
