@@ -8,8 +8,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   type ClientOptions,
   ErrorCode,
-  InvalidOptionError,
   InvalidArgumentError,
+  InvalidOptionError,
   InvalidStateError,
   ReconnectingWebSocket,
   type ReconnectOptions,
