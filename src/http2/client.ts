@@ -15,7 +15,7 @@
  * session; a session with no streams for SESSION_IDLE_TIMEOUT ms is closed.
  */
 import { type ClientHttp2Stream, constants as h2constants } from 'node:http2';
-import { type ClientOffer, clientAttachOptions } from '../client/handshake.ts';
+import { type ClientOffer, clientAttachOptions, maskKeysFrom } from '../client/handshake.ts';
 import { openClient } from '../client/open-client.ts';
 import type { ClientOptions } from '../client/options.ts';
 import { generateMaskKey } from '../crypto.ts';
@@ -200,8 +200,9 @@ export function connectHttp2(attempt: Http2Attempt): Http2Handle {
       let attach: AttachOptions;
       try {
         response = validateConnectResponse(responseHeaders, attempt.offer);
-        // The `generateMask` option is not used over HTTP/2 (it never was): random keys (RFC 6455 §5.3).
-        attach = clientAttachOptions(response, attempt.offer, attempt.options, generateMaskKey, attempt.url);
+        // The `generateMask` option applies over HTTP/2 as over HTTP/1.1 (RFC 6455 §5.3: the client masks).
+        const maskKeys = maskKeysFrom(attempt.options.generateMask, generateMaskKey);
+        attach = clientAttachOptions(response, attempt.offer, attempt.options, maskKeys, attempt.url);
       } catch (error) {
         fail(toHandshakeFailure(error));
         return;

@@ -70,6 +70,20 @@ describe('RFC 8441 §4–§5: extended CONNECT, our client ↔ our server', () =
     expect(echoed.data.equals(large)).toBe(true);
   });
 
+  it('the generateMask option masks the frames sent over HTTP/2 too (§5.3), as over HTTP/1.1', async () => {
+    fixture = await startH2();
+    let masks = 0;
+    const ws = await open(`${fixture.url}/echo`, {
+      generateMask: (mask: Buffer) => {
+        masks++;
+        mask.fill(0); // a valid key: the masked payload equals the plain one
+      },
+    });
+    ws.send('one');
+    expect(await nextMessage(ws)).toEqual({ data: Buffer.from('one'), isBinary: false });
+    expect(masks).toBe(1);
+  });
+
   it('close codes travel both ways; closing ends the stream, not the session', async () => {
     fixture = await startH2();
     const serverSockets: WebSocket[] = [];
