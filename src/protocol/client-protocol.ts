@@ -5,7 +5,6 @@
  * under test and runs wherever bytes can travel.
  */
 import { DEFAULTS } from '../defaults.ts';
-import { HandshakeError } from '../errors.ts';
 import { generateKey } from '../handshake/accept-key.ts';
 import { buildUpgradeRequest, validateUpgradeResponse } from '../handshake/client.ts';
 import { HttpHeadParser, type ResponseHead } from '../handshake/http.ts';
@@ -98,7 +97,7 @@ export class ClientProtocol extends OpeningConnection {
       result = parser.push(bytes);
     } catch (error) {
       this.#parser = null;
-      this.rejected(asHandshakeError(error));
+      this.rejected(error);
       return;
     }
     if (!result.done) return;
@@ -114,15 +113,9 @@ export class ClientProtocol extends OpeningConnection {
       );
       this.#protocol = response.protocol;
     } catch (error) {
-      this.rejected(asHandshakeError(error));
+      this.rejected(error);
       return;
     }
     this.opened(result.rest);
   }
-}
-
-/** The head parser and the validation throw HandshakeErrors only: anything else is a bug of ours. */
-function asHandshakeError(error: unknown): HandshakeError {
-  if (error instanceof HandshakeError) return error;
-  throw error;
 }

@@ -7,7 +7,7 @@
  */
 import { Connection, type ConnectionOptions } from '../connection/connection.ts';
 import { queueEncoded } from '../connection/hooks.ts';
-import { type HandshakeError, InvalidStateError } from '../errors.ts';
+import { HandshakeError, InvalidStateError } from '../errors.ts';
 
 /** Where the opening handshake stands: waiting for the peer's head, done, or refused. */
 export type HandshakeState = 'connecting' | 'open' | 'rejected';
@@ -110,10 +110,18 @@ export abstract class OpeningConnection extends Connection {
     if (rest.length > 0) super.push(rest);
   }
 
-  /** The handshake failed: nothing more is read or sent, and the transport should be closed. */
-  protected rejected(error: HandshakeError): void {
+  /**
+   * The handshake failed: nothing more is read or sent, and the transport should be closed. Only a
+   * HandshakeError is the peer's fault; anything else the parser or the validation threw is a bug of
+   * ours, and is rethrown rather than reported as the peer's.
+   * @returns the HandshakeError.
+   * @throws what it was given, when that is not a HandshakeError.
+   */
+  protected rejected(error: unknown): HandshakeError {
+    if (!(error instanceof HandshakeError)) throw error;
     this.#handshake = 'rejected';
     this.#handshakeError = error;
+    return error;
   }
 
   #assertOpen(what: string): void {

@@ -4,7 +4,6 @@
  * then the connection (§5–§7) of {@link Connection}. SHA-1 comes in as a function.
  */
 import { DEFAULTS } from '../defaults.ts';
-import { HandshakeError } from '../errors.ts';
 import type { HeaderFields } from '../handshake/header-lines.ts';
 import { HttpHeadParser, type RequestHead } from '../handshake/http.ts';
 import { rejectionHeaders, type UpgradeRequest, validateUpgradeRequest } from '../handshake/server.ts';
@@ -96,8 +95,7 @@ export class ServerProtocol extends OpeningConnection {
    */
   #refuse(error: unknown): void {
     // Only HandshakeErrors are the client's fault; anything else is a bug of ours, not a 400.
-    if (!(error instanceof HandshakeError)) throw error;
-    this.queueHead(buildRejectResponse(error.status, error.message, rejectionHeaders(error)));
-    this.rejected(error);
+    const refused = this.rejected(error);
+    this.queueHead(buildRejectResponse(refused.status, refused.message, rejectionHeaders(refused)));
   }
 }
