@@ -119,18 +119,14 @@ export class Driver extends Outbox {
     const connection = this.connection;
     // A handshake that failed is CLOSING while 'error' is emitted, with no connection to close.
     if (connection === null) return;
-    if (this.outbox.length > 0 || this.compressing) {
-      // The core holds the Close behind the sends still reserved, compressed or read (§5.5.1: no data
-      // after Close); the arguments are checked now, even once a Close was sent.
-      connection.assertValidClose(code, reason);
-      connection.close(code, reason);
-      this.readyState = ReadyState.CLOSING;
-      this.startCloseTimer();
-      return;
-    }
+    // With sends still reserved (compressed or read), the core holds the Close behind them (§5.5.1:
+    // no data after Close); the arguments are checked now, even once a Close was sent.
+    const held = this.outbox.length > 0 || this.compressing;
+    if (held) connection.assertValidClose(code, reason);
     connection.close(code, reason);
     this.readyState = ReadyState.CLOSING;
     this.startCloseTimer();
+    if (held) return;
     this.flush();
     this.afterClosedState();
   }
