@@ -8,7 +8,13 @@
  *
  * The agent name in the reports is the implementation's name ("sockwire", or "ws").
  * Before each case it prints `case N/COUNT ID`, so the runner can tell where it hung.
+ *
+ * With AUTOBAHN_HTTP2=1 (`npm run autobahn -- --http2`) the port is autobahn/h2-bridge-client.ts's:
+ * every connection is an RFC 8441 stream (`http2: 'require'`, wss:// trusting the bridge's test
+ * certificate), which the bridge carries to wstest over HTTP/1.1.
  */
+import { readFileSync } from 'node:fs';
+import { BRIDGE_CERT } from './h2-bridge-wire.ts';
 import { type AgentSocket, exitWithParent, loadImpl, MAX_PAYLOAD } from './impl.ts';
 
 const port = Number(process.argv[2] ?? process.env.AUTOBAHN_PORT ?? 9001);
@@ -16,9 +22,16 @@ if (!Number.isInteger(port) || port <= 0 || port > 65535) {
   console.error(`client-agent: invalid port ${process.argv[2] ?? process.env.AUTOBAHN_PORT}`);
   process.exit(2);
 }
-const base = `ws://127.0.0.1:${port}`;
 exitWithParent();
 const impl = await loadImpl();
+const http2 = process.env.AUTOBAHN_HTTP2 === '1';
+if (http2 && impl.name !== 'sockwire') {
+  console.error(`client-agent: AUTOBAHN_HTTP2=1 needs sockwire (${impl.name} has no RFC 8441 client)`);
+  process.exit(2);
+}
+const base = `${http2 ? 'wss' : 'ws'}://127.0.0.1:${port}`;
+/** 'require': never fall back to HTTP/1.1, so every case really runs over RFC 8441. */
+const transport: Record<string, unknown> = http2 ? { http2: 'require', ca: readFileSync(BRIDGE_CERT) } : {};
 const agent = process.env.AUTOBAHN_AGENT ?? impl.name;
 
 /**
@@ -40,7 +53,7 @@ function connect(
     };
     let ws: AgentSocket;
     try {
-      ws = new impl.WebSocket(url, { maxPayload: MAX_PAYLOAD, ...impl.extraOptions });
+      ws = new impl.WebSocket(url, { maxPayload: MAX_PAYLOAD, ...impl.extraOptions, ...transport });
     } catch (err) {
       error = err as Error;
       finish(1006);

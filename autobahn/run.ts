@@ -12,6 +12,11 @@
  * 3. Reads both reports' index.json, prints a summary per case group and compares every case
  *    with autobahn/expected-results.json.
  *
+ * With --http2 the same cases run over RFC 8441: wstest speaks HTTP/1.1 only, so a bridge sits
+ * between it and our agent in each direction (autobahn/h2-bridge-server.ts, h2-bridge-client.ts),
+ * carrying the frames unchanged over an extended CONNECT stream; reports go to autobahn/reports/h2/
+ * and are held to the same expected-results.json.
+ *
  * Exit code: 0 all cases as good as expected; 1 some case worse than expected (or not good
  * and not in the expected file); 2 the harness could not produce a report (install failure,
  * crash, hang, timeout, bad usage).
@@ -33,15 +38,17 @@ import { fileURLToPath } from 'node:url';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, '..');
-const REPORTS = join(HERE, 'reports');
 const EXPECTED_FILE = join(HERE, 'expected-results.json');
 
 type Direction = 'server' | 'client';
 const DIRECTIONS: readonly Direction[] = ['server', 'client'];
-const OUTDIR: Record<Direction, string> = {
-  server: join(REPORTS, 'servers'),
-  client: join(REPORTS, 'clients'),
-};
+const outdirs = (reports: string): Record<Direction, string> => ({
+  server: join(reports, 'servers'),
+  client: join(reports, 'clients'),
+});
+/** autobahn/reports, or autobahn/reports/h2 with --http2 (set once by main, before anything runs). */
+let REPORTS = join(HERE, 'reports');
+let OUTDIR = outdirs(REPORTS);
 
 const HELP = `usage: npm run autobahn -- [options]
 
@@ -53,6 +60,9 @@ const HELP = `usage: npm run autobahn -- [options]
   --sequential           run the two directions one after the other (default: in parallel)
   --update-expected      rewrite autobahn/expected-results.json from this run's reports
   --from-reports         run nothing; summarize/compare the reports already in autobahn/reports
+  --http2                run over RFC 8441 through the bridges (autobahn/h2-bridge-*.ts), our
+                         client with http2: 'require'; reports in autobahn/reports/h2, held to
+                         the same expected-results.json
   --timeout SECONDS      overall limit per direction (default 3600; 900 with --fast)
   --stall-timeout SEC    abort a direction when no new case starts for this long (default 120)
   -h, --help
@@ -78,6 +88,7 @@ interface Options {
   readonly stallMs: number;
   readonly impl: string;
   readonly deflate: boolean;
+  readonly http2: boolean;
 }
 
 class UsageError extends Error {}
@@ -89,6 +100,7 @@ function parseArgs(argv: readonly string[]): Options {
   let parallel = true;
   let updateExpected = false;
   let fromReports = false;
+  let http2 = false;
   let timeoutS: number | undefined;
   let stallS = 120;
   const value = (i: number, name: string): string => {
@@ -125,6 +137,9 @@ function parseArgs(argv: readonly string[]): Options {
       case '--from-reports':
         fromReports = true;
         break;
+      case '--http2':
+        http2 = true;
+        break;
       case '--timeout':
         timeoutS = seconds(value(++i, arg), arg);
         break;
@@ -147,6 +162,12 @@ function parseArgs(argv: readonly string[]): Options {
   }
   const impl = process.env.AUTOBAHN_IMPL ?? 'sockwire';
   if (impl !== 'sockwire' && impl !== 'ws') throw new UsageError(`AUTOBAHN_IMPL must be "sockwire" or "ws"`);
+  if (http2 && impl !== 'sockwire')
+    throw new UsageError(`--http2 needs AUTOBAHN_IMPL=sockwire (ws has no RFC 8441)`);
+  if (http2 && updateExpected) {
+    // The HTTP/2 pass is held to the HTTP/1.1 results: the frames are the same, so must be the verdicts.
+    throw new UsageError('--http2 is compared with expected-results.json as it is; it cannot rewrite it');
+  }
   return {
     directions: only ? [only as Direction] : DIRECTIONS,
     cases: cases ?? ['*'],
@@ -158,6 +179,7 @@ function parseArgs(argv: readonly string[]): Options {
     stallMs: stallS * 1000,
     impl,
     deflate: process.env.AUTOBAHN_DEFLATE !== '0',
+    http2,
   };
 }
 
@@ -483,6 +505,7 @@ function agentEnv(options: Options): NodeJS.ProcessEnv {
     AUTOBAHN_IMPL: options.impl,
     AUTOBAHN_DEFLATE: options.deflate ? '1' : '0',
     AUTOBAHN_PARENT_PID: String(process.pid),
+    AUTOBAHN_HTTP2: options.http2 ? '1' : '0',
   };
 }
 
@@ -506,12 +529,15 @@ async function runDirection(
   const procs: Proc[] = [];
   const dog = watchdog(direction, watch, options, startedAt);
   try {
-    const port = await freePort();
+    const agentPort = await freePort();
+    // --http2: wstest talks to a bridge on its own port, which carries each connection over RFC 8441.
+    const bridgePort = options.http2 ? await freePort() : agentPort;
     if (direction === 'server') {
+      const port = bridgePort;
       const agent = start(
         'echo server',
         process.execPath,
-        [...TSX_ARGS, join(HERE, 'echo-server.ts'), String(port)],
+        [...TSX_ARGS, join(HERE, 'echo-server.ts'), String(agentPort)],
         {
           cwd: ROOT,
           env: agentEnv(options),
@@ -520,6 +546,20 @@ async function runDirection(
       );
       procs.push(agent);
       await Promise.race([waitForLine(agent, /^ready /, 30_000), dog.promise]);
+      if (options.http2) {
+        const bridge = start(
+          'HTTP/2 bridge (server direction)',
+          process.execPath,
+          [...TSX_ARGS, join(HERE, 'h2-bridge-server.ts'), String(bridgePort), String(agentPort)],
+          { cwd: ROOT, env: agentEnv(options), logFile: join(logs, 'server-bridge.log') },
+        );
+        procs.push(bridge);
+        await Promise.race([
+          waitForLine(bridge, /^ready /, 30_000),
+          diedEarly(agent, watch, direction),
+          dog.promise,
+        ]);
+      }
       const spec = {
         options: { failByDrop: false },
         outdir,
@@ -540,13 +580,18 @@ async function runDirection(
         const m = /^Running test case ID (\S+) for agent/.exec(line);
         if (m?.[1]) progress(direction, watch, m[1]);
       });
-      await Promise.race([exited(tester.child), diedEarly(agent, watch, direction), dog.promise]);
+      await Promise.race([
+        exited(tester.child),
+        ...procs.filter((p) => p !== tester).map((p) => diedEarly(p, watch, direction)),
+        dog.promise,
+      ]);
       if (tester.child.exitCode !== 0) {
         throw new HarnessError(
           `${direction}: ${tester.name} failed (${exitText(tester.child)})${describeTail(tester)}`,
         );
       }
     } else {
+      const port = agentPort; // wstest's; the client agent connects to the bridge with --http2
       const spec = {
         url: `ws://127.0.0.1:${port}`,
         options: { failByDrop: false },
@@ -570,10 +615,24 @@ async function runDirection(
       );
       procs.push(tester);
       await Promise.race([waitForPort(tester, port, 60_000), dog.promise]);
+      if (options.http2) {
+        const bridge = start(
+          'HTTP/2 bridge (client direction)',
+          process.execPath,
+          [...TSX_ARGS, join(HERE, 'h2-bridge-client.ts'), String(bridgePort), String(port)],
+          { cwd: ROOT, env: agentEnv(options), logFile: join(logs, 'client-bridge.log') },
+        );
+        procs.push(bridge);
+        await Promise.race([
+          waitForLine(bridge, /^ready /, 30_000),
+          diedEarly(tester, watch, direction),
+          dog.promise,
+        ]);
+      }
       const agent = start(
         'client agent',
         process.execPath,
-        [...TSX_ARGS, join(HERE, 'client-agent.ts'), String(port)],
+        [...TSX_ARGS, join(HERE, 'client-agent.ts'), String(bridgePort)],
         {
           cwd: ROOT,
           env: agentEnv(options),
@@ -586,7 +645,11 @@ async function runDirection(
         if (m) progress(direction, watch, `${m[3]} (#${m[1]}/${m[2]})`);
         else if (line === 'updating reports') watch.lastProgress = Date.now();
       });
-      await Promise.race([exited(agent.child), diedEarly(tester, watch, direction), dog.promise]);
+      await Promise.race([
+        exited(agent.child),
+        ...procs.filter((p) => p !== agent).map((p) => diedEarly(p, watch, direction)),
+        dog.promise,
+      ]);
       if (agent.child.exitCode !== 0) {
         throw new HarnessError(
           `${direction}: ${agent.name} failed (${exitText(agent.child)}) at case ${watch.current || '(none yet)'}${describeTail(agent)}`,
@@ -810,6 +873,10 @@ async function main(): Promise<number> {
     throw err;
   }
 
+  if (options.http2) {
+    REPORTS = join(HERE, 'reports', 'h2');
+    OUTDIR = outdirs(REPORTS);
+  }
   let runs: DirectionRun[];
   if (!options.fromReports) lockReports();
   if (options.fromReports) {
@@ -827,7 +894,7 @@ async function main(): Promise<number> {
       ? `cases ${options.cases.join(',')} except ${options.excludeCases.join(',')}`
       : `cases ${options.cases.join(',')}`;
     console.log(
-      `autobahn: ${options.directions.join(' + ')} with ${options.impl}${options.deflate ? ' (permessage-deflate)' : ''}, ${scope}` +
+      `autobahn: ${options.directions.join(' + ')} with ${options.impl}${options.http2 ? ' over HTTP/2 (RFC 8441, through the bridges)' : ''}${options.deflate ? ' (permessage-deflate)' : ''}, ${scope}` +
         `${options.directions.length > 1 ? (options.parallel ? ', in parallel' : ', one after the other') : ''}`,
     );
     try {
@@ -851,7 +918,7 @@ async function main(): Promise<number> {
       errors.push(run.error);
       continue;
     }
-    printSummary(run, options.impl);
+    printSummary(run, options.http2 ? `${options.impl} over HTTP/2` : options.impl);
     const c = compare(run, expected[run.direction] ?? {}, options);
     worse.push(...c.worse);
     better.push(...c.better);
