@@ -56,11 +56,15 @@ export type { HandshakeState } from './protocol/opening-connection.ts';
 export { ServerProtocol, type ServerProtocolOptions } from './protocol/server-protocol.ts';
 export { ReadyState } from './ready-state.ts';
 export {
+  type AdapterHost,
   type BroadcastOptions,
   type BroadcastResult,
   type CloseOptions,
+  type FanOutKind,
+  type FanOutMessage,
   type HandshakeRejection,
   type RequestUser,
+  type ServerAdapter,
   type ServerOptions,
   type ServerRequest,
   type UpgradeRequestInfo,

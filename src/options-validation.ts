@@ -164,6 +164,12 @@ const SERVER: Schema = {
   // HTTP/2 (RFC 8441) WebSockets per session; 0 refuses them all, Infinity lifts the limit.
   maxStreamsPerSession: integerOrInfinity(0),
   slowReaderPolicy: oneOf('close', 'drop'),
+  // src/server/adapter.ts: the server calls these five; a missing one would fail at the first publish.
+  adapter: rule(
+    'an object with start, publish, subscribe, unsubscribe and close methods (a ServerAdapter)',
+    (v) =>
+      isObject(v) && ['start', 'publish', 'subscribe', 'unsubscribe', 'close'].every((m) => isFunction(v[m])),
+  ),
 };
 
 /** Header fields the caller adds to the upgrade request (RFC 9110 §5.1 names, RFC 9110 §5.5 values). */

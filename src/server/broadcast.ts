@@ -10,6 +10,7 @@ import { Opcode } from '../frame/opcode.ts';
 import { ReadyState } from '../ready-state.ts';
 import { acceptingServer, sendEncoded } from '../websocket/internal.ts';
 import { type SendData, type TopicRegistry, toBytes, WebSocket } from '../websocket/websocket.ts';
+import type { MembershipListener } from './adapter.ts';
 
 /** Options of `server.broadcast()` and `server.publish()`. */
 export interface BroadcastOptions {
@@ -19,6 +20,11 @@ export interface BroadcastOptions {
   readonly except?: WebSocket | Iterable<WebSocket>;
   /** Overrides the server's `maxBufferedAmount` for this call. */
   readonly maxBufferedAmount?: number;
+  /**
+   * With an `adapter`: deliver to this process's clients only, not to the other processes (as
+   * Socket.IO's `.local`). Without one, every delivery is local anyway.
+   */
+  readonly local?: boolean;
 }
 
 /** What `broadcast()`/`publish()` did: clients the frame was queued for, and those skipped. */
@@ -47,9 +53,26 @@ export function sendToAll(
   options: BroadcastOptions,
   policy: BroadcastPolicy,
 ): BroadcastResult {
-  const bytes = toBytes(data);
-  // A number goes as its text, as with send() (and `ws`).
-  const binary = options.binary ?? (typeof data !== 'string' && typeof data !== 'number');
+  return sendBytes(clients, toBytes(data), isBinaryMessage(data, options), options, policy);
+}
+
+/** Whether `data` goes as a binary message: a number goes as its text, as with send() (and `ws`). */
+export function isBinaryMessage(data: SendData, options: BroadcastOptions): boolean {
+  return options.binary ?? (typeof data !== 'string' && typeof data !== 'number');
+}
+
+/**
+ * {@link sendToAll} for bytes already converted (once per process: the same bytes also go to the
+ * adapter, and come from it on the receiving side).
+ * @throws Never.
+ */
+export function sendBytes(
+  clients: Iterable<WebSocket>,
+  bytes: Uint8Array,
+  binary: boolean,
+  options: BroadcastOptions,
+  policy: BroadcastPolicy,
+): BroadcastResult {
   // §5.1: "A server MUST NOT mask any frames that it sends to the client": one encoding fits all.
   const frame = encodeFrame(binary ? Opcode.Binary : Opcode.Text, bytes);
   const except = options.except;
@@ -86,6 +109,12 @@ export class Topics implements TopicRegistry {
   readonly #topics = new Map<string, Set<WebSocket>>();
   /** Topics by subscriber, to drop them all on close. */
   readonly #subscriptions = new WeakMap<WebSocket, Set<string>>();
+  /** Told when a topic gains its first subscriber or loses its last (the adapter's subscriptions). */
+  readonly #onMembership: MembershipListener | undefined;
+
+  constructor(onMembership?: MembershipListener) {
+    this.#onMembership = onMembership;
+  }
 
   /** The subscribers of `topic`, if it has any. */
   subscribers(topic: string): ReadonlySet<WebSocket> | undefined {
@@ -112,6 +141,7 @@ export class Topics implements TopicRegistry {
     if (subscribers === undefined) {
       subscribers = new Set();
       this.#topics.set(topic, subscribers);
+      this.#onMembership?.(topic, true);
     }
     subscribers.add(ws);
     return true;
@@ -123,7 +153,10 @@ export class Topics implements TopicRegistry {
     if (topics === undefined || !topics.delete(topic)) return false;
     const subscribers = this.#topics.get(topic);
     subscribers?.delete(ws);
-    if (subscribers?.size === 0) this.#topics.delete(topic); // no empty sets left behind
+    if (subscribers?.size === 0) {
+      this.#topics.delete(topic); // no empty sets left behind
+      this.#onMembership?.(topic, false);
+    }
     return true;
   }
 

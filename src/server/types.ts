@@ -13,6 +13,7 @@ import type { HandshakeError, WebSocketError } from '../errors.ts';
 import type { PerMessageDeflateOptions } from '../extensions/permessage-deflate/index.ts';
 import type { HeaderFields } from '../handshake/header-lines.ts';
 import type { ConnectionSettings, WebSocket } from '../websocket/websocket.ts';
+import type { ServerAdapter } from './adapter.ts';
 
 /** What the server knows of an upgrade request; an `http.IncomingMessage` when attached to node:http. */
 export interface UpgradeRequestInfo {
@@ -187,6 +188,14 @@ export interface ServerOptions<W extends WebSocket = WebSocket> extends Connecti
    * reconnecting client not to retry.
    */
   readonly slowReaderPolicy?: 'close' | 'drop';
+  /**
+   * A message broker adapter (for example `createRedisAdapter()` of `@sockwire/redis-adapter`): then
+   * `publish()`, `broadcast()` and `sendToUser()` also reach the clients of every other server
+   * sharing the broker (other processes, other hosts), and this server delivers theirs. Local clients
+   * get a message straight away, never twice. See docs/scaling.md. Default: none, everything is local
+   * (and costs exactly what it did without the option).
+   */
+  readonly adapter?: ServerAdapter;
   /**
    * The class of the accepted connections: `WebSocket` (the default) or a subclass of it, constructed
    * as `new WebSocket(null)` (as in `ws` 8). Its instances are what 'connection', `clients` and the

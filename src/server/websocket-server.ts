@@ -14,6 +14,8 @@
  *                  hooks.ts: the application's hooks; handshake-tracker.ts: handshakes in progress
  *                  and the slots of maxConnections; refusal.ts: every handshake that fails
  *   broadcast.ts   broadcast() and publish() (encoded once, §5.1), the topics of subscribe()
+ *   users.ts       setUser() and sendToUser()'s registry
+ *   adapter.ts     the `adapter` contract: the same fan-out across processes through a broker
  *
  * This file is the public class: options, events, address, shouldHandle, handleUpgrade, broadcast,
  * and close (1001 Going Away to every client, §7.4.1).
@@ -22,7 +24,12 @@ import { EventEmitter } from 'node:events';
 import type { AddressInfo, Server as NetServer } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { DEFAULTS } from '../defaults.ts';
-import { type HandshakeError, InvalidOptionError, InvalidStateError } from '../errors.ts';
+import {
+  type HandshakeError,
+  InvalidArgumentError,
+  InvalidOptionError,
+  InvalidStateError,
+} from '../errors.ts';
 import { CloseCode } from '../frame/close-code.ts';
 import type { HeaderFields } from '../handshake/header-lines.ts';
 import type { UpgradeRequest } from '../handshake/server.ts';
@@ -31,7 +38,15 @@ import { validateServerOptions } from '../options-validation.ts';
 import { ReadyState } from '../ready-state.ts';
 import { type SendData, toBytes } from '../websocket/send-data.ts';
 import { WebSocket } from '../websocket/websocket.ts';
-import { type BroadcastOptions, type BroadcastResult, sendToAll, Topics } from './broadcast.ts';
+import type { FanOutKind, FanOutMessage, ServerAdapter } from './adapter.ts';
+import {
+  type BroadcastOptions,
+  type BroadcastResult,
+  isBinaryMessage,
+  sendBytes,
+  sendToAll,
+  Topics,
+} from './broadcast.ts';
 import { Http1Listener } from './http1-listener.ts';
 import {
   type HandshakeResponder,
@@ -41,7 +56,9 @@ import {
   refuseHandshake,
 } from './negotiate.ts';
 import type { CloseOptions, ServerOptions, ServerRequest, WebSocketServerEvents } from './types.ts';
+import { Users } from './users.ts';
 
+export type { AdapterHost, FanOutKind, FanOutMessage, ServerAdapter } from './adapter.ts';
 export type { BroadcastOptions, BroadcastResult } from './broadcast.ts';
 export type {
   CloseOptions,
@@ -77,7 +94,11 @@ export class WebSocketServer<W extends WebSocket = WebSocket> extends EventEmitt
   #state: 'running' | 'closing' | 'closed' = 'running';
   #closed: Promise<void> | null = null;
   /** Pub/sub: the topics of this server's clients. */
-  readonly #topics = new Topics();
+  readonly #topics: Topics;
+  /** `setUser()`/`sendToUser()`: this server's sockets by user id. */
+  readonly #users: Users;
+  /** The broker adapter (the `adapter` option), if any. */
+  readonly #adapter: ServerAdapter | undefined;
 
   /**
    * Starts listening (`port`), attaches to `server`, or waits for `handleUpgrade()` (`noServer`).
@@ -106,6 +127,12 @@ export class WebSocketServer<W extends WebSocket = WebSocket> extends EventEmitt
         'the option "WebSocket" must be the WebSocket class or a subclass of it',
       );
     }
+    const adapter = options.adapter;
+    this.#adapter = adapter;
+    // With an adapter, the broker listens to a topic or user while this process has sockets for it.
+    this.#topics = new Topics(adapter && ((topic, present) => this.#membership('topic', topic, present)));
+    this.#users = new Users(adapter && ((userId, present) => this.#membership('user', userId, present)));
+    adapter?.start({ deliver: (message) => this.#deliver(message) });
     this.#negotiator = new Negotiator(this, socketClass, this.#topics);
     this.#http1 = new Http1Listener(this, this.#negotiator, this.#emitConnection);
     if (options.server !== undefined) {
@@ -193,7 +220,8 @@ export class WebSocketServer<W extends WebSocket = WebSocket> extends EventEmitt
     if (!this.#tracking) {
       throw new InvalidStateError('broadcast() needs clientTracking (the set of open clients)');
     }
-    return sendToAll(this.clients, data, options, this.options);
+    if (this.#adapter === undefined) return sendToAll(this.clients, data, options, this.options);
+    return this.#fanOut('broadcast', '', this.clients, data, options);
   }
 
   /**
@@ -204,6 +232,7 @@ export class WebSocketServer<W extends WebSocket = WebSocket> extends EventEmitt
    */
   publish(topic: string, data: SendData, options: BroadcastOptions = {}): BroadcastResult {
     const subscribers = this.#topics.subscribers(topic);
+    if (this.#adapter !== undefined) return this.#fanOut('topic', topic, subscribers, data, options);
     if (subscribers === undefined) {
       toBytes(data); // the same argument check as with subscribers
       return { sent: 0, skipped: 0 };
@@ -211,9 +240,80 @@ export class WebSocketServer<W extends WebSocket = WebSocket> extends EventEmitt
     return sendToAll(subscribers, data, options, this.options);
   }
 
-  /** How many clients are subscribed to `topic`. */
+  /** How many clients of this server are subscribed to `topic`. */
   subscriberCount(topic: string): number {
     return this.#topics.subscribers(topic)?.size ?? 0;
+  }
+
+  /**
+   * Files an open client under a user id, until it closes (or is filed under another id), so that
+   * {@link WebSocketServer.sendToUser} reaches it. A user may have any number of sockets (tabs,
+   * devices), on this server and, with an `adapter`, on others. Usually called in 'connection' with
+   * the id `verifyClient` authenticated (`ws.user`).
+   * @returns true when filed, false when it already was or the socket is not OPEN.
+   * @throws {InvalidArgumentError} (code WS_ERR_INVALID_ARGUMENT) unless `userId` is a non-empty string.
+   */
+  setUser(ws: W, userId: string): boolean {
+    if (typeof userId !== 'string' || userId === '') {
+      throw new InvalidArgumentError('setUser(ws, userId) needs the user id as a non-empty string');
+    }
+    return this.#users.add(ws, userId);
+  }
+
+  /** The user id a client was filed under with {@link WebSocketServer.setUser}, if any. */
+  userOf(ws: W): string | undefined {
+    return this.#users.userOf(ws);
+  }
+
+  /**
+   * Sends one message to every socket of a user (see {@link WebSocketServer.setUser}): this server's,
+   * and with an `adapter` those on other processes; encoded once, with the slow-reader policy of
+   * {@link WebSocketServer.broadcast}.
+   * @returns how many of this server's sockets the message was queued for, and how many were skipped.
+   * @throws {InvalidArgumentError} (code WS_ERR_INVALID_ARGUMENT) for data of an unsupported type.
+   */
+  sendToUser(userId: string, data: SendData, options: BroadcastOptions = {}): BroadcastResult {
+    return this.#fanOut('user', userId, this.#users.sockets(userId), data, options);
+  }
+
+  /**
+   * Local delivery, then (with an adapter, unless `local`) the same bytes to the other processes.
+   * @throws {InvalidArgumentError} (code WS_ERR_INVALID_ARGUMENT) for data of an unsupported type.
+   */
+  #fanOut(
+    kind: FanOutKind,
+    target: string,
+    clients: Iterable<WebSocket> | undefined,
+    data: SendData,
+    options: BroadcastOptions,
+  ): BroadcastResult {
+    const bytes = toBytes(data); // the argument check, even with nobody to send to
+    const binary = isBinaryMessage(data, options);
+    const result =
+      clients === undefined
+        ? { sent: 0, skipped: 0 }
+        : sendBytes(clients, bytes, binary, options, this.options);
+    if (this.#adapter !== undefined && options.local !== true) {
+      this.#adapter.publish({ kind, target, data: bytes, binary });
+    }
+    return result;
+  }
+
+  /** A message from the adapter (another process published it): this server's clients only. */
+  #deliver(message: FanOutMessage): BroadcastResult {
+    const clients =
+      message.kind === 'topic'
+        ? this.#topics.subscribers(message.target)
+        : message.kind === 'user'
+          ? this.#users.sockets(message.target)
+          : this.clients;
+    if (clients === undefined) return { sent: 0, skipped: 0 };
+    return sendBytes(clients, message.data, message.binary, {}, this.options);
+  }
+
+  #membership(kind: 'topic' | 'user', target: string, present: boolean): void {
+    if (present) this.#adapter?.subscribe(kind, target);
+    else this.#adapter?.unsubscribe(kind, target);
   }
 
   /**
@@ -284,6 +384,11 @@ export class WebSocketServer<W extends WebSocket = WebSocket> extends EventEmitt
     await allClosed;
     await listenerClosed;
     clearTimeout(timer);
+    // The broker's connections last as long as the server; an adapter failing to close them changes
+    // nothing for the server, which is closed.
+    await Promise.resolve()
+      .then(() => this.#adapter?.close())
+      .catch(() => {});
     this.#state = 'closed';
     this.emit('close');
   }
