@@ -7,6 +7,8 @@ export interface MicroResult {
   impl: string;
   size: number;
   MBps: number;
+  /** Calls per second, where a call is one message (the codec bench); absent for byte-stream benches. */
+  opsPerSec?: number;
 }
 
 export function measure(fn: () => void, bytesPerCall: number, ms: number): number {

@@ -1,6 +1,6 @@
 /**
- * Micro-benchmarks (single process): mask, UTF-8 validation, codec (TODO).
- *   npx tsx bench/micro/run.ts [--quick] [--json]
+ * Micro-benchmarks (single process): mask, UTF-8 validation, codec (decoder/encoder vs ws).
+ *   npx tsx bench/micro/run.ts [--quick] [--json] [--only mask,utf8,codec]
  */
 import { runCodec } from './codec.ts';
 import type { MicroResult } from './harness.ts';
@@ -16,12 +16,24 @@ const note = (m: string): void => {
 };
 
 const all: MicroResult[] = [];
-for (const part of [runMask, runUtf8, runCodec]) {
+const onlyAt = process.argv.indexOf('--only');
+const only = onlyAt === -1 ? undefined : (process.argv[onlyAt + 1] ?? '').split(',');
+const parts = { mask: runMask, utf8: runUtf8, codec: runCodec };
+for (const [name, part] of Object.entries(parts)) {
+  if (only !== undefined && !only.includes(name)) continue;
   const rows = await part(ms, note);
   all.push(...rows);
   if (json) for (const r of rows) process.stdout.write(`${JSON.stringify({ type: 'micro', ...r })}\n`);
 }
 if (!json) {
-  console.table(all.map((r) => ({ group: r.group, impl: r.impl, size: r.size, 'MB/s': Math.round(r.MBps) })));
+  console.table(
+    all.map((r) => ({
+      group: r.group,
+      impl: r.impl,
+      size: r.size,
+      'MB/s': Math.round(r.MBps),
+      ...(r.opsPerSec !== undefined ? { 'ops/s': Math.round(r.opsPerSec) } : {}),
+    })),
+  );
   for (const n of notes) console.log(`NOTE: ${n}`);
 }
