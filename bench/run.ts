@@ -42,7 +42,16 @@ interface Peer {
   only?: string[];
 }
 
+/** `--server-flags "…"`: extra Node flags for the Node server peers, e.g. `--cpu-prof --cpu-prof-dir=/tmp/p`. */
+const serverFlags = (
+  process.argv.includes('--server-flags')
+    ? (process.argv[process.argv.indexOf('--server-flags') + 1] ?? '')
+    : ''
+)
+  .split(' ')
+  .filter((x) => x !== '');
 const node = (script: string): string[] => [
+  ...serverFlags,
   '--expose-gc',
   '--import',
   'tsx',
@@ -92,10 +101,33 @@ interface Scenario {
   naPeers?: PeerId[];
   naNote?: string;
   idle?: boolean;
+  /**
+   * Fleet: the server's CPU time per echoed message over the measured window (the value), and its
+   * heap and RSS per connection under traffic after a forced GC (secondary rows).
+   */
+  fleet?: boolean;
+  /** Further rows drawn from an extra of the same runs (their own unit and ratios). */
+  secondary?: ReadonlyArray<{ readonly key: string; readonly label: string; readonly unit: string }>;
+  /** Peers whose figure for a secondary row is not comparable, with the reason (shown as n/a). */
+  secondaryNa?: Readonly<Record<string, { readonly peer: PeerId; readonly note: string }>>;
+  /** Valid only when the load generator is not saturated (broadcast: the receivers are the generator). */
+  generatorMustNotSaturate?: boolean;
+  /** Caps the rounds of this scenario (the fleet is long). */
+  maxRounds?: number;
   connects?: number;
   full: boolean;
   quick: boolean;
 }
+
+const flags = parseFlags(process.argv.slice(2));
+const quick = flags.has('quick');
+/** Fleet parameters: the issue's 10,000 connections × 1 msg/s for 20 s after a ramp-up; 500 in --quick. */
+const fleetConns = Number(flags.get('fleet-conns') ?? (quick ? 500 : 10000));
+const fleetRate = Number(flags.get('fleet-rate') ?? 1);
+const fleetRampupS = Number(flags.get('fleet-rampup') ?? (quick ? 1 : 4));
+const fleetDurationS = Number(flags.get('fleet-duration') ?? (quick ? 3 : 20));
+const fleetSize = 16;
+const kConns = (n: number): string => (n >= 1000 && n % 1000 === 0 ? `${n / 1000}k` : String(n));
 
 const SCENARIOS: Scenario[] = [
   {
@@ -158,6 +190,7 @@ const SCENARIOS: Scenario[] = [
     mode: 'broadcast',
     client: ['--scenario', 'broadcast', '--conns', '1000'],
     generators: ['light'],
+    generatorMustNotSaturate: true,
     connects: 1000,
     full: true,
     quick: true,
@@ -170,9 +203,43 @@ const SCENARIOS: Scenario[] = [
     mode: 'broadcast',
     client: ['--scenario', 'broadcast', '--conns', '10000'],
     generators: ['light'],
+    generatorMustNotSaturate: true,
     connects: 10000,
     full: true,
     quick: false,
+  },
+  {
+    id: 'fleet',
+    title:
+      `Fleet: ${fleetConns.toLocaleString('en-US')} connections × ${fleetRate} msg/s, ${fleetSize} B echo, ` +
+      `${fleetDurationS} s after ${fleetRampupS} s ramp-up: server CPU time per message (heap, RSS per connection under traffic: next rows)`,
+    unit: 'µs/msg',
+    better: 'lower',
+    mode: 'echo',
+    client: [
+      '--scenario',
+      'fleet',
+      '--conns',
+      String(fleetConns),
+      '--rate',
+      String(fleetRate),
+      '--size',
+      String(fleetSize),
+    ],
+    generators: ['light'],
+    peers: ['sockwire', 'ws', 'bun', 'raw'],
+    fleet: true,
+    secondary: [
+      { key: 'heap B/conn', label: `fleet-${kConns(fleetConns)} heap`, unit: 'B/conn' },
+      { key: 'rss B/conn', label: `fleet-${kConns(fleetConns)} RSS`, unit: 'B/conn' },
+    ],
+    secondaryNa: {
+      'heap B/conn': { peer: 'bun', note: "Bun's JavaScriptCore heap is not comparable with V8's heapUsed" },
+    },
+    maxRounds: 1,
+    connects: fleetConns,
+    full: true,
+    quick: true,
   },
   {
     id: 'idle-10k',
@@ -241,8 +308,6 @@ const SCENARIOS: Scenario[] = [
 
 // ---------------------------------------------------------------- options
 
-const flags = parseFlags(process.argv.slice(2));
-const quick = flags.has('quick');
 const onlyFlag = flags.get('only');
 const peersFlag = flags.get('peers');
 const roundsFlag = flags.get('rounds');
@@ -287,6 +352,11 @@ const isDefaultRun =
   !flags.has('duration') &&
   !flags.has('no-micro') &&
   !flags.has('sockwire-dist') &&
+  !flags.has('server-flags') &&
+  !flags.has('fleet-conns') &&
+  !flags.has('fleet-rate') &&
+  !flags.has('fleet-rampup') &&
+  !flags.has('fleet-duration') &&
   baselineDist === undefined;
 const outName = flags.get('out') ?? (isDefaultRun ? 'latest' : quick ? 'quick' : 'partial');
 
@@ -368,9 +438,17 @@ interface Row {
   skipped: number;
 }
 
+/** Warmup and measured seconds of a scenario: the fleet has its own (a message per second needs seconds). */
+function windowS(sc: Scenario): { warmup: number; duration: number } {
+  return sc.fleet === true
+    ? { warmup: fleetRampupS, duration: fleetDurationS }
+    : { warmup: warmupS, duration: durationS };
+}
+
 function generatorCmd(gen: GenId, port: number, sc: Scenario): string[] {
-  const common = ['--port', String(port), '--warmup', String(warmupS), '--duration', String(durationS)];
-  const timeout = ['--timeout', String(Math.ceil(warmupS + durationS + 60 + (sc.connects ?? 0) / 200))];
+  const w = windowS(sc);
+  const common = ['--port', String(port), '--warmup', String(w.warmup), '--duration', String(w.duration)];
+  const timeout = ['--timeout', String(Math.ceil(w.warmup + w.duration + 60 + (sc.connects ?? 0) / 200))];
   if (gen === 'light')
     return ['--import', 'tsx', join('bench', 'clients', 'light.ts'), ...sc.client, ...common, ...timeout];
   return [
@@ -404,9 +482,11 @@ async function runOne(sc: Scenario, peer: Peer, gen: GenId): Promise<RunOutcome>
     const ready = await server.waitLine((l) => /^(READY|UNAVAILABLE) /.test(l), 20000, `${peer.id} start`);
     if (ready.startsWith('UNAVAILABLE')) return { status: 'n/a', note: ready.slice(12) };
     const port = Number(ready.slice(6));
-    const before = sc.idle === true ? await serverStats(server) : undefined;
+    const before = sc.idle === true || sc.fleet === true ? await serverStats(server) : undefined;
     client = new Proc({ cmd: NODE, args: generatorCmd(gen, port, sc), core: CLIENT_CORE, cwd: ROOT });
-    const runTimeout = (warmupS + durationS + 60 + (sc.connects ?? 0) / 200) * 1000;
+    const w = windowS(sc);
+    const runTimeout = (w.warmup + w.duration + 60 + (sc.connects ?? 0) / 200) * 1000;
+    let fleetResult: RunOutcome | undefined;
     let c0: { t: number; s: number | undefined; c: number | undefined; all: number | undefined } | undefined;
     let cpuServer: number | undefined;
     let cpuClient: number | undefined;
@@ -420,6 +500,9 @@ async function runOne(sc: Scenario, peer: Peer, gen: GenId): Promise<RunOutcome>
         message?: string;
         extras?: Record<string, number>;
         n?: number;
+        msgs?: number;
+        sent?: number;
+        offered?: number;
       };
       if (ev.event === 'start') {
         c0 = {
@@ -443,6 +526,15 @@ async function runOne(sc: Scenario, peer: Peer, gen: GenId): Promise<RunOutcome>
         ) {
           cpuOther = Math.max(0, (all1 - c0.all) / dt - cpuServer - cpuClient);
         }
+        if (sc.fleet === true && before !== undefined) {
+          fleetResult = await fleetOutcome(
+            server,
+            before,
+            ev,
+            s1 !== undefined && c0.s !== undefined ? s1 - c0.s : undefined,
+          );
+          client.send('close');
+        }
       } else if (ev.event === 'connected' && sc.idle === true && before !== undefined) {
         await sleep(500);
         const after = await serverStats(server);
@@ -462,6 +554,14 @@ async function runOne(sc: Scenario, peer: Peer, gen: GenId): Promise<RunOutcome>
         client.send('close');
       } else if (ev.event === 'result') {
         if (idleResult !== undefined) return idleResult;
+        if (fleetResult !== undefined) {
+          return {
+            ...fleetResult,
+            ...(cpuServer !== undefined ? { cpuServer } : {}),
+            ...(cpuClient !== undefined ? { cpuClient } : {}),
+            ...(cpuOther !== undefined ? { cpuOther } : {}),
+          };
+        }
         if (server.exitCode !== undefined)
           return { status: 'error', note: `server exited (${server.exitCode})` };
         return {
@@ -497,8 +597,48 @@ async function runOne(sc: Scenario, peer: Peer, gen: GenId): Promise<RunOutcome>
   }
 }
 
+/**
+ * The fleet's figures, read when the generator ends its window while traffic goes on: server CPU
+ * seconds over the window ÷ messages echoed in it, and heap/RSS after a forced GC minus the same
+ * process's figures before any connection, per connection. Valid only if the generator kept the
+ * offered rate (it sent ≥ 97 % of connections × rate × window).
+ */
+async function fleetOutcome(
+  server: Proc,
+  before: Record<string, number>,
+  ev: { msgs?: number; sent?: number; offered?: number; ms?: number },
+  serverCpuS: number | undefined,
+): Promise<RunOutcome> {
+  const after = await serverStats(server);
+  const msgs = ev.msgs ?? 0;
+  const sent = ev.sent ?? 0;
+  const offered = ev.offered ?? 0;
+  if (after.connections !== fleetConns) {
+    return { status: 'error', note: `server sees ${after.connections} connections, expected ${fleetConns}` };
+  }
+  if (offered > 0 && sent < 0.97 * offered) {
+    return {
+      status: 'error',
+      note: `generator kept ${Math.round((sent / offered) * 100)}% of the offered rate only: it is the bottleneck`,
+    };
+  }
+  if (serverCpuS === undefined || msgs === 0) return { status: 'error', note: 'no CPU sample or no echo' };
+  const perConn = (k: string): number => ((after[k] ?? 0) - (before[k] ?? 0)) / fleetConns;
+  return {
+    status: 'ok',
+    value: (serverCpuS / msgs) * 1e6,
+    extras: {
+      'heap B/conn': perConn('heapUsed'),
+      'rss B/conn': perConn('rss'),
+      'echoed %': (msgs / Math.max(1, sent)) * 100,
+      'msgs/s': (msgs / (ev.ms ?? 1)) * 1000,
+    },
+  };
+}
+
 function estimateS(sc: Scenario): number {
-  return warmupS + durationS + 1.2 + (sc.connects ?? 0) / 2500;
+  const w = windowS(sc);
+  return w.warmup + w.duration + 1.2 + (sc.connects ?? 0) / 2500;
 }
 
 const t0 = performance.now();
@@ -510,7 +650,7 @@ let skippedForTime = 0;
 const genAvailable = (g: GenId): boolean => g !== 'sockwire' || sockwireClient;
 const totalRuns = selected.reduce((n, sc) => {
   const ps = peers.filter((p) => runsIn(p, sc));
-  return n + ps.length * sc.generators.filter(genAvailable).length * rounds;
+  return n + ps.length * sc.generators.filter(genAvailable).length * Math.min(rounds, sc.maxRounds ?? rounds);
 }, 0);
 let runIndex = 0;
 
@@ -544,7 +684,7 @@ for (const sc of selected) {
       rows.set(`${p.id}|${g}`, row);
     }
   }
-  for (let r = 0; r < rounds; r++) {
+  for (let r = 0; r < Math.min(rounds, sc.maxRounds ?? rounds); r++) {
     for (const p of scPeers) {
       for (const g of sc.generators) {
         const row = rows.get(`${p.id}|${g}`) as Row;
@@ -595,6 +735,7 @@ interface MicroRow {
   impl: string;
   size: number;
   MBps: number;
+  opsPerSec?: number;
 }
 const micro: MicroRow[] = [];
 if (withMicro) {
@@ -611,7 +752,14 @@ if (withMicro) {
   for (const l of p.lines) {
     if (!l.startsWith('{')) continue;
     const ev = JSON.parse(l) as { type: string; message?: string } & MicroRow;
-    if (ev.type === 'micro') micro.push({ group: ev.group, impl: ev.impl, size: ev.size, MBps: ev.MBps });
+    if (ev.type === 'micro')
+      micro.push({
+        group: ev.group,
+        impl: ev.impl,
+        size: ev.size,
+        MBps: ev.MBps,
+        ...(ev.opsPerSec !== undefined ? { opsPerSec: ev.opsPerSec } : {}),
+      });
     else if (ev.type === 'note' && ev.message !== undefined) notes.push(`micro: ${ev.message}`);
   }
   if (p.exitCode !== 0) {
@@ -629,7 +777,7 @@ function pct(x: number): string {
 function fmt(unit: string, v: number): string {
   if (!Number.isFinite(v)) return '–';
   if (unit === 'B/conn') return `${(v / 1024).toFixed(2)} KiB`;
-  if (unit === 'µs') return v.toFixed(1);
+  if (unit === 'µs' || unit === 'µs/msg') return v.toFixed(1);
   if (unit === 'MB/s') return v.toFixed(0);
   if (v >= 1e6) return `${(v / 1e6).toFixed(2)}M`;
   if (v >= 1e3) return `${(v / 1e3).toFixed(1)}k`;
@@ -641,6 +789,8 @@ function fmtExtra(k: string, v: number): string {
   if (k === 'p99' || k === 'p99.9') return `${k} ${v.toFixed(1)} µs`;
   if (k === 'MBps') return `${v.toFixed(0)} MB/s`;
   if (k === 'connectMs') return `connect ${(v / 1000).toFixed(1)} s`;
+  if (k === 'echoed %') return `echoed ${v.toFixed(1)} %`;
+  if (k === 'msgs/s') return `${fmt('msgs/s', v)} msgs/s`;
   return `${k} ${v.toFixed(1)}`;
 }
 
@@ -659,6 +809,8 @@ interface OutRow {
   values: number[];
   summary?: Summary;
   ratioVsWs?: number;
+  /** Ratio of medians against each limit peer, or why there is none (a footnote in the table). */
+  vsLimits: Record<string, number | string>;
   extras: Record<string, Summary>;
   cpuServer?: number;
   cpuClient?: number;
@@ -667,56 +819,106 @@ interface OutRow {
 }
 
 const outRows: OutRow[] = [];
+/** The limits every figure is also compared with: Bun's native server and raw `node:net`. */
+const LIMITS = [
+  { id: 'bun' as PeerId, label: 'Bun' },
+  { id: 'raw' as PeerId, label: 'raw node:net' },
+];
 for (const sc of selected) {
   const rows = results.get(sc.id) as Map<string, Row>;
-  for (const row of rows.values()) {
-    const summary = summarize(row.values);
-    const base = summarize(
-      rows.get(`${BASELINE}|${row.gen}`)?.values ?? rows.get(`${BASELINE}|light`)?.values ?? [],
-    );
-    const cpuS = summarize(row.cpuServer)?.median;
-    const cpuC = summarize(row.cpuClient)?.median;
-    const cpuO = summarize(row.cpuOther)?.median;
-    const extras: Record<string, Summary> = {};
-    for (const [k, v] of row.extras) {
-      const s = summarize(v);
-      if (s !== undefined) extras[k] = s;
+  const variants: Array<{ scenario: string; unit: string; key: string | undefined }> = [
+    { scenario: sc.id, unit: sc.unit, key: undefined },
+    ...(sc.secondary ?? []).map((m) => ({ scenario: m.label, unit: m.unit, key: m.key })),
+  ];
+  for (const v of variants) {
+    const valuesOf = (row: Row | undefined): number[] =>
+      row === undefined ? [] : v.key === undefined ? row.values : (row.extras.get(v.key) ?? []);
+    const naOf = (peer: PeerId): string | undefined => {
+      const m = v.key !== undefined ? sc.secondaryNa?.[v.key] : undefined;
+      return m !== undefined && m.peer === peer ? m.note : undefined;
+    };
+    const medianOf = (peer: PeerId, gen: GenId): number | undefined =>
+      naOf(peer) !== undefined
+        ? undefined
+        : summarize(valuesOf(rows.get(`${peer}|${gen}`) ?? rows.get(`${peer}|light`)))?.median;
+    for (const row of rows.values()) {
+      const secondaryNa = naOf(row.peer);
+      const summary = secondaryNa === undefined ? summarize(valuesOf(row)) : undefined;
+      const base = medianOf(BASELINE, row.gen);
+      const cpuS = summarize(row.cpuServer)?.median;
+      const cpuC = summarize(row.cpuClient)?.median;
+      const cpuO = summarize(row.cpuOther)?.median;
+      const extras: Record<string, Summary> = {};
+      if (v.key === undefined) {
+        for (const [k, list] of row.extras) {
+          const s = summarize(list);
+          if (s !== undefined && !(sc.secondary ?? []).some((m) => m.key === k)) extras[k] = s;
+        }
+      }
+      const sat = [
+        cpuS !== undefined && cpuS >= 0.9 ? 'server' : '',
+        cpuC !== undefined && cpuC >= 0.9 ? 'client' : '',
+      ]
+        .filter((x) => x !== '')
+        .join('+');
+      const na = secondaryNa ?? row.na;
+      const status: OutRow['status'] =
+        row.errors.length > 0 ? 'error' : summary !== undefined ? 'ok' : na !== undefined ? 'n/a' : 'skipped';
+      const invalid =
+        sc.generatorMustNotSaturate === true && cpuC !== undefined && cpuC >= 0.9
+          ? ['not valid: the generator (receivers) saturated its core, so it may be what was measured']
+          : [];
+      const note = [...row.errors, ...(na !== undefined ? [na] : []), ...invalid].join('; ');
+      const vsLimits: Record<string, number | string> = {};
+      for (const l of LIMITS) {
+        const lim = medianOf(l.id, row.gen);
+        if (summary !== undefined && lim !== undefined) vsLimits[l.label] = summary.median / lim;
+        else if (summary !== undefined) vsLimits[l.label] = limitNa(sc, v.key, l.id, rows);
+      }
+      outRows.push({
+        scenario: v.scenario,
+        title: sc.title,
+        unit: v.unit,
+        better: sc.better,
+        peer: row.peer,
+        peerLabel: peerLabel(row.peer),
+        generator: row.gen,
+        status,
+        ...(note !== '' ? { note } : {}),
+        values: valuesOf(row),
+        ...(summary !== undefined ? { summary } : {}),
+        ...(summary !== undefined && base !== undefined ? { ratioVsWs: summary.median / base } : {}),
+        vsLimits,
+        extras,
+        // A secondary row comes from the same runs: its CPU is the main row's, shown once there.
+        ...(cpuS !== undefined && v.key === undefined ? { cpuServer: cpuS } : {}),
+        ...(cpuC !== undefined && v.key === undefined ? { cpuClient: cpuC } : {}),
+        ...(cpuO !== undefined && v.key === undefined ? { cpuOther: cpuO } : {}),
+        saturated: sat === '' || v.key !== undefined ? '-' : sat,
+      });
     }
-    const sat = [
-      cpuS !== undefined && cpuS >= 0.9 ? 'server' : '',
-      cpuC !== undefined && cpuC >= 0.9 ? 'client' : '',
-    ]
-      .filter((x) => x !== '')
-      .join('+');
-    const status: OutRow['status'] =
-      row.errors.length > 0
-        ? 'error'
-        : summary !== undefined
-          ? 'ok'
-          : row.na !== undefined
-            ? 'n/a'
-            : 'skipped';
-    const note = [...row.errors, ...(row.na !== undefined ? [row.na] : [])].join('; ');
-    outRows.push({
-      scenario: sc.id,
-      title: sc.title,
-      unit: sc.unit,
-      better: sc.better,
-      peer: row.peer,
-      peerLabel: peerLabel(row.peer),
-      generator: row.gen,
-      status,
-      ...(note !== '' ? { note } : {}),
-      values: row.values,
-      ...(summary !== undefined ? { summary } : {}),
-      ...(summary !== undefined && base !== undefined ? { ratioVsWs: summary.median / base.median } : {}),
-      extras,
-      ...(cpuS !== undefined ? { cpuServer: cpuS } : {}),
-      ...(cpuC !== undefined ? { cpuClient: cpuC } : {}),
-      ...(cpuO !== undefined ? { cpuOther: cpuO } : {}),
-      saturated: sat === '' ? '-' : sat,
-    });
   }
+}
+
+/** Why a limit peer has no figure to compare with in this scenario: the footnote text. */
+function limitNa(sc: Scenario, key: string | undefined, peer: PeerId, rows: Map<string, Row>): string {
+  const m = key !== undefined ? sc.secondaryNa?.[key] : undefined;
+  if (m !== undefined && m.peer === peer) return m.note;
+  const row = rows.get(`${peer}|light`) ?? [...rows.values()].find((r) => r.peer === peer);
+  if (row?.na !== undefined) return `${peerLabel(peer)}: ${row.na}`;
+  if (row !== undefined && row.errors.length > 0) return `${peerLabel(peer)} failed in this scenario`;
+  if (!peers.some((p) => p.id === peer)) return `${peerLabel(peer)} was not among the peers of this run`;
+  if (sc.peers !== undefined && !sc.peers.includes(peer))
+    return `this scenario runs ${sc.peers.map(peerLabel).join(', ')} only`;
+  return `${peerLabel(peer)} has no figure in this scenario (skipped)`;
+}
+
+/** Footnotes for "n/a" ratio cells, numbered in order of first use. */
+const footnotes: string[] = [];
+function footnote(text: string): string {
+  let i = footnotes.indexOf(text);
+  if (i < 0) i = footnotes.push(text) - 1;
+  return `n/a[${i + 1}]`;
 }
 
 const complete = isDefaultRun && !anyError && skippedForTime === 0;
@@ -758,6 +960,10 @@ function cell(r: OutRow): string[] {
     sum !== undefined ? fmt(r.unit, sum.median) : r.status === 'error' ? 'ERROR' : r.status,
     sum !== undefined ? `${fmt(r.unit, sum.min)}–${fmt(r.unit, sum.max)}` : '',
     r.ratioVsWs !== undefined ? `${r.ratioVsWs.toFixed(2)}×` : '',
+    ...LIMITS.map((l) => {
+      const x = r.vsLimits[l.label];
+      return x === undefined ? '' : typeof x === 'number' ? `${x.toFixed(2)}×` : footnote(x);
+    }),
     [extras, statusNote].filter((x) => x !== '').join('; '),
     r.cpuServer !== undefined
       ? `${pct(r.cpuServer)} / ${pct(r.cpuClient ?? Number.NaN)} / ${pct(r.cpuOther ?? Number.NaN)}`
@@ -772,6 +978,7 @@ const HEAD = [
   'Median',
   'Min–max',
   'vs ws',
+  ...LIMITS.map((l) => `vs ${l.label}`),
   'Extras',
   'CPU srv / gen / other',
   'Saturated',
@@ -789,7 +996,7 @@ function markdown(): string {
   for (const n of notes) lines.push(`- Note: ${n}`);
   lines.push('');
   lines.push(
-    '"vs ws" is median ÷ median of `ws` with bufferutil (↑ higher is better, ↓ lower is better). ' +
+    '"vs ws" is median ÷ median of `ws` with bufferutil (↑ higher is better, ↓ lower is better); "vs Bun" and "vs raw node:net" are the same ratio against Bun\'s native server and the raw `node:net` peer, the limits (n/a[k]: see the numbered notes under the table). ' +
       'CPU is the share of one core used by the server, the load generator, and everything else on the machine ' +
       '("other": if high, another workload competed for the cores) during the measured window; ' +
       '"Saturated" marks server/generator ≥ 90 %.',
@@ -797,19 +1004,42 @@ function markdown(): string {
   );
   lines.push(`| ${HEAD.join(' | ')} |`, `|${HEAD.map(() => '---').join('|')}|`);
   for (const r of outRows) lines.push(`| ${cell(r).join(' | ')} |`);
+  if (footnotes.length > 0) {
+    lines.push('');
+    footnotes.forEach((f, i) => {
+      lines.push(`${i + 1}. n/a: ${f}.`);
+    });
+  }
   if (micro.length > 0) {
-    lines.push('', '## Micro-benchmarks (MB/s, single process, higher is better)', '');
+    lines.push(
+      '',
+      '## Micro-benchmarks (MB/s, single process, higher is better; codec: MB/s of payload (messages/s), and ratios)',
+      '',
+    );
     const groups = [...new Set(micro.map((m) => m.group))];
     for (const g of groups) {
       const rowsG = micro.filter((m) => m.group === g);
       const impls = [...new Set(rowsG.map((m) => m.impl))];
       const sizes = [...new Set(rowsG.map((m) => m.size))];
-      lines.push(`| ${g} | ${impls.join(' | ')} |`, `|---|${impls.map(() => '---').join('|')}|`);
+      // Codec groups: MB/s (ops/s), and each sockwire implementation ÷ the first ws one.
+      const wsImpl = g.startsWith('codec') ? impls.find((i) => i.startsWith('ws')) : undefined;
+      const ratioImpls = wsImpl === undefined ? [] : impls.filter((i) => i.startsWith('sockwire'));
+      const heads = [...impls, ...ratioImpls.map((i) => `${i} ÷ ${wsImpl}`)];
+      lines.push(`| ${g} | ${heads.join(' | ')} |`, `|---|${heads.map(() => '---').join('|')}|`);
       for (const s of sizes) {
+        const at = (i: string): MicroRow | undefined => rowsG.find((x) => x.impl === i && x.size === s);
         const cells = impls.map((i) => {
-          const m = rowsG.find((x) => x.impl === i && x.size === s);
-          return m === undefined ? 'n/a' : m.MBps.toFixed(0);
+          const m = at(i);
+          if (m === undefined) return 'n/a';
+          return m.opsPerSec !== undefined
+            ? `${m.MBps.toFixed(0)} (${fmt('ops/s', m.opsPerSec)}/s)`
+            : m.MBps.toFixed(0);
         });
+        for (const i of ratioImpls) {
+          const a = at(i);
+          const b = wsImpl === undefined ? undefined : at(wsImpl);
+          cells.push(a !== undefined && b !== undefined ? `${(a.MBps / b.MBps).toFixed(2)}×` : 'n/a');
+        }
         lines.push(`| ${sizeLabel(s)} | ${cells.join(' | ')} |`);
       }
       lines.push('');
