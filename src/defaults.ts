@@ -62,6 +62,19 @@ const defaults = {
   iteratorHighWaterMark: 64,
 
   /**
+   * Messages a `WebSocketStream`'s readable holds for a consumer that is not reading, before the
+   * socket stops being read (TCP then pushes back on the peer). 16: enough to ride out a consumer's
+   * short pauses, while a slow consumer holds at most 16 messages (of up to `maxPayload` each).
+   */
+  streamReadableHighWaterMark: 16,
+
+  /**
+   * Bytes a `WebSocketStream`'s writable queues, not yet handed to the socket, before `writer.ready`
+   * waits: the same 1 MiB as `sendHighWaterMark`, for the same reason.
+   */
+  streamWritableHighWaterMark: 1024 * 1024,
+
+  /**
    * Bounds of the keep-alive sweep's period, in ms (src/websocket/keep-alive.ts): a quarter of the
    * shorter of `interval` and `timeout`, but at least 5 ms, so that tiny periods (tests) do not make a
    * busy timer, and at most 1 s, so that with long periods a silent peer is still noticed within a

@@ -84,6 +84,14 @@ export {
   WebSocket,
   type WebSocketEvents,
 } from './websocket/websocket.ts';
+export { WebSocketCloseError, type WebSocketCloseInfo } from './websocket-stream/close-error.ts';
+export {
+  type WebSocketCloseResult,
+  type WebSocketOpenInfo,
+  WebSocketStream,
+  type WebSocketStreamOptions,
+  type WebSocketStreamQueueOptions,
+} from './websocket-stream/websocket-stream.ts';
 
 /** The `ws`-shaped default export: the `WebSocket` class with the server classes as statics. */
 type WebSocketWithStatics = typeof WebSocketClass & {

@@ -1,0 +1,411 @@
+/**
+ * `WebSocketStream` (src/websocket-stream/): the browsers' streams interface over loopback, client
+ * side (`new WebSocketStream(url)`) against a server-side pair (`WebSocketStream.from(ws)`): messages
+ * both ways, the close codes of every way to close, aborting the handshake, a lost connection,
+ * backpressure on the writable, and a message sent as a stream of fragments.
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  ErrorCode,
+  HandshakeError,
+  InvalidArgumentError,
+  InvalidStateError,
+  type WebSocket,
+  WebSocketCloseError,
+  WebSocketError,
+  WebSocketStream,
+} from '../../src/index.ts';
+import {
+  closeQuietly,
+  type Listening,
+  listen,
+  nextConnection,
+  once,
+  type ParsedFrame,
+  type RawServer,
+  rawServer,
+  WAIT_MS,
+  withTimeout,
+} from './helpers.ts';
+
+const cleanups: (() => Promise<unknown> | undefined)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await withTimeout(Promise.resolve(cleanup()), WAIT_MS);
+});
+
+async function server(options: Parameters<typeof listen>[0] = {}): Promise<Listening> {
+  const listening = await listen(options);
+  cleanups.push(() => listening.server.close({ timeout: 200 }));
+  return listening;
+}
+
+async function raw(
+  onPeer: Parameters<typeof rawServer>[0],
+  options: Parameters<typeof rawServer>[1] = {},
+): Promise<RawServer> {
+  const listening = await rawServer(onPeer, options);
+  cleanups.push(() => listening.close());
+  return listening;
+}
+
+/** A client WebSocketStream and the server's WebSocket, both open. */
+async function streamPair(
+  options: Parameters<typeof listen>[0] = {},
+  clientOptions: ConstructorParameters<typeof WebSocketStream>[1] = {},
+): Promise<{ wss: WebSocketStream; peer: WebSocket }> {
+  const listening = await server(options);
+  const accepted = nextConnection(listening.server);
+  const wss = new WebSocketStream(listening.url, clientOptions);
+  const peer = await accepted;
+  cleanups.push(() => closeQuietly(peer));
+  await withTimeout(wss.opened, WAIT_MS, 'opened');
+  return { wss, peer };
+}
+
+async function readAll<T>(readable: ReadableStream<T>): Promise<T[]> {
+  const values: T[] = [];
+  for await (const value of readable) values.push(value);
+  return values;
+}
+
+describe('WebSocketStream: messages', () => {
+  it('client and server pairs exchange text as strings and binary as Uint8Array (not Buffer)', async () => {
+    const listening = await server({ handleProtocols: (offered) => offered.values().next().value ?? false });
+    listening.server.on('connection', (ws) => {
+      // The server side: the same pair, echoing every message as it comes.
+      const peer = WebSocketStream.from(ws);
+      void peer.opened.then(({ readable, writable }) => readable.pipeTo(writable)).catch(() => {});
+    });
+    const wss = new WebSocketStream(listening.url, { protocols: ['chat', 'other'] });
+    const { readable, writable, protocol, extensions } = await withTimeout(wss.opened);
+    expect(protocol).toBe('chat');
+    expect(extensions).toBe('');
+    expect(wss.url).toBe(listening.url);
+    const writer = writable.getWriter();
+    await writer.write('héllo');
+    await writer.write(new Uint8Array([1, 2, 3]));
+    await writer.write(new Uint16Array([0x0201]).buffer);
+    await writer.write(new DataView(new Uint8Array([9, 8]).buffer));
+    const reader = readable.getReader();
+    const got: unknown[] = [];
+    for (let i = 0; i < 4; i++) got.push((await withTimeout(reader.read())).value);
+    expect(got[0]).toBe('héllo');
+    for (const value of got.slice(1)) {
+      expect(value).toBeInstanceOf(Uint8Array);
+      expect(Buffer.isBuffer(value)).toBe(false);
+    }
+    expect(got.slice(1).map((value) => Array.from(value as Uint8Array))).toEqual([
+      [1, 2, 3],
+      [1, 2],
+      [9, 8],
+    ]);
+    wss.close({ closeCode: 1000, reason: 'done' });
+    expect(await withTimeout(wss.closed)).toEqual({ closeCode: 1000, reason: 'done' });
+    expect(await withTimeout(reader.read())).toEqual({ done: true, value: undefined });
+  });
+
+  it('a write of another type rejects with InvalidArgumentError', async () => {
+    const { wss } = await streamPair();
+    const { writable } = await wss.opened;
+    const writer = writable.getWriter();
+    await expect(writer.write(42)).rejects.toBeInstanceOf(InvalidArgumentError);
+    wss.close();
+  });
+
+  it('works over permessage-deflate', async () => {
+    const { wss, peer } = await streamPair({ perMessageDeflate: true }, { perMessageDeflate: true });
+    const { readable, writable, extensions } = await wss.opened;
+    expect(extensions).toContain('permessage-deflate');
+    const echoed = once<[Buffer, boolean]>(peer, 'message');
+    await writable.getWriter().write('z'.repeat(10_000));
+    const [data, isBinary] = await echoed;
+    expect(isBinary).toBe(false);
+    expect(data.toString()).toBe('z'.repeat(10_000));
+    peer.send(Buffer.alloc(5000, 7));
+    const { value } = await withTimeout(readable.getReader().read());
+    expect(value).toEqual(new Uint8Array(5000).fill(7));
+    wss.close();
+    await withTimeout(wss.closed);
+  });
+});
+
+describe('WebSocketStream: closing (§7.1.2) and its codes', () => {
+  it('close({ closeCode, reason }) sends them; closed resolves with the echo', async () => {
+    const { wss, peer } = await streamPair();
+    const peerClosed = once<[number, Buffer]>(peer, 'close');
+    wss.close({ closeCode: 4000, reason: 'bye' });
+    const [code, reason] = await peerClosed;
+    expect([code, reason.toString()]).toEqual([4000, 'bye']);
+    expect(await withTimeout(wss.closed)).toEqual({ closeCode: 4000, reason: 'bye' });
+  });
+
+  it('close() sends no code (1005); a reason alone means 1000', async () => {
+    const first = await streamPair();
+    first.wss.close();
+    expect(await withTimeout(first.wss.closed)).toEqual({ closeCode: 1005, reason: '' });
+    const second = await streamPair();
+    second.wss.close({ reason: 'only a reason' });
+    expect(await withTimeout(second.wss.closed)).toEqual({ closeCode: 1000, reason: 'only a reason' });
+  });
+
+  it('close() throws InvalidArgumentError for an invalid code, a long reason or a non-object', async () => {
+    const { wss } = await streamPair();
+    expect(() => wss.close({ closeCode: 999 })).toThrow(InvalidArgumentError);
+    expect(() => wss.close({ closeCode: 5000 })).toThrow(InvalidArgumentError);
+    expect(() => wss.close({ closeCode: 1000, reason: 'x'.repeat(124) })).toThrow(InvalidArgumentError);
+    expect(() => wss.close(true as never)).toThrow(InvalidArgumentError);
+    wss.close();
+    await withTimeout(wss.closed);
+  });
+
+  it('writer.close() closes cleanly without a code and resolves once the handshake is over', async () => {
+    const { wss, peer } = await streamPair();
+    const { writable } = await wss.opened;
+    const peerClosed = once<[number, Buffer]>(peer, 'close');
+    let closedFirst = false;
+    void wss.closed.then(() => {
+      closedFirst = true;
+    });
+    await withTimeout(writable.getWriter().close());
+    expect(closedFirst).toBe(true); // the handshake was over when the writer's close() resolved
+    expect(await wss.closed).toEqual({ closeCode: 1005, reason: '' });
+    expect((await peerClosed)[0]).toBe(1005);
+  });
+
+  it('readable.cancel() and writer.abort() take their code from a WebSocketCloseError, and ignore other reasons', async () => {
+    type Act = (info: Awaited<WebSocketStream['opened']>) => Promise<void>;
+    const cases: [Act, number, string][] = [
+      [
+        (info) => info.readable.cancel(new WebSocketCloseError('', { closeCode: 4001, reason: 'cancelled' })),
+        4001,
+        'cancelled',
+      ],
+      [
+        (info) => info.writable.abort(new WebSocketCloseError('', { closeCode: 4002, reason: 'aborted' })),
+        4002,
+        'aborted',
+      ],
+      [(info) => info.readable.cancel(new Error('no code here')), 1005, ''],
+      [
+        (info) =>
+          info.writable.abort({ closeCode: 4003, reason: 'a plain object is no WebSocketCloseError' }),
+        1005,
+        '',
+      ],
+      // An invalid code is ignored, as browsers do: the Close goes without one.
+      [(info) => info.readable.cancel(new WebSocketCloseError('', { closeCode: 1006 })), 1005, ''],
+    ];
+    for (const [act, closeCode, reason] of cases) {
+      const { wss, peer } = await streamPair();
+      const peerClosed = once<[number, Buffer]>(peer, 'close');
+      await act(await wss.opened);
+      const [code, text] = await peerClosed;
+      expect([code, text.toString()]).toEqual([closeCode, reason]);
+      expect(await withTimeout(wss.closed)).toEqual({ closeCode, reason });
+    }
+  });
+
+  it('a close from the server ends the readable after its messages; writes then reject with InvalidStateError', async () => {
+    const { wss, peer } = await streamPair();
+    const { readable, writable } = await wss.opened;
+    peer.send('last words');
+    peer.close(4010, 'server says bye');
+    expect(await withTimeout(readAll(readable))).toEqual(['last words']);
+    expect(await withTimeout(wss.closed)).toEqual({ closeCode: 4010, reason: 'server says bye' });
+    await expect(writable.getWriter().write('too late')).rejects.toBeInstanceOf(InvalidStateError);
+  });
+
+  it('a lost connection rejects closed with a WebSocketCloseError (1006) and errors both streams', async () => {
+    const { wss, peer } = await streamPair();
+    const { readable, writable } = await wss.opened;
+    peer.terminate();
+    const error = await withTimeout(
+      wss.closed.then(
+        () => null,
+        (e: unknown) => e,
+      ),
+    );
+    expect(error).toBeInstanceOf(WebSocketCloseError);
+    expect(error).toMatchObject({ closeCode: 1006, code: ErrorCode.ConnectionLost });
+    await expect(readable.getReader().read()).rejects.toBe(error);
+    await expect(writable.getWriter().write('x')).rejects.toBe(error);
+  });
+
+  it('the server-side pair sees the client close', async () => {
+    const listening = await server();
+    const serverSide = new Promise<WebSocketStream>((resolve) =>
+      listening.server.once('connection', (ws) => resolve(WebSocketStream.from(ws))),
+    );
+    const wss = new WebSocketStream(listening.url);
+    const { writable } = await withTimeout(wss.opened);
+    const peer = await serverSide;
+    const { readable } = await withTimeout(peer.opened);
+    const writer = writable.getWriter();
+    await writer.write('one');
+    await writer.write('two');
+    await writer.close();
+    expect(await withTimeout(readAll(readable))).toEqual(['one', 'two']);
+    expect(await withTimeout(peer.closed)).toEqual({ closeCode: 1005, reason: '' });
+    expect(peer.url).toBe('');
+  });
+});
+
+describe('WebSocketStream: the opening handshake', () => {
+  /** A TCP server that reads the request and never answers it. */
+  async function silentServer(): Promise<{ url: string; connections: () => number }> {
+    let count = 0;
+    const listening = await raw(
+      () => {
+        count++;
+      },
+      { handshake: false },
+    );
+    return { url: listening.url, connections: () => count };
+  }
+
+  it('an AbortSignal aborts the handshake: opened and closed reject with its reason', async () => {
+    const { url } = await silentServer();
+    const controller = new AbortController();
+    const wss = new WebSocketStream(url, { signal: controller.signal });
+    await sleep(50);
+    const reason = new Error('took too long');
+    controller.abort(reason);
+    await expect(withTimeout(wss.opened)).rejects.toBe(reason);
+    await expect(withTimeout(wss.closed)).rejects.toBe(reason);
+  });
+
+  it('AbortSignal.timeout() rejects with its TimeoutError', async () => {
+    const { url } = await silentServer();
+    const wss = new WebSocketStream(url, { signal: AbortSignal.timeout(100) });
+    await expect(withTimeout(wss.opened)).rejects.toMatchObject({ name: 'TimeoutError' });
+  });
+
+  it('a signal already aborted never connects', async () => {
+    const { url, connections } = await silentServer();
+    const reason = new Error('no');
+    const wss = new WebSocketStream(url, { signal: AbortSignal.abort(reason) });
+    await expect(wss.opened).rejects.toBe(reason);
+    await expect(wss.closed).rejects.toBe(reason);
+    await sleep(50);
+    expect(connections()).toBe(0);
+  });
+
+  it('a signal aborted after open is ignored', async () => {
+    const listening = await server();
+    const controller = new AbortController();
+    const wss = new WebSocketStream(listening.url, { signal: controller.signal });
+    await withTimeout(wss.opened);
+    controller.abort();
+    await sleep(20);
+    const { writable } = await wss.opened;
+    await writable.getWriter().write('still open');
+    wss.close();
+    expect(await withTimeout(wss.closed)).toEqual({ closeCode: 1005, reason: '' });
+  });
+
+  it('close() during the handshake rejects opened and closed (WS_ERR_HANDSHAKE_ABORTED)', async () => {
+    const { url } = await silentServer();
+    const wss = new WebSocketStream(url);
+    wss.close();
+    await expect(withTimeout(wss.opened)).rejects.toMatchObject({ code: ErrorCode.HandshakeAborted });
+    await expect(withTimeout(wss.closed)).rejects.toBeInstanceOf(WebSocketError);
+  });
+
+  it('a refused handshake rejects opened with the HandshakeError', async () => {
+    const http = createServer((_request, response) => response.writeHead(404).end());
+    http.listen(0, '127.0.0.1');
+    await once(http, 'listening');
+    cleanups.push(() => new Promise((resolve) => http.close(resolve)));
+    const { port } = http.address() as AddressInfo;
+    const wss = new WebSocketStream(`ws://127.0.0.1:${port}`);
+    const error = await withTimeout(
+      wss.opened.then(
+        () => null,
+        (e: unknown) => e,
+      ),
+    );
+    expect(error).toBeInstanceOf(HandshakeError);
+    expect(error).toMatchObject({ status: 404 });
+    await expect(wss.closed).rejects.toBe(error);
+  });
+
+  it('from() on a closed WebSocket rejects both promises; bad high-water marks throw', async () => {
+    const { wss, peer } = await streamPair();
+    wss.close();
+    await withTimeout(wss.closed);
+    await once(peer, 'close').catch(() => undefined);
+    const late = WebSocketStream.from(peer);
+    await expect(late.opened).rejects.toBeInstanceOf(InvalidStateError);
+    expect(() => WebSocketStream.from(peer, { readableHighWaterMark: 0 })).toThrow(InvalidArgumentError);
+    expect(() => WebSocketStream.from({} as WebSocket)).toThrow(InvalidArgumentError);
+  });
+});
+
+describe('WebSocketStream: backpressure on the writable', () => {
+  it('a peer that does not read holds writes back: ready waits, bufferedAmount stays bounded', async () => {
+    // A raw server that accepts the handshake and never reads what follows.
+    const listening = await raw((peer) => {
+      peer.socket.pause();
+    });
+    const wss = new WebSocketStream(listening.url, { writableHighWaterMark: 256 * 1024 });
+    const { writable } = await withTimeout(wss.opened);
+    const writer = writable.getWriter();
+    const chunk = new Uint8Array(64 * 1024);
+    let written = 0;
+    let queued = 0;
+    // Write whenever the writer is ready, until it stays not ready (the kernel's buffers are full);
+    // bounded in count.
+    for (let i = 0; i < 4096; i++) {
+      const ready = await Promise.race([writer.ready.then(() => true), sleep(200).then(() => false)]);
+      if (!ready) break;
+      void writer.write(chunk).then(
+        () => {
+          written++;
+        },
+        () => {},
+      );
+      queued++;
+    }
+    expect(writer.desiredSize).toBeLessThanOrEqual(0);
+    // A write resolves only once its bytes were handed to the socket: what the socket did not take
+    // waits in the stream's queue, at most its high-water mark plus the write that crossed it.
+    const unwritten = (queued - written) * chunk.length;
+    expect(unwritten).toBeGreaterThan(0);
+    expect(unwritten).toBeLessThanOrEqual(256 * 1024 + chunk.length);
+    // And the total offered is what the kernel's buffers hold plus that: bounded, not 4096 chunks.
+    expect(queued).toBeLessThan(4096);
+    wss.close();
+  });
+});
+
+describe('WebSocketStream: a message as a stream of fragments (§5.4)', () => {
+  it('writes an AsyncIterable as one binary message, one frame per chunk, the last with FIN', async () => {
+    const frames: ParsedFrame[] = [];
+    const listening = await raw(async (peer) => {
+      while (true) {
+        const frame = await peer.readFrame();
+        frames.push(frame);
+        if (frame.fin) break;
+      }
+    });
+    const wss = new WebSocketStream(listening.url);
+    const { writable } = await withTimeout(wss.opened);
+    async function* pieces() {
+      yield new Uint8Array([1, 2]);
+      await sleep(5);
+      yield new Uint8Array([3]);
+      yield new Uint8Array([4, 5, 6]);
+    }
+    await withTimeout(writable.getWriter().write(pieces()));
+    for (let i = 0; i < 100 && !frames.some((frame) => frame.fin); i++) await sleep(10);
+    expect(frames.map((frame) => [frame.opcode, frame.fin, Array.from(frame.payload)])).toEqual([
+      [2, false, [1, 2]],
+      [0, false, [3]],
+      [0, true, [4, 5, 6]],
+    ]);
+    wss.close();
+  });
+});
