@@ -71,6 +71,7 @@ export class Connection {
       maxPayload: options.maxPayload,
     });
     this.#assembler = new MessageAssembler(options.maxPayload);
+    this.#assembler.streaming = options.streamMessages === true;
     const perMessageDeflate = options.perMessageDeflate === true;
     // §5.1: "A server MUST NOT mask any frames that it sends to the client", whatever it is given.
     const maskKeys = this.role === 'client' ? options.generateMaskKey : undefined;
@@ -105,6 +106,18 @@ export class Connection {
   /** Bytes queued by the core and not yet taken by the transport. */
   get outgoingBytes(): number {
     return this.#writer.bytes;
+  }
+
+  /**
+   * Whether uncompressed data messages are handed out piece by piece, as `message-part` events
+   * (§5.4 fragments, and the chunks of a frame as they arrive), instead of whole; see
+   * `ConnectionOptions.streamMessages`. A change applies from the next message on.
+   */
+  get streamMessages(): boolean {
+    return this.#assembler.streaming;
+  }
+  set streamMessages(on: boolean) {
+    this.#assembler.streaming = on;
   }
 
   /** Bytes received and not yet consumed (an incomplete frame). */

@@ -9,14 +9,17 @@ import { Opcode } from '../frame/opcode.ts';
 import { invalidUtf8, protocolError } from '../frame/protocol-error.ts';
 import { isValidUtf8, Utf8Validator } from '../frame/utf8.ts';
 import { MessageBuffer } from './message-buffer.ts';
-import type { MessageEvent } from './types.ts';
+import type { MessageEvent, MessagePartEvent } from './types.ts';
 
 /** The message being reassembled from fragments (§5.4). */
 interface PartialMessage {
   readonly binary: boolean;
   /** RFC 7692 §6: "the "Per-Message Compressed" bit" (RSV1) of the message's first frame. */
   readonly compressed: boolean;
-  readonly payload: MessageBuffer;
+  /** The payload so far; null for a message handed out piece by piece (`streaming`). */
+  readonly payload: MessageBuffer | null;
+  /** Bytes received so far, for maxPayload. */
+  size: number;
 }
 
 /** One message at a time: §5.4 forbids interleaving the fragments of two messages. */
@@ -27,6 +30,12 @@ export class MessageAssembler {
   #utf8: Utf8Validator | null = null;
   /** The compressed message handed out and not yet given back inflated; null when none (RFC 7692 §6.2). */
   #awaiting: { readonly binary: boolean } | null = null;
+  /**
+   * Hand uncompressed messages out piece by piece (see `ConnectionOptions.streamMessages`). Read at a
+   * message's first frame only, so a message never changes mode halfway; off, it costs one test per
+   * message.
+   */
+  streaming = false;
 
   constructor(maxPayload: number) {
     this.#maxPayload = maxPayload;
@@ -43,7 +52,7 @@ export class MessageAssembler {
    * @throws {ProtocolError} for a continuation without a message (1002), a new message inside a
    *   fragmented one (1002), a message over maxPayload (1009) or text that is not UTF-8 (1007).
    */
-  add(part: FramePart): MessageEvent | null {
+  add(part: FramePart): MessageEvent | MessagePartEvent | null {
     const { header, data } = part;
     let message = this.#message;
     if (part.offset === 0) {
@@ -60,17 +69,19 @@ export class MessageAssembler {
         if (message !== null) {
           throw protocolError(ErrorCode.ExpectedContinuation, 'new data frame inside a fragmented message');
         }
+        const streamed = this.streaming && !header.rsv1;
         message = {
           binary: header.opcode === Opcode.Binary,
           compressed: header.rsv1,
-          payload: new MessageBuffer(),
+          payload: streamed ? null : new MessageBuffer(),
+          size: 0,
         };
         this.#message = message;
       }
     }
     message = message!;
     // Checked before the bytes are kept, so a message never holds more than maxPayload.
-    if (message.payload.size + data.length > this.#maxPayload) {
+    if (message.size + data.length > this.#maxPayload) {
       throw new ProtocolError(
         ErrorCode.MessageTooBig,
         CloseCode.MessageTooBig,
@@ -84,15 +95,28 @@ export class MessageAssembler {
       this.#utf8 ??= new Utf8Validator();
       if (!this.#utf8.write(data)) throw invalidUtf8('text message');
     }
-    message.payload.append(data);
-    if (!(part.last && header.fin)) return null;
+    message.size += data.length;
+    const fin = part.last && header.fin;
+    const payload = message.payload;
+    if (payload === null) {
+      // Streamed: each piece goes out as it is; only the running size and the UTF-8 state are kept.
+      if (fin) {
+        this.#message = null;
+        if (checkText && !this.#utf8!.end()) throw invalidUtf8('text message');
+      } else if (data.length === 0) {
+        return null; // an empty frame that does not end the message says nothing
+      }
+      return { type: 'message-part', data, binary: message.binary, fin };
+    }
+    payload.append(data);
+    if (!fin) return null;
 
     this.#message = null;
     if (checkText && !this.#utf8!.end()) throw invalidUtf8('text message');
     if (message.compressed) this.#awaiting = { binary: message.binary };
     return {
       type: 'message',
-      data: message.payload.join(),
+      data: payload.join(),
       binary: message.binary,
       compressed: message.compressed,
     };

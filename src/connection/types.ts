@@ -13,10 +13,26 @@ export interface MessageEvent {
   readonly compressed: boolean;
 }
 
+/**
+ * A piece of a data message, as it arrives, when the Connection streams messages
+ * (`streamMessages`): one per decoded piece of a frame, in order, the last with `fin`. Text is
+ * checked as UTF-8 piece by piece (§8.1) and the running total against `maxPayload`, as for a
+ * whole message; a violation comes as a `fail` event after the pieces before it.
+ */
+export interface MessagePartEvent {
+  readonly type: 'message-part';
+  readonly data: Uint8Array;
+  readonly binary: boolean;
+  /** True on the message's last piece: nothing more of it follows. */
+  readonly fin: boolean;
+}
+
 /** What {@link Connection.next} returns: one thing that happened on the connection, in order. */
 export type ConnectionEvent =
   /** A complete data message (§5.4 reassembled, §8.1 validated when text and not compressed). */
   | MessageEvent
+  /** A piece of an uncompressed data message, with `streamMessages` on. */
+  | MessagePartEvent
   /** A Ping was received (§5.5.2); the Pong answer is already queued (unless `autoPong` is false). */
   | { readonly type: 'ping'; readonly data: Uint8Array }
   /** A Pong was received (§5.5.3). */
@@ -58,4 +74,11 @@ export interface ConnectionOptions {
    * the caller (see `completeMessage` and `reserveSend`).
    */
   readonly perMessageDeflate?: boolean | undefined;
+  /**
+   * Hand out uncompressed data messages piece by piece (`message-part` events) instead of whole
+   * (default false): a message of any size then passes through without being buffered. Compressed
+   * messages still come whole, for the caller to inflate. Can be changed later with
+   * `Connection.streamMessages`; a message takes the setting in force at its first frame.
+   */
+  readonly streamMessages?: boolean | undefined;
 }
