@@ -17,7 +17,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseFlags, sleep } from './lib/args.ts';
 import { sockwireDistDir, sockwireModuleUrl } from './lib/dist.ts';
-import { cpuSeconds, HAS_TASKSET, lastLines, Proc, systemBusySeconds } from './lib/proc.ts';
+import { cpuSeconds, HAS_TASKSET, lastLines, minorFaults, Proc, systemBusySeconds } from './lib/proc.ts';
 import { type Summary, summarize } from './lib/stats.ts';
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
@@ -353,6 +353,7 @@ const isDefaultRun =
   !flags.has('no-micro') &&
   !flags.has('sockwire-dist') &&
   !flags.has('server-flags') &&
+  !flags.has('heap-snapshot-dir') &&
   !flags.has('fleet-conns') &&
   !flags.has('fleet-rate') &&
   !flags.has('fleet-rampup') &&
@@ -463,6 +464,18 @@ function generatorCmd(gen: GenId, port: number, sc: Scenario): string[] {
   ];
 }
 
+/** `--heap-snapshot-dir DIR`: idle and fleet runs also write V8 heap snapshots before and with the connections. */
+const snapshotDir = flags.get('heap-snapshot-dir');
+
+async function heapSnapshot(server: Proc, peer: Peer, sc: Scenario, when: string): Promise<void> {
+  if (snapshotDir === undefined || peer.cmd !== NODE) return;
+  mkdirSync(snapshotDir, { recursive: true });
+  server.send(`snapshot ${join(snapshotDir, `${sc.id}-${peer.id}-${when}.heapsnapshot`)}`);
+  const line = await server.waitLine((l) => l.startsWith('{"type":"snapshot"'), 120000, 'heap snapshot');
+  const r = JSON.parse(line) as { file: string; error: string };
+  console.log(r.error !== '' ? `heap snapshot failed: ${r.error}` : `wrote ${r.file}`);
+}
+
 async function serverStats(server: Proc): Promise<Record<string, number>> {
   server.send('stats');
   const line = await server.waitLine((l) => l.startsWith('{"type":"stats"'), 15000, 'server stats');
@@ -482,12 +495,24 @@ async function runOne(sc: Scenario, peer: Peer, gen: GenId): Promise<RunOutcome>
     const ready = await server.waitLine((l) => /^(READY|UNAVAILABLE) /.test(l), 20000, `${peer.id} start`);
     if (ready.startsWith('UNAVAILABLE')) return { status: 'n/a', note: ready.slice(12) };
     const port = Number(ready.slice(6));
-    const before = sc.idle === true || sc.fleet === true ? await serverStats(server) : undefined;
+    const measuresMemory = sc.idle === true || sc.fleet === true;
+    // The snapshot first: writing one grows RSS, which must not count as the connections'.
+    if (measuresMemory) await heapSnapshot(server, peer, sc, 'before');
+    const before = measuresMemory ? await serverStats(server) : undefined;
     client = new Proc({ cmd: NODE, args: generatorCmd(gen, port, sc), core: CLIENT_CORE, cwd: ROOT });
     const w = windowS(sc);
     const runTimeout = (w.warmup + w.duration + 60 + (sc.connects ?? 0) / 200) * 1000;
     let fleetResult: RunOutcome | undefined;
-    let c0: { t: number; s: number | undefined; c: number | undefined; all: number | undefined } | undefined;
+    let windowStartUs = 0n;
+    let c0:
+      | {
+          t: number;
+          s: number | undefined;
+          c: number | undefined;
+          all: number | undefined;
+          flt: number | undefined;
+        }
+      | undefined;
     let cpuServer: number | undefined;
     let cpuClient: number | undefined;
     let cpuOther: number | undefined;
@@ -505,13 +530,21 @@ async function runOne(sc: Scenario, peer: Peer, gen: GenId): Promise<RunOutcome>
         offered?: number;
       };
       if (ev.event === 'start') {
+        windowStartUs = process.hrtime.bigint() / 1000n;
         c0 = {
           t: performance.now(),
           s: cpuSeconds(server.pid),
           c: cpuSeconds(client.pid),
           all: systemBusySeconds(),
+          flt: minorFaults(server.pid),
         };
       } else if (ev.event === 'end' && c0 !== undefined) {
+        if (serverFlags.length > 0) {
+          // CLOCK_MONOTONIC µs, the clock of V8's profile timestamps: the measured window to keep.
+          console.log(
+            `profile window: ${sc.id} ${peer.id} server pid ${server.pid} --window ${windowStartUs}-${process.hrtime.bigint() / 1000n}`,
+          );
+        }
         const dt = (performance.now() - c0.t) / 1000;
         const s1 = cpuSeconds(server.pid);
         const c1 = cpuSeconds(client.pid);
@@ -527,17 +560,21 @@ async function runOne(sc: Scenario, peer: Peer, gen: GenId): Promise<RunOutcome>
           cpuOther = Math.max(0, (all1 - c0.all) / dt - cpuServer - cpuClient);
         }
         if (sc.fleet === true && before !== undefined) {
+          const f1 = minorFaults(server.pid);
           fleetResult = await fleetOutcome(
             server,
             before,
             ev,
             s1 !== undefined && c0.s !== undefined ? s1 - c0.s : undefined,
+            f1 !== undefined && c0.flt !== undefined ? f1 - c0.flt : undefined,
           );
+          await heapSnapshot(server, peer, sc, 'after');
           client.send('close');
         }
       } else if (ev.event === 'connected' && sc.idle === true && before !== undefined) {
         await sleep(500);
         const after = await serverStats(server);
+        await heapSnapshot(server, peer, sc, 'after');
         const n = ev.n ?? 1;
         const perConn = (k: string): number => ((after[k] ?? 0) - (before[k] ?? 0)) / n;
         if (after.connections !== n) {
@@ -548,6 +585,7 @@ async function runOne(sc: Scenario, peer: Peer, gen: GenId): Promise<RunOutcome>
           value: perConn('rss'),
           extras: {
             'heap B/conn': perConn('heapUsed'),
+            'arrayBuffers B/conn': perConn('arrayBuffers'),
             connectMs: Math.round(Number((ev as { ms?: number }).ms ?? 0)),
           },
         };
@@ -593,7 +631,8 @@ async function runOne(sc: Scenario, peer: Peer, gen: GenId): Promise<RunOutcome>
       await client.exited;
       clearTimeout(t);
     }
-    await server.stop();
+    // A profiled server writes its profile at exit: give it time before the SIGKILL.
+    await server.stop(serverFlags.length > 0 ? 30000 : 2000);
   }
 }
 
@@ -608,6 +647,7 @@ async function fleetOutcome(
   before: Record<string, number>,
   ev: { msgs?: number; sent?: number; offered?: number; ms?: number },
   serverCpuS: number | undefined,
+  serverFaults: number | undefined,
 ): Promise<RunOutcome> {
   const after = await serverStats(server);
   const msgs = ev.msgs ?? 0;
@@ -630,6 +670,8 @@ async function fleetOutcome(
     extras: {
       'heap B/conn': perConn('heapUsed'),
       'rss B/conn': perConn('rss'),
+      'arrayBuffers B/conn': perConn('arrayBuffers'),
+      ...(serverFaults !== undefined ? { 'minor faults/1k msgs': (serverFaults / msgs) * 1000 } : {}),
       'echoed %': (msgs / Math.max(1, sent)) * 100,
       'msgs/s': (msgs / (ev.ms ?? 1)) * 1000,
     },

@@ -1,10 +1,11 @@
 /**
  * Shared plumbing for benchmark server peers (Node and Bun).
  * Protocol with the runner: the server prints `READY <port>` on stdout when
- * listening; it reads line commands on stdin (`stats`, `exit`) and exits when
+ * listening; it reads line commands on stdin (`stats`, `snapshot <file>`, `exit`) and exits when
  * stdin closes, so a dead runner never leaves a server behind.
  */
 import { createInterface } from 'node:readline';
+import { writeHeapSnapshot } from 'node:v8';
 
 export type ServerMode = 'echo' | 'sink' | 'broadcast' | 'deflate' | 'handshake';
 
@@ -65,6 +66,17 @@ export function serveControl(src: StatsSource, shutdown: () => void): void {
           cpuSystemUs: cpu.system,
         })}\n`,
       );
+    } else if (cmd.startsWith('snapshot ')) {
+      // `snapshot <file>`: a V8 heap snapshot after GC (profiling only; Bun answers with an error).
+      for (let i = 0; i < 3; i++) src.gc();
+      let file = '';
+      let error = '';
+      try {
+        file = writeHeapSnapshot(cmd.slice(9).trim());
+      } catch (err) {
+        error = (err as Error).message;
+      }
+      process.stdout.write(`${JSON.stringify({ type: 'snapshot', file, error })}\n`);
     } else if (cmd === 'exit') {
       shutdown();
       process.exit(0);
