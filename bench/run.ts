@@ -1,8 +1,8 @@
 /**
  * sockwire benchmark runner.
  *
- *   npm run bench                      # full suite (< 10 min), writes results/latest.{json,md}
- *   npx tsx bench/run.ts --quick       # CI smoke (< 2 min): fails only on crashes, never on speed
+ *   npm run bench                      # full suite (< 12 min), writes results/latest.{json,md}
+ *   npx tsx bench/run.ts --quick       # CI smoke (< 2.5 min): fails only on crashes, never on speed
  *   npx tsx bench/run.ts --only echo-16B,latency-16B --peers ws,bun --rounds 5
  *   npx tsx bench/run.ts --baseline-dist /tmp/base/dist   # adds `sockwire-base`: another build, same run
  *
@@ -314,7 +314,8 @@ const roundsFlag = flags.get('rounds');
 const rounds = roundsFlag !== undefined ? Math.max(1, Number(roundsFlag)) : quick ? 1 : 3;
 const warmupS = Number(flags.get('warmup') ?? (quick ? 0.2 : 0.3));
 const durationS = Number(flags.get('duration') ?? (quick ? 0.5 : 1.0));
-const budgetS = Number(flags.get('budget') ?? (quick ? 105 : 570));
+// The fleet adds about 2 minutes to a full run (4 peers × ramp-up + 20 s) and 25 s to a quick one.
+const budgetS = Number(flags.get('budget') ?? (quick ? 135 : 720));
 const withMicro = onlyFlag === undefined ? !flags.has('no-micro') : onlyFlag.split(',').includes('micro');
 
 const allIds = new Set(SCENARIOS.map((s) => s.id));
