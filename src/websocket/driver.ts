@@ -51,6 +51,11 @@ export class Driver extends Outbox {
   nextHeartbeatAt = 0;
   silenceDeadline = 0;
   pingCounter = 0;
+  /**
+   * Where the pieces of messages go while the Connection streams them (`streamMessages`, set with
+   * the WebSocket's `receiveParts` hook, for WebSocketStream); null otherwise.
+   */
+  partListener: ((data: Buffer, binary: boolean, fin: boolean) => void) | null = null;
 
   constructor(ws: EventEmitter<WebSocketEvents>) {
     super();
@@ -261,6 +266,13 @@ export class Driver extends Outbox {
         else this.ws.emit('message', data, event.binary);
         return;
       }
+      case 'message-part':
+        this.partListener?.(
+          Buffer.from(event.data.buffer, event.data.byteOffset, event.data.length),
+          event.binary,
+          event.fin,
+        );
+        return;
       case 'ping':
         this.ws.emit('ping', Buffer.from(event.data.buffer, event.data.byteOffset, event.data.length));
         return;

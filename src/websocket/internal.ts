@@ -16,3 +16,8 @@ export const handshakeProgress: unique symbol = Symbol('sockwire.handshakeProgre
 export const sendEncoded: unique symbol = Symbol('sockwire.sendEncoded');
 /** The WebSocketServer that accepted a server-side WebSocket (pub/sub delegates to its topic registry). */
 export const acceptingServer: unique symbol = Symbol('sockwire.acceptingServer');
+/**
+ * Hands the pieces of uncompressed messages to a listener as they arrive, instead of emitting whole
+ * messages (the Connection's `streamMessages`; for WebSocketStream), or, given null, stops.
+ */
+export const receiveParts: unique symbol = Symbol('sockwire.receiveParts');

@@ -22,7 +22,14 @@ import { ReadyState } from '../ready-state.ts';
 import { installedDialer } from './dialer.ts';
 import { Driver } from './driver.ts';
 import type { CloseEvent, ErrorEvent, MessageEvent, WebSocketEvent } from './events.ts';
-import { acceptingServer, attachSocket, failHandshake, handshakeProgress, sendEncoded } from './internal.ts';
+import {
+  acceptingServer,
+  attachSocket,
+  failHandshake,
+  handshakeProgress,
+  receiveParts,
+  sendEncoded,
+} from './internal.ts';
 import { iterateMessages } from './iterator.ts';
 import { notOpenYet, type SendData } from './send-data.ts';
 import type { AttachOptions, BinaryType, SendOptions, WebSocketEvents } from './types.ts';
@@ -189,6 +196,17 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
     this.#extensions = options.extensions;
     if (options.url !== undefined) this.#url = options.url;
     this.#driver.attach(socket, head, options);
+  }
+
+  /**
+   * Internal (WebSocketStream): from the next message on, uncompressed messages go to `listener`
+   * piece by piece, `fin` on the last, instead of 'message' (compressed ones still come whole);
+   * null goes back to whole messages. Once open only.
+   */
+  [receiveParts](listener: ((data: Buffer, binary: boolean, fin: boolean) => void) | null): void {
+    const driver = this.#driver;
+    driver.partListener = listener;
+    if (driver.connection !== null) driver.connection.streamMessages = listener !== null;
   }
 
   /** Internal: the client's opening handshake failed. */
