@@ -75,6 +75,13 @@ const defaults = {
   streamWritableHighWaterMark: 1024 * 1024,
 
   /**
+   * With `streamMessages`, bytes of one message's `data` stream held for a consumer that is not
+   * reading before the socket stops being read: 1 MiB, as `sendHighWaterMark`, so a message of any
+   * size costs at most about that much while it passes through.
+   */
+  streamPieceHighWaterMark: 1024 * 1024,
+
+  /**
    * Bounds of the keep-alive sweep's period, in ms (src/websocket/keep-alive.ts): a quarter of the
    * shorter of `interval` and `timeout`, but at least 5 ms, so that tiny periods (tests) do not make a
    * busy timer, and at most 1 s, so that with long periods a silent peer is still noticed within a

@@ -85,12 +85,14 @@ export {
   type WebSocketEvents,
 } from './websocket/websocket.ts';
 export { WebSocketCloseError, type WebSocketCloseInfo } from './websocket-stream/close-error.ts';
+export type { StreamedMessage } from './websocket-stream/streamed-readable.ts';
 export {
   type WebSocketCloseResult,
   type WebSocketOpenInfo,
   WebSocketStream,
+  type WebSocketStreamMessage,
   type WebSocketStreamOptions,
-  type WebSocketStreamQueueOptions,
+  type WebSocketStreamPairOptions,
 } from './websocket-stream/websocket-stream.ts';
 
 /** The `ws`-shaped default export: the `WebSocket` class with the server classes as statics. */

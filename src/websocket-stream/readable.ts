@@ -17,8 +17,8 @@ export interface ReadableOwner {
 }
 
 /** The readable side and the hooks its owner calls when the connection ends. */
-export interface MessageReadable {
-  readonly readable: ReadableStream<string | Uint8Array>;
+export interface MessageReadable<T = string | Uint8Array> {
+  readonly readable: ReadableStream<T>;
   /**
    * We started the closing handshake: read on, whatever the queue holds, so that the peer's Close
    * is seen (the peer sends no data after our Close, §5.5.1, so what still comes is bounded).

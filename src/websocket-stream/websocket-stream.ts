@@ -27,10 +27,11 @@ import { ReadyState } from '../ready-state.ts';
 import { WebSocket } from '../websocket/websocket.ts';
 import { WebSocketCloseError, type WebSocketCloseInfo } from './close-error.ts';
 import { createMessageReadable, type MessageReadable } from './readable.ts';
+import { createStreamedReadable, type StreamedMessage } from './streamed-readable.ts';
 import { createMessageWritable, type MessageWritable } from './writable.ts';
 
 /** How far each side of the pair may run ahead of the other end: see `DEFAULTS`. */
-export interface WebSocketStreamQueueOptions {
+export interface WebSocketStreamPairOptions {
   /**
    * Messages the readable holds for a consumer that is not reading before the socket stops being
    * read. Default 16 (`DEFAULTS.streamReadableHighWaterMark`).
@@ -41,12 +42,19 @@ export interface WebSocketStreamQueueOptions {
    * 1 MiB (`DEFAULTS.streamWritableHighWaterMark`).
    */
   readonly writableHighWaterMark?: number;
+  /**
+   * Receive each message as a stream of its pieces, `{ binary, data }` (a {@link StreamedMessage}),
+   * instead of whole: a message of any size then passes through without being buffered (give the
+   * class the type: `new WebSocketStream<StreamedMessage>(url, { streamMessages: true })`).
+   * `maxPayload` still bounds each message. Default false, as browsers.
+   */
+  readonly streamMessages?: boolean;
 }
 
 /** The options of `new WebSocketStream(url, options)`: the browsers' two, then the client's. */
 export interface WebSocketStreamOptions
   extends Omit<ClientOptions<WebSocket>, 'signal'>,
-    WebSocketStreamQueueOptions {
+    WebSocketStreamPairOptions {
   /** Subprotocols to offer, most preferred first (§4.1); the chosen one is `opened`'s `protocol`. */
   readonly protocols?: string | readonly string[];
   /**
@@ -56,10 +64,16 @@ export interface WebSocketStreamOptions
   readonly signal?: AbortSignal;
 }
 
+/** What the readable yields: whole messages, or with `streamMessages` each message as a stream. */
+export type WebSocketStreamMessage = string | Uint8Array | StreamedMessage;
+
 /** What `opened` resolves with. */
-export interface WebSocketOpenInfo {
-  /** Incoming messages: a string for text, a `Uint8Array` for binary. */
-  readonly readable: ReadableStream<string | Uint8Array>;
+export interface WebSocketOpenInfo<M extends WebSocketStreamMessage = string | Uint8Array> {
+  /**
+   * Incoming messages: a string for text, a `Uint8Array` for binary; with `streamMessages`, a
+   * {@link StreamedMessage} per message.
+   */
+  readonly readable: ReadableStream<M>;
   /**
    * Outgoing messages: a string (text), an `ArrayBuffer` or `ArrayBufferView` (binary), or an
    * `AsyncIterable` of those (a `ReadableStream`…), sent as one fragmented message.
@@ -104,12 +118,15 @@ function highWaterMark(value: number | undefined, fallback: number, option: stri
   return value;
 }
 
-/** A WebSocket as a pair of WHATWG streams, with backpressure: see the module comment. */
-export class WebSocketStream {
+/**
+ * A WebSocket as a pair of WHATWG streams, with backpressure: see the module comment. `M` is what
+ * the readable yields: `StreamedMessage` with the `streamMessages` option.
+ */
+export class WebSocketStream<M extends WebSocketStreamMessage = string | Uint8Array> {
   /** The URL connected to ('' for a server-side WebSocket given to `from()`). */
   readonly url: string;
   /** Resolves once the connection is open; rejects when the handshake fails or is aborted. */
-  readonly opened: Promise<WebSocketOpenInfo>;
+  readonly opened: Promise<WebSocketOpenInfo<M>>;
   /**
    * Resolves once the closing handshake is over; rejects with a {@link WebSocketCloseError}
    * (`closeCode` 1006) when the connection was lost or failed, or like `opened` when it never opened.
@@ -118,7 +135,8 @@ export class WebSocketStream {
   readonly #ws: WebSocket | null;
   readonly #readableHighWaterMark: number;
   readonly #writableHighWaterMark: number;
-  #readable: MessageReadable | null = null;
+  readonly #streamMessages: boolean;
+  #readable: MessageReadable<WebSocketStreamMessage> | null = null;
   #writable: MessageWritable | null = null;
   #abortReason: { readonly reason: unknown } | null = null;
   #error: Error | null = null;
@@ -129,7 +147,15 @@ export class WebSocketStream {
    *   `new WebSocket()` does.
    */
   constructor(url: string | URL, options: WebSocketStreamOptions = {}) {
-    const { protocols, signal, readableHighWaterMark, writableHighWaterMark, ...clientOptions } = options;
+    const {
+      protocols,
+      signal,
+      readableHighWaterMark,
+      writableHighWaterMark,
+      streamMessages,
+      ...clientOptions
+    } = options;
+    this.#streamMessages = streamMessages === true;
     this.#readableHighWaterMark = highWaterMark(
       readableHighWaterMark,
       DEFAULTS.streamReadableHighWaterMark,
@@ -140,7 +166,7 @@ export class WebSocketStream {
       DEFAULTS.streamWritableHighWaterMark,
       'writableHighWaterMark',
     );
-    const opened = settled<WebSocketOpenInfo>();
+    const opened = settled<WebSocketOpenInfo<M>>();
     const closed = settled<WebSocketCloseResult>();
     this.opened = opened.promise;
     this.closed = closed.promise;
@@ -168,9 +194,10 @@ export class WebSocketStream {
     });
     const open = (): void => {
       signal?.removeEventListener('abort', onAbort);
-      const readable = createMessageReadable(ws, this.#readableHighWaterMark, {
-        cancel: (reason) => this.#closeFor(reason),
-      });
+      const owner = { cancel: (reason: unknown) => this.#closeFor(reason) };
+      const readable: MessageReadable<WebSocketStreamMessage> = this.#streamMessages
+        ? createStreamedReadable(ws, this.#readableHighWaterMark, DEFAULTS.streamPieceHighWaterMark, owner)
+        : createMessageReadable(ws, this.#readableHighWaterMark, owner);
       const writable = createMessageWritable(ws, this.#writableHighWaterMark, {
         closeFromWriter: async () => {
           this.#closeFor(undefined);
@@ -181,7 +208,7 @@ export class WebSocketStream {
       this.#readable = readable;
       this.#writable = writable;
       opened.resolve({
-        readable: readable.readable,
+        readable: readable.readable as ReadableStream<M>,
         writable: writable.writable,
         protocol: ws.protocol,
         extensions: ws.extensions,
@@ -234,13 +261,16 @@ export class WebSocketStream {
    * @param options - the queues' high-water marks.
    * @throws {InvalidOptionError} (code WS_ERR_INVALID_ARGUMENT) for a high-water mark below 1.
    */
-  static from(ws: WebSocket, options: WebSocketStreamQueueOptions = {}): WebSocketStream {
+  static from<M extends WebSocketStreamMessage = string | Uint8Array>(
+    ws: WebSocket,
+    options: WebSocketStreamPairOptions = {},
+  ): WebSocketStream<M> {
     if (!(ws instanceof WebSocket)) {
       throw new InvalidArgumentError('WebSocketStream.from() takes a sockwire WebSocket');
     }
     adopting = ws;
     try {
-      return new WebSocketStream(ws.url, options);
+      return new WebSocketStream<M>(ws.url, options);
     } finally {
       adopting = null;
     }

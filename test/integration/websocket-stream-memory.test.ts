@@ -17,7 +17,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { WebSocketStream } from '../../src/index.ts';
+import { type StreamedMessage, WebSocketStream } from '../../src/index.ts';
 import {
   closeQuietly,
   listen,
@@ -142,6 +142,51 @@ describe('WebSocketStream: 1 GiB in bounded memory', () => {
     expect(peak.arrayBuffers).toBeLessThan(MEMORY_BOUND.arrayBuffers);
     expect(peak.rss).toBeLessThan(MEMORY_BOUND.rss);
     wss.close();
+  });
+
+  it('a sockwire server receives the 1 GiB upload piece by piece (streamMessages), in constant memory', {
+    timeout: 60_000,
+  }, async () => {
+    // maxPayload still applies to a streamed message: raised here above the 1 GiB sent.
+    const listening = await listen({ maxPayload: 2 * TOTAL });
+    cleanups.push(() => listening.server.close({ timeout: 200 }));
+    const received = new Promise<{ messages: number; bytes: number; pieces: number }>((resolve, reject) => {
+      listening.server.once('connection', (ws) => {
+        const pair = WebSocketStream.from<StreamedMessage>(ws, { streamMessages: true });
+        void (async () => {
+          const { readable } = await pair.opened;
+          const tally = { messages: 0, bytes: 0, pieces: 0 };
+          for await (const message of readable) {
+            tally.messages++;
+            for await (const piece of message.data as ReadableStream<Uint8Array>) {
+              tally.bytes += piece.length;
+              tally.pieces++;
+            }
+          }
+          resolve(tally);
+        })().catch(reject);
+      });
+    });
+    const wss = new WebSocketStream(listening.url);
+    const { writable } = await withTimeout(wss.opened);
+    const watch = memoryWatch();
+    const CHUNK = 64 * 1024;
+    async function* upload() {
+      for (let i = 0; i < TOTAL / CHUNK; i++) yield Buffer.alloc(CHUNK, i & 0xff);
+    }
+    const writer = writable.getWriter();
+    await withTimeout(writer.write(upload()), 50_000, 'the upload');
+    await writer.close();
+    const tally = await withTimeout(received, 5000, 'the server reading');
+    const peak = watch.stop();
+    console.info(
+      `streamed upload to a sockwire server: ${tally.bytes / MiB} MiB in ${tally.messages} message, ` +
+        `${tally.pieces} pieces; peak growth arrayBuffers ${(peak.arrayBuffers / MiB).toFixed(1)} MiB, ` +
+        `rss ${(peak.rss / MiB).toFixed(1)} MiB`,
+    );
+    expect(tally).toMatchObject({ messages: 1, bytes: TOTAL });
+    expect(peak.arrayBuffers).toBeLessThan(MEMORY_BOUND.arrayBuffers);
+    expect(peak.rss).toBeLessThan(MEMORY_BOUND.rss);
   });
 });
 

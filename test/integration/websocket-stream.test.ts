@@ -13,6 +13,7 @@ import {
   HandshakeError,
   InvalidArgumentError,
   InvalidStateError,
+  type StreamedMessage,
   type WebSocket,
   WebSocketCloseError,
   WebSocketError,
@@ -407,5 +408,130 @@ describe('WebSocketStream: a message as a stream of fragments (§5.4)', () => {
       [0, true, [4, 5, 6]],
     ]);
     wss.close();
+  });
+});
+
+describe('WebSocketStream: streamMessages, each message received as a stream of its pieces', () => {
+  /** The server's WebSocket and the client's streamed pair. */
+  async function streamed(
+    serverOptions: Parameters<typeof listen>[0] = {},
+    clientOptions: ConstructorParameters<typeof WebSocketStream>[1] = {},
+  ) {
+    const listening = await server(serverOptions);
+    const accepted = nextConnection(listening.server);
+    const wss = new WebSocketStream<StreamedMessage>(listening.url, {
+      ...clientOptions,
+      streamMessages: true,
+    });
+    const peer = await accepted;
+    cleanups.push(() => closeQuietly(peer));
+    const { readable } = await withTimeout(wss.opened);
+    return { wss, peer, reader: readable.getReader() };
+  }
+
+  it('yields { binary, data } per message, data piece by piece; text decodes across a split character', async () => {
+    const { wss, peer, reader } = await streamed();
+    const euro = Buffer.from('€'); // 3 bytes, split between two fragments
+    peer.send(Buffer.concat([Buffer.from('price: '), euro.subarray(0, 1)]), { binary: false, fin: false });
+    peer.send(euro.subarray(1), { fin: false });
+    peer.send(Buffer.from('5'), { fin: true });
+    peer.send(Buffer.from([1, 2]), { fin: false });
+    peer.send(Buffer.from([3]), { fin: true });
+    const text = (await withTimeout(reader.read())).value!;
+    expect(text.binary).toBe(false);
+    expect((await withTimeout(readAll(text.data as ReadableStream<string>))).join('')).toBe('price: €5');
+    const binary = (await withTimeout(reader.read())).value!;
+    expect(binary.binary).toBe(true);
+    const pieces = await withTimeout(readAll(binary.data as ReadableStream<Uint8Array>));
+    expect(pieces.map((piece) => Array.from(piece))).toEqual([[1, 2], [3]]);
+    wss.close();
+    await withTimeout(wss.closed);
+    expect((await withTimeout(reader.read())).done).toBe(true);
+  });
+
+  it('cancelling a message drops the rest of it; the next message comes', async () => {
+    const { wss, peer, reader } = await streamed();
+    peer.send('first part ', { fin: false });
+    const first = (await withTimeout(reader.read())).value!;
+    await first.data.cancel();
+    peer.send('rest of the first', { fin: true });
+    peer.send('second');
+    const second = (await withTimeout(reader.read())).value!;
+    expect(await withTimeout(readAll(second.data as ReadableStream<string>))).toEqual(['second']);
+    wss.close();
+    await withTimeout(wss.closed);
+  });
+
+  it('maxPayload still holds: a streamed message past it fails the connection with 1009', async () => {
+    const { wss, peer, reader } = await streamed({}, { maxPayload: 1000 });
+    const peerClosed = once<[number, Buffer]>(peer, 'close');
+    peer.send(Buffer.alloc(600), { fin: false });
+    const message = (await withTimeout(reader.read())).value!;
+    const pieces = (message.data as ReadableStream<Uint8Array>).getReader();
+    expect((await withTimeout(pieces.read())).value).toHaveLength(600);
+    peer.send(Buffer.alloc(600), { fin: true });
+    const error = await withTimeout(
+      wss.closed.then(
+        () => null,
+        (e: unknown) => e,
+      ),
+    );
+    expect(error).toBeInstanceOf(WebSocketCloseError);
+    expect((error as WebSocketCloseError).cause).toMatchObject({
+      code: ErrorCode.MessageTooBig,
+      closeCode: 1009,
+    });
+    await expect(pieces.read()).rejects.toBe(error);
+    expect((await peerClosed)[0]).toBe(1009);
+  });
+
+  it('a compressed message (permessage-deflate) comes as one piece', async () => {
+    const { wss, peer, reader } = await streamed({ perMessageDeflate: true }, { perMessageDeflate: true });
+    peer.send('y'.repeat(5000));
+    const message = (await withTimeout(reader.read())).value!;
+    expect(message.binary).toBe(false);
+    expect(await withTimeout(readAll(message.data as ReadableStream<string>))).toEqual(['y'.repeat(5000)]);
+    wss.close();
+    await withTimeout(wss.closed);
+  });
+
+  it('the server side streams what a client uploads as a stream: round trip of a 3 MiB message', async () => {
+    const listening = await server();
+    const received = new Promise<{ binary: boolean; size: number; pieces: number; sum: number }>(
+      (resolve, reject) => {
+        listening.server.once('connection', (ws) => {
+          const pair = WebSocketStream.from<StreamedMessage>(ws, { streamMessages: true });
+          void (async () => {
+            const { readable } = await pair.opened;
+            const { value } = await readable.getReader().read();
+            let size = 0;
+            let pieces = 0;
+            let sum = 0;
+            for await (const piece of value!.data as ReadableStream<Uint8Array>) {
+              size += piece.length;
+              pieces++;
+              for (const byte of piece) sum = (sum + byte) % 65521;
+            }
+            resolve({ binary: value!.binary, size, pieces, sum });
+          })().catch(reject);
+        });
+      },
+    );
+    const wss = new WebSocketStream(listening.url);
+    const { writable } = await withTimeout(wss.opened);
+    let expectedSum = 0;
+    async function* upload() {
+      for (let i = 0; i < 48; i++) {
+        const chunk = Buffer.alloc(64 * 1024, i);
+        expectedSum = (expectedSum + ((i * chunk.length) % 65521)) % 65521;
+        yield chunk;
+      }
+    }
+    await withTimeout(writable.getWriter().write(upload()));
+    const result = await withTimeout(received);
+    expect(result).toMatchObject({ binary: true, size: 3 * 1024 * 1024, sum: expectedSum });
+    expect(result.pieces).toBeGreaterThan(1);
+    wss.close();
+    await withTimeout(wss.closed);
   });
 });
