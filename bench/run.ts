@@ -477,6 +477,35 @@ async function heapSnapshot(server: Proc, peer: Peer, sc: Scenario, when: string
   console.log(r.error !== '' ? `heap snapshot failed: ${r.error}` : `wrote ${r.file}`);
 }
 
+/**
+ * Garbage collection in the measured window, from the server's `--trace-gc-nvp` lines: count of
+ * scavenges and mark-compacts, pause time, bytes allocated on the V8 heap and promoted (per
+ * message when the generator reported the count).
+ */
+function gcSummary(lines: readonly string[], msgs: number | undefined): string {
+  let scavenges = 0;
+  let markCompacts = 0;
+  let pause = 0;
+  let allocated = 0;
+  let promoted = 0;
+  for (const l of lines) {
+    const field = (k: string): number => Number(new RegExp(`\\b${k}=([0-9.]+)`).exec(l)?.[1] ?? 0);
+    const kind = /\bgc=(\w+)/.exec(l)?.[1];
+    if (kind === undefined) continue;
+    if (kind === 's') scavenges++;
+    else markCompacts++;
+    pause += field('pause');
+    allocated += field('allocated');
+    promoted += field('promoted');
+  }
+  const per = (b: number): string =>
+    msgs !== undefined && msgs > 0 ? `, ${(b / msgs).toFixed(0)} B/msg` : '';
+  return (
+    `gc in window: ${scavenges} scavenges, ${markCompacts} mark-compacts, pause ${pause.toFixed(0)} ms, ` +
+    `allocated ${(allocated / 1e6).toFixed(1)} MB${per(allocated)}, promoted ${(promoted / 1e6).toFixed(1)} MB${per(promoted)}`
+  );
+}
+
 async function serverStats(server: Proc): Promise<Record<string, number>> {
   server.send('stats');
   const line = await server.waitLine((l) => l.startsWith('{"type":"stats"'), 15000, 'server stats');
@@ -505,6 +534,7 @@ async function runOne(sc: Scenario, peer: Peer, gen: GenId): Promise<RunOutcome>
     const runTimeout = (w.warmup + w.duration + 60 + (sc.connects ?? 0) / 200) * 1000;
     let fleetResult: RunOutcome | undefined;
     let windowStartUs = 0n;
+    let gcLinesFrom = 0;
     let c0:
       | {
           t: number;
@@ -529,9 +559,11 @@ async function runOne(sc: Scenario, peer: Peer, gen: GenId): Promise<RunOutcome>
         msgs?: number;
         sent?: number;
         offered?: number;
+        maxLagMs?: number;
       };
       if (ev.event === 'start') {
         windowStartUs = process.hrtime.bigint() / 1000n;
+        gcLinesFrom = server.lines.length;
         c0 = {
           t: performance.now(),
           s: cpuSeconds(server.pid),
@@ -545,6 +577,9 @@ async function runOne(sc: Scenario, peer: Peer, gen: GenId): Promise<RunOutcome>
           console.log(
             `profile window: ${sc.id} ${peer.id} server pid ${server.pid} --window ${windowStartUs}-${process.hrtime.bigint() / 1000n}`,
           );
+        }
+        if (serverFlags.includes('--trace-gc-nvp')) {
+          console.log(`${sc.id} ${peer.id}: ${gcSummary(server.lines.slice(gcLinesFrom), ev.msgs)}`);
         }
         const dt = (performance.now() - c0.t) / 1000;
         const s1 = cpuSeconds(server.pid);
@@ -646,7 +681,7 @@ async function runOne(sc: Scenario, peer: Peer, gen: GenId): Promise<RunOutcome>
 async function fleetOutcome(
   server: Proc,
   before: Record<string, number>,
-  ev: { msgs?: number; sent?: number; offered?: number; ms?: number },
+  ev: { msgs?: number; sent?: number; offered?: number; ms?: number; maxLagMs?: number },
   serverCpuS: number | undefined,
   serverFaults: number | undefined,
 ): Promise<RunOutcome> {
@@ -674,6 +709,8 @@ async function fleetOutcome(
       'arrayBuffers B/conn': perConn('arrayBuffers'),
       ...(serverFaults !== undefined ? { 'minor faults/1k msgs': (serverFaults / msgs) * 1000 } : {}),
       'echoed %': (msgs / Math.max(1, sent)) * 100,
+      // Sends follow the schedule by catching up; this says how bursty the generator was at worst.
+      'gen max lag ms': ev.maxLagMs ?? 0,
       'msgs/s': (msgs / (ev.ms ?? 1)) * 1000,
     },
   };

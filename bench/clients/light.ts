@@ -337,30 +337,44 @@ async function fleet(): Promise<void> {
   }
   const tStart = performance.now();
   let nextSlot = 0; // absolute slot number, slot k is due at tStart + k * periodMs / slots
-  const tick = (): void => {
-    if (!sending) return;
-    const due = Math.floor(((performance.now() - tStart) * slots) / periodMs);
+  let maxLagMs = 0; // how late the generator sent a slot, at worst, in the window
+  let measuring = false;
+  /** Sends every slot that is due (catching up after a late tick), so `sent` follows the schedule. */
+  const sendDue = (): void => {
+    const now = performance.now();
+    const due = Math.floor(((now - tStart) * slots) / periodMs);
+    if (measuring && nextSlot <= due) {
+      maxLagMs = Math.max(maxLagMs, now - (tStart + (nextSlot * periodMs) / slots));
+    }
     for (; nextSlot <= due; nextSlot++) {
       const group = bySlot[nextSlot % slots] as Socket[];
       for (const s of group) s.write(frame);
       sent += group.length;
     }
+  };
+  const tick = (): void => {
+    if (!sending) return;
+    sendDue();
     setTimeout(tick, FLEET_TICK_MS);
   };
   tick();
   const echoed = (): number => (replyLen === 0 ? 0 : Math.floor(rxBytes / replyLen));
   await sleep(warmupMs);
+  sendDue();
+  measuring = true;
   const e0 = echoed();
   const s0 = sent;
   const t0 = performance.now();
   emit({ event: 'start' });
   await sleep(durationMs);
+  sendDue();
+  measuring = false;
   const e1 = echoed();
   const s1 = sent;
   const t1 = performance.now();
   const ms = t1 - t0;
   const offered = (list.length * rate * ms) / 1000;
-  emit({ event: 'end', msgs: e1 - e0, sent: s1 - s0, offered, ms });
+  emit({ event: 'end', msgs: e1 - e0, sent: s1 - s0, offered, ms, maxLagMs });
   // Traffic goes on while the runner reads the server's memory; it stops on `close` (or EOF).
   await waitForClose(hardTimeoutMs);
   sending = false;
