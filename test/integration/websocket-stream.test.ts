@@ -6,6 +6,7 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -533,5 +534,73 @@ describe('WebSocketStream: streamMessages, each message received as a stream of 
     expect(result.pieces).toBeGreaterThan(1);
     wss.close();
     await withTimeout(wss.closed);
+  });
+});
+
+describe('WebSocketStream: edges', () => {
+  it('close() while the readable is full and paused still completes the handshake (reading resumes)', async () => {
+    const { wss, peer } = await streamPair({}, { readableHighWaterMark: 2 });
+    await wss.opened; // nobody reads: the queue fills and the socket is paused
+    for (let i = 0; i < 20; i++) peer.send(`message ${i}`);
+    await sleep(50);
+    wss.close({ closeCode: 4100, reason: 'enough' });
+    // Well within the 30 s close timeout: the peer's answering Close was read behind the messages.
+    expect(await withTimeout(wss.closed, 2000)).toEqual({ closeCode: 4100, reason: 'enough' });
+  });
+
+  it('a protocol violation of the peer rejects closed with 1006, its ProtocolError as the cause', async () => {
+    // A raw server that answers the handshake, then sends a text frame that is not UTF-8.
+    const listening = await raw((peer) => {
+      peer.socket.write(Buffer.from([0x81, 0x02, 0xc3, 0x28]));
+    });
+    const wss = new WebSocketStream(listening.url);
+    const { readable } = await withTimeout(wss.opened);
+    const error = await withTimeout(
+      wss.closed.then(
+        () => null,
+        (e: unknown) => e,
+      ),
+    );
+    expect(error).toMatchObject({ closeCode: 1006 });
+    expect((error as WebSocketCloseError).cause).toMatchObject({ closeCode: 1007 });
+    await expect(readable.getReader().read()).rejects.toBe(error);
+  });
+
+  it('writes a Node Readable and a text generator as one message each', async () => {
+    const { wss, peer } = await streamPair();
+    const { writable } = await wss.opened;
+    const messages = new Promise<[Buffer, boolean][]>((resolve) => {
+      const got: [Buffer, boolean][] = [];
+      peer.on('message', (data: Buffer, isBinary: boolean) => {
+        got.push([data, isBinary]);
+        if (got.length === 2) resolve(got);
+      });
+    });
+    const writer = writable.getWriter();
+    await writer.write(Readable.from([Buffer.from('ab'), Buffer.from('cd')]));
+    async function* text() {
+      yield 'hello, ';
+      yield 'wörld';
+    }
+    await writer.write(text());
+    const [first, second] = await withTimeout(messages);
+    expect([first![0].toString(), first![1]]).toEqual(['abcd', true]);
+    expect([second![0].toString(), second![1]]).toEqual(['hello, wörld', false]);
+    wss.close();
+    await withTimeout(wss.closed);
+  });
+
+  it('a source that throws cuts the message short: the write rejects and the connection closes with 1011', async () => {
+    const { wss, peer } = await streamPair();
+    const { writable } = await wss.opened;
+    const peerClosed = once<[number, Buffer]>(peer, 'close');
+    const failure = new Error('the disk went away');
+    async function* failing() {
+      yield new Uint8Array(10);
+      throw failure;
+    }
+    await expect(writable.getWriter().write(failing())).rejects.toBe(failure);
+    expect((await peerClosed)[0]).toBe(1011);
+    expect(await withTimeout(wss.closed)).toMatchObject({ closeCode: 1011 });
   });
 });
