@@ -20,6 +20,7 @@ import {
   WebSocketError,
   WebSocketStream,
 } from '../../src/index.ts';
+import { cert, startH2 } from '../http2/helpers.ts';
 import {
   closeQuietly,
   type Listening,
@@ -602,5 +603,28 @@ describe('WebSocketStream: edges', () => {
     await expect(writable.getWriter().write(failing())).rejects.toBe(failure);
     expect((await peerClosed)[0]).toBe(1011);
     expect(await withTimeout(wss.closed)).toMatchObject({ closeCode: 1011 });
+  });
+});
+
+describe('WebSocketStream over HTTP/2 (RFC 8441)', () => {
+  it('the client pair works over an extended CONNECT stream, backpressure and all', async () => {
+    const fixture = await startH2();
+    cleanups.push(() => fixture.close());
+    const wss = new WebSocketStream(fixture.url, { http2: 'require', ca: cert });
+    const { readable, writable } = await withTimeout(wss.opened);
+    expect(fixture.counts.sessions).toBe(1);
+    const writer = writable.getWriter();
+    const reader = readable.getReader();
+    await writer.write('over h2');
+    expect((await withTimeout(reader.read())).value).toBe('over h2');
+    async function* pieces() {
+      for (let i = 0; i < 4; i++) yield new Uint8Array(100_000).fill(i);
+    }
+    await writer.write(pieces());
+    const echoed = (await withTimeout(reader.read())).value as Uint8Array;
+    expect(echoed.length).toBe(400_000);
+    expect([echoed[0], echoed[399_999]]).toEqual([0, 3]);
+    wss.close({ closeCode: 1000, reason: 'h2 done' });
+    expect(await withTimeout(wss.closed)).toEqual({ closeCode: 1000, reason: 'h2 done' });
   });
 });
