@@ -9,7 +9,7 @@ import { encodeFrame } from '../frame/encoder.ts';
 import { Opcode } from '../frame/opcode.ts';
 import { ReadyState } from '../ready-state.ts';
 import { acceptingServer, sendEncoded } from '../websocket/internal.ts';
-import { type SendData, type TopicRegistry, toBytes, WebSocket } from '../websocket/websocket.ts';
+import { type SendData, type TopicRegistry, WebSocket } from '../websocket/websocket.ts';
 import type { MembershipListener } from './adapter.ts';
 
 /** Options of `server.broadcast()` and `server.publish()`. */
@@ -42,28 +42,16 @@ export interface BroadcastPolicy {
 
 const EMPTY_SET: ReadonlySet<WebSocket> = new Set();
 
-/**
- * Queues one message for each of `clients`: encoded once, uncompressed, skipping excluded clients,
- * clients that cannot take it now, and slow readers (closed with 1013 under `slowReaderPolicy: 'close'`).
- * @throws {InvalidArgumentError} (code WS_ERR_INVALID_ARGUMENT) for data of an unsupported type.
- */
-export function sendToAll(
-  clients: Iterable<WebSocket>,
-  data: SendData,
-  options: BroadcastOptions,
-  policy: BroadcastPolicy,
-): BroadcastResult {
-  return sendBytes(clients, toBytes(data), isBinaryMessage(data, options), options, policy);
-}
-
 /** Whether `data` goes as a binary message: a number goes as its text, as with send() (and `ws`). */
 export function isBinaryMessage(data: SendData, options: BroadcastOptions): boolean {
   return options.binary ?? (typeof data !== 'string' && typeof data !== 'number');
 }
 
 /**
- * {@link sendToAll} for bytes already converted (once per process: the same bytes also go to the
- * adapter, and come from it on the receiving side).
+ * Queues one message for each of `clients`: encoded once, uncompressed, skipping excluded clients,
+ * clients that cannot take it now, and slow readers (closed with 1013 under `slowReaderPolicy:
+ * 'close'`). Takes bytes already converted from the caller's data (src/server/fan-out.ts does it
+ * once per process: the same bytes also go to the adapter, and come from it on the receiving side).
  * @throws Never.
  */
 export function sendBytes(

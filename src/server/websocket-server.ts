@@ -14,8 +14,8 @@
  *                  hooks.ts: the application's hooks; handshake-tracker.ts: handshakes in progress
  *                  and the slots of maxConnections; refusal.ts: every handshake that fails
  *   broadcast.ts   broadcast() and publish() (encoded once, §5.1), the topics of subscribe()
- *   users.ts       setUser() and sendToUser()'s registry
- *   adapter.ts     the `adapter` contract: the same fan-out across processes through a broker
+ *   fan-out.ts     publish(), broadcast(), sendToUser(): topics, users (users.ts), and the `adapter`
+ *                  (adapter.ts): the same fan-out across processes through a broker
  *
  * This file is the public class: options, events, address, shouldHandle, handleUpgrade, broadcast,
  * and close (1001 Going Away to every client, §7.4.1).
@@ -36,17 +36,10 @@ import type { UpgradeRequest } from '../handshake/server.ts';
 import { attachHttp2 } from '../http2/server.ts';
 import { validateServerOptions } from '../options-validation.ts';
 import { ReadyState } from '../ready-state.ts';
-import { type SendData, toBytes } from '../websocket/send-data.ts';
+import type { SendData } from '../websocket/send-data.ts';
 import { WebSocket } from '../websocket/websocket.ts';
-import type { FanOutKind, FanOutMessage, ServerAdapter } from './adapter.ts';
-import {
-  type BroadcastOptions,
-  type BroadcastResult,
-  isBinaryMessage,
-  sendBytes,
-  sendToAll,
-  Topics,
-} from './broadcast.ts';
+import type { BroadcastOptions, BroadcastResult } from './broadcast.ts';
+import { FanOut } from './fan-out.ts';
 import { Http1Listener } from './http1-listener.ts';
 import {
   type HandshakeResponder,
@@ -56,7 +49,6 @@ import {
   refuseHandshake,
 } from './negotiate.ts';
 import type { CloseOptions, ServerOptions, ServerRequest, WebSocketServerEvents } from './types.ts';
-import { Users } from './users.ts';
 
 export type { AdapterHost, FanOutKind, FanOutMessage, ServerAdapter } from './adapter.ts';
 export type { BroadcastOptions, BroadcastResult } from './broadcast.ts';
@@ -93,12 +85,8 @@ export class WebSocketServer<W extends WebSocket = WebSocket> extends EventEmitt
   #detachHttp2: (() => void) | null = null;
   #state: 'running' | 'closing' | 'closed' = 'running';
   #closed: Promise<void> | null = null;
-  /** Pub/sub: the topics of this server's clients. */
-  readonly #topics: Topics;
-  /** `setUser()`/`sendToUser()`: this server's sockets by user id. */
-  readonly #users: Users;
-  /** The broker adapter (the `adapter` option), if any. */
-  readonly #adapter: ServerAdapter | undefined;
+  /** Topics, users and the `adapter`: where publish(), broadcast() and sendToUser() go. */
+  readonly #fanOut: FanOut;
 
   /**
    * Starts listening (`port`), attaches to `server`, or waits for `handleUpgrade()` (`noServer`).
@@ -127,13 +115,8 @@ export class WebSocketServer<W extends WebSocket = WebSocket> extends EventEmitt
         'the option "WebSocket" must be the WebSocket class or a subclass of it',
       );
     }
-    const adapter = options.adapter;
-    this.#adapter = adapter;
-    // With an adapter, the broker listens to a topic or user while this process has sockets for it.
-    this.#topics = new Topics(adapter && ((topic, present) => this.#membership('topic', topic, present)));
-    this.#users = new Users(adapter && ((userId, present) => this.#membership('user', userId, present)));
-    adapter?.start({ deliver: (message) => this.#deliver(message) });
-    this.#negotiator = new Negotiator(this, socketClass, this.#topics);
+    this.#fanOut = new FanOut(options.adapter, options, () => this.clients);
+    this.#negotiator = new Negotiator(this, socketClass, this.#fanOut.topics);
     this.#http1 = new Http1Listener(this, this.#negotiator, this.#emitConnection);
     if (options.server !== undefined) {
       this.#attach(options.server);
@@ -212,7 +195,8 @@ export class WebSocketServer<W extends WebSocket = WebSocket> extends EventEmitt
    *
    * Slow readers (`bufferedAmount` over `maxBufferedAmount`) are skipped, or closed with 1013 when
    * `slowReaderPolicy` is `'close'`. Do not modify `data` afterwards: its bytes are shared, not copied.
-   * @returns how many clients the message was queued for, and how many were skipped.
+   * With an `adapter`, the clients of the other servers on the broker get it too (not with `local`).
+   * @returns how many of this server's clients the message was queued for, and how many were skipped.
    * @throws {InvalidStateError} (code WS_ERR_INVALID_STATE) with `clientTracking: false`.
    * @throws {InvalidArgumentError} (code WS_ERR_INVALID_ARGUMENT) for data of an unsupported type.
    */
@@ -220,8 +204,7 @@ export class WebSocketServer<W extends WebSocket = WebSocket> extends EventEmitt
     if (!this.#tracking) {
       throw new InvalidStateError('broadcast() needs clientTracking (the set of open clients)');
     }
-    if (this.#adapter === undefined) return sendToAll(this.clients, data, options, this.options);
-    return this.#fanOut('broadcast', '', this.clients, data, options);
+    return this.#fanOut.send('broadcast', '', this.clients, data, options);
   }
 
   /**
@@ -231,18 +214,12 @@ export class WebSocketServer<W extends WebSocket = WebSocket> extends EventEmitt
    * @throws {InvalidArgumentError} (code WS_ERR_INVALID_ARGUMENT) for data of an unsupported type.
    */
   publish(topic: string, data: SendData, options: BroadcastOptions = {}): BroadcastResult {
-    const subscribers = this.#topics.subscribers(topic);
-    if (this.#adapter !== undefined) return this.#fanOut('topic', topic, subscribers, data, options);
-    if (subscribers === undefined) {
-      toBytes(data); // the same argument check as with subscribers
-      return { sent: 0, skipped: 0 };
-    }
-    return sendToAll(subscribers, data, options, this.options);
+    return this.#fanOut.send('topic', topic, this.#fanOut.topics.subscribers(topic), data, options);
   }
 
   /** How many clients of this server are subscribed to `topic`. */
   subscriberCount(topic: string): number {
-    return this.#topics.subscribers(topic)?.size ?? 0;
+    return this.#fanOut.topics.subscribers(topic)?.size ?? 0;
   }
 
   /**
@@ -257,12 +234,12 @@ export class WebSocketServer<W extends WebSocket = WebSocket> extends EventEmitt
     if (typeof userId !== 'string' || userId === '') {
       throw new InvalidArgumentError('setUser(ws, userId) needs the user id as a non-empty string');
     }
-    return this.#users.add(ws, userId);
+    return this.#fanOut.users.add(ws, userId);
   }
 
   /** The user id a client was filed under with {@link WebSocketServer.setUser}, if any. */
   userOf(ws: W): string | undefined {
-    return this.#users.userOf(ws);
+    return this.#fanOut.users.userOf(ws);
   }
 
   /**
@@ -273,47 +250,7 @@ export class WebSocketServer<W extends WebSocket = WebSocket> extends EventEmitt
    * @throws {InvalidArgumentError} (code WS_ERR_INVALID_ARGUMENT) for data of an unsupported type.
    */
   sendToUser(userId: string, data: SendData, options: BroadcastOptions = {}): BroadcastResult {
-    return this.#fanOut('user', userId, this.#users.sockets(userId), data, options);
-  }
-
-  /**
-   * Local delivery, then (with an adapter, unless `local`) the same bytes to the other processes.
-   * @throws {InvalidArgumentError} (code WS_ERR_INVALID_ARGUMENT) for data of an unsupported type.
-   */
-  #fanOut(
-    kind: FanOutKind,
-    target: string,
-    clients: Iterable<WebSocket> | undefined,
-    data: SendData,
-    options: BroadcastOptions,
-  ): BroadcastResult {
-    const bytes = toBytes(data); // the argument check, even with nobody to send to
-    const binary = isBinaryMessage(data, options);
-    const result =
-      clients === undefined
-        ? { sent: 0, skipped: 0 }
-        : sendBytes(clients, bytes, binary, options, this.options);
-    if (this.#adapter !== undefined && options.local !== true) {
-      this.#adapter.publish({ kind, target, data: bytes, binary });
-    }
-    return result;
-  }
-
-  /** A message from the adapter (another process published it): this server's clients only. */
-  #deliver(message: FanOutMessage): BroadcastResult {
-    const clients =
-      message.kind === 'topic'
-        ? this.#topics.subscribers(message.target)
-        : message.kind === 'user'
-          ? this.#users.sockets(message.target)
-          : this.clients;
-    if (clients === undefined) return { sent: 0, skipped: 0 };
-    return sendBytes(clients, message.data, message.binary, {}, this.options);
-  }
-
-  #membership(kind: 'topic' | 'user', target: string, present: boolean): void {
-    if (present) this.#adapter?.subscribe(kind, target);
-    else this.#adapter?.unsubscribe(kind, target);
+    return this.#fanOut.send('user', userId, this.#fanOut.users.sockets(userId), data, options);
   }
 
   /**
@@ -384,11 +321,7 @@ export class WebSocketServer<W extends WebSocket = WebSocket> extends EventEmitt
     await allClosed;
     await listenerClosed;
     clearTimeout(timer);
-    // The broker's connections last as long as the server; an adapter failing to close them changes
-    // nothing for the server, which is closed.
-    await Promise.resolve()
-      .then(() => this.#adapter?.close())
-      .catch(() => {});
+    await this.#fanOut.close(); // the adapter's broker connections last as long as the server
     this.#state = 'closed';
     this.emit('close');
   }
