@@ -293,6 +293,8 @@ export class Http1Listener<W extends WebSocket> {
       // without a 'data' listener would drop the client's first frames.
       socket.pause();
       const request = toRequestInfo(result.head, socket);
+      // handleUpgrade() adds its own; two would leave one on the socket for the connection's life.
+      socket.off('error', onHandshakeSocketError);
       this.#host.handleUpgrade(request, socket, result.rest, this.#onConnection);
     };
     socket.on('data', onData);
