@@ -355,6 +355,8 @@ const isDefaultRun =
   !flags.has('sockwire-dist') &&
   !flags.has('server-flags') &&
   !flags.has('heap-snapshot-dir') &&
+  !flags.has('alloc-profile-dir') &&
+  !flags.has('alloc-live') &&
   !flags.has('fleet-conns') &&
   !flags.has('fleet-rate') &&
   !flags.has('fleet-rampup') &&
@@ -467,6 +469,19 @@ function generatorCmd(gen: GenId, port: number, sc: Scenario): string[] {
 
 /** `--heap-snapshot-dir DIR`: idle and fleet runs also write V8 heap snapshots before and with the connections. */
 const snapshotDir = flags.get('heap-snapshot-dir');
+/**
+ * `--alloc-profile-dir DIR`: Node servers sample their allocations over the measured window
+ * (with `--alloc-live`, only what is still alive at its end).
+ */
+const allocDir = flags.get('alloc-profile-dir');
+
+async function allocCommand(server: Proc, peer: Peer, cmd: string): Promise<void> {
+  if (allocDir === undefined || peer.cmd !== NODE) return;
+  server.send(cmd);
+  const line = await server.waitLine((l) => l.startsWith('{"type":"alloc"'), 60000, 'allocation sampling');
+  const r = JSON.parse(line) as { error: string };
+  if (r.error !== '') console.log(`allocation sampling failed: ${r.error}`);
+}
 
 async function heapSnapshot(server: Proc, peer: Peer, sc: Scenario, when: string): Promise<void> {
   if (snapshotDir === undefined || peer.cmd !== NODE) return;
@@ -562,6 +577,7 @@ async function runOne(sc: Scenario, peer: Peer, gen: GenId): Promise<RunOutcome>
         maxLagMs?: number;
       };
       if (ev.event === 'start') {
+        await allocCommand(server, peer, flags.has('alloc-live') ? 'alloc-start live' : 'alloc-start');
         windowStartUs = process.hrtime.bigint() / 1000n;
         gcLinesFrom = server.lines.length;
         c0 = {
@@ -578,9 +594,6 @@ async function runOne(sc: Scenario, peer: Peer, gen: GenId): Promise<RunOutcome>
             `profile window: ${sc.id} ${peer.id} server pid ${server.pid} --window ${windowStartUs}-${process.hrtime.bigint() / 1000n}`,
           );
         }
-        if (serverFlags.includes('--trace-gc-nvp')) {
-          console.log(`${sc.id} ${peer.id}: ${gcSummary(server.lines.slice(gcLinesFrom), ev.msgs)}`);
-        }
         const dt = (performance.now() - c0.t) / 1000;
         const s1 = cpuSeconds(server.pid);
         const c1 = cpuSeconds(client.pid);
@@ -594,6 +607,16 @@ async function runOne(sc: Scenario, peer: Peer, gen: GenId): Promise<RunOutcome>
           cpuClient !== undefined
         ) {
           cpuOther = Math.max(0, (all1 - c0.all) / dt - cpuServer - cpuClient);
+        }
+        // Profiling outputs after the CPU samples, so they do not stretch the window.
+        if (allocDir !== undefined && peer.cmd === NODE) {
+          mkdirSync(allocDir, { recursive: true });
+          const file = join(allocDir, `${sc.id}-${peer.id}.heapprofile`);
+          await allocCommand(server, peer, `alloc-stop ${file}`);
+          console.log(`wrote ${file}${ev.msgs !== undefined ? ` (${ev.msgs} messages in the window)` : ''}`);
+        }
+        if (serverFlags.includes('--trace-gc-nvp')) {
+          console.log(`${sc.id} ${peer.id}: ${gcSummary(server.lines.slice(gcLinesFrom), ev.msgs)}`);
         }
         if (sc.fleet === true && before !== undefined) {
           const f1 = minorFaults(server.pid);

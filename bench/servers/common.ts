@@ -1,7 +1,8 @@
 /**
  * Shared plumbing for benchmark server peers (Node and Bun).
  * Protocol with the runner: the server prints `READY <port>` on stdout when
- * listening; it reads line commands on stdin (`stats`, `snapshot <file>`, `exit`) and exits when
+ * listening; it reads line commands on stdin (`stats`, `snapshot <file>`, `alloc-start`,
+ * `alloc-stop <file>`, `exit`) and exits when
  * stdin closes, so a dead runner never leaves a server behind.
  */
 import { createInterface } from 'node:readline';
@@ -77,6 +78,21 @@ export function serveControl(src: StatsSource, shutdown: () => void): void {
         error = (err as Error).message;
       }
       process.stdout.write(`${JSON.stringify({ type: 'snapshot', file, error })}\n`);
+    } else if (cmd.startsWith('alloc-start') || cmd.startsWith('alloc-stop ')) {
+      // Allocation sampling of a measured window (profiling only; see alloc-sampler.ts).
+      const reply = (error: string): void => {
+        process.stdout.write(`${JSON.stringify({ type: 'alloc', error })}\n`);
+      };
+      import('./alloc-sampler.ts')
+        .then((m) =>
+          cmd.startsWith('alloc-start')
+            ? m.startAllocationSampling(cmd === 'alloc-start live')
+            : m.stopAllocationSampling(cmd.slice(11).trim()),
+        )
+        .then(
+          () => reply(''),
+          (err: unknown) => reply(err instanceof Error ? err.message : String(err)),
+        );
     } else if (cmd === 'exit') {
       shutdown();
       process.exit(0);
