@@ -46,10 +46,10 @@ it.skipIf(SKIP_REDIS)(
     const workers = new Set(tabs.map((tab) => /\(worker (\d+)\)/.exec(tab.got[0]!)?.[1]));
     expect(workers.size).toBe(3);
     // A tab that saw the last tab's 'joined' is on a worker whose Redis subscription works: once all
-  // have, a message published now reaches every worker.
-  const last = /you are (guest [\d-]+)/.exec(tabs[8]!.got[0]!)![1]!;
-  await waitFor(() => tabs.every((tab) => tab.got.includes(`* ${last} joined`)));
-  tabs[0]!.ws.send('hello, cluster');
+    // have, a message published now reaches every worker.
+    const last = /you are (guest [\d-]+)/.exec(tabs[8]!.got[0]!)![1]!;
+    await waitFor(() => tabs.every((tab) => tab.got.includes(`* ${last} joined`)));
+    tabs[0]!.ws.send('hello, cluster');
     await waitFor(() => tabs.every((tab) => tab.got.some((m) => m.endsWith(': hello, cluster'))));
     for (const tab of tabs) tab.ws.close();
   },
