@@ -19,6 +19,12 @@ import { Opcode } from '../frame/opcode.ts';
  */
 export const MAX_UNSENT_PONGS = 16;
 
+/**
+ * Unmasked payloads up to this size are copied behind their header into one buffer; larger ones are
+ * queued as they are, after their header (no copy of a large payload).
+ */
+const SMALL_FRAME_BYTES = 1024;
+
 /** Encodes frames and keeps them until the transport takes them. */
 export class FrameWriter {
   /** §5.3: a client masks every frame with a fresh key; a server has none. */
@@ -60,13 +66,16 @@ export class FrameWriter {
     this.#sendingFragments = !fin;
     // RFC 7692 §6.1: RSV1 marks a compressed message, on its first frame only.
     const rsv1 = compressed && first;
-    // The hot path: queued here rather than through #push, so a message costs no more calls than
-    // before this class existed.
-    const chunks = this.#chunks;
-    for (const chunk of encodeFrame(opcode, data, { fin, rsv1, maskKey: this.#generateMaskKey?.() })) {
-      chunks.push(chunk);
-      this.#bytes += chunk.length;
+    const maskKey = this.#generateMaskKey?.();
+    if (maskKey === undefined && data.length <= SMALL_FRAME_BYTES) {
+      // The hot path of a server: a small frame is built as one buffer, header and payload together.
+      // Copying a few bytes costs less than a second chunk (and the join of the two at write time).
+      const frame = encodeFrameAsOne(opcode, data, { fin, rsv1 });
+      this.#chunks.push(frame);
+      this.#bytes += frame.length;
+      return;
     }
+    this.#push(encodeFrame(opcode, data, { fin, rsv1, maskKey }));
   }
 
   /** Queues a control frame (Ping, Pong, Close); the caller checked its payload (§5.5). */

@@ -8,7 +8,7 @@ import type { FramePart } from '../frame/decoder.ts';
 import { Opcode } from '../frame/opcode.ts';
 import { invalidUtf8, protocolError } from '../frame/protocol-error.ts';
 import { isValidUtf8, Utf8Validator } from '../frame/utf8.ts';
-import { MessageBuffer } from './message-buffer.ts';
+import { MessageBuffer, wholeMessagePayload } from './message-buffer.ts';
 import type { MessageEvent, MessagePartEvent } from './types.ts';
 
 /** The message being reassembled from fragments (§5.4). */
@@ -55,6 +55,17 @@ export class MessageAssembler {
   add(part: FramePart): MessageEvent | MessagePartEvent | null {
     const { header, data } = part;
     let message = this.#message;
+    // Most messages are one frame that arrived in one piece: no reassembly state for them.
+    if (
+      message === null &&
+      part.offset === 0 &&
+      part.last &&
+      header.fin &&
+      header.opcode !== Opcode.Continuation &&
+      !(this.streaming && !header.rsv1)
+    ) {
+      return this.#wholeMessage(header.opcode === Opcode.Binary, header.rsv1, data);
+    }
     if (part.offset === 0) {
       if (header.opcode === Opcode.Continuation) {
         // §5.4: a Continuation frame only continues a message that was started.
@@ -120,6 +131,21 @@ export class MessageAssembler {
       binary: message.binary,
       compressed: message.compressed,
     };
+  }
+
+  /** A message of one frame in one piece: the same checks as {@link add}, without the state. */
+  #wholeMessage(binary: boolean, compressed: boolean, data: Uint8Array): MessageEvent {
+    if (data.length > this.#maxPayload) {
+      throw new ProtocolError(
+        ErrorCode.MessageTooBig,
+        CloseCode.MessageTooBig,
+        `message exceeds maxPayload (${this.#maxPayload} bytes)`,
+      );
+    }
+    // §8.1 (compressed text is checked once inflated).
+    if (!binary && !compressed && !isValidUtf8(data)) throw invalidUtf8('text message');
+    if (compressed) this.#awaiting = { binary };
+    return { type: 'message', data: wholeMessagePayload(data), binary, compressed };
   }
 
   /**

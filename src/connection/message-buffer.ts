@@ -12,6 +12,20 @@ const VIEW_THRESHOLD = 4096;
 const FIRST_COPY_CAPACITY = 1024;
 const EMPTY = new Uint8Array(0);
 
+/**
+ * A message that arrived whole in one piece, as it is handed out: a view of the received bytes when
+ * large, else a copy (from Node's Buffer pool), so that a small message the application keeps does
+ * not keep the whole socket chunk it came in alive with it.
+ */
+export function wholeMessagePayload(data: Uint8Array): Uint8Array {
+  const length = data.length;
+  if (length >= VIEW_THRESHOLD) return data;
+  if (length === 0) return EMPTY;
+  const copy = Buffer.allocUnsafe(length);
+  copy.set(data);
+  return copy;
+}
+
 export class MessageBuffer {
   /** The pieces in order; the last one may be `#spare`, a copy buffer only partly filled. */
   readonly #pieces: Uint8Array[] = [];

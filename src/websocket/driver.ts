@@ -261,23 +261,19 @@ export class Driver extends Outbox {
   dispatch(event: ConnectionEvent): void {
     switch (event.type) {
       case 'message': {
-        const data = Buffer.from(event.data.buffer, event.data.byteOffset, event.data.length);
+        const data = asBuffer(event.data);
         if (event.compressed) this.inflate(data);
         else this.ws.emit('message', data, event.binary);
         return;
       }
       case 'message-part':
-        this.partListener?.(
-          Buffer.from(event.data.buffer, event.data.byteOffset, event.data.length),
-          event.binary,
-          event.fin,
-        );
+        this.partListener?.(asBuffer(event.data), event.binary, event.fin);
         return;
       case 'ping':
-        this.ws.emit('ping', Buffer.from(event.data.buffer, event.data.byteOffset, event.data.length));
+        this.ws.emit('ping', asBuffer(event.data));
         return;
       case 'pong':
-        this.ws.emit('pong', Buffer.from(event.data.buffer, event.data.byteOffset, event.data.length));
+        this.ws.emit('pong', asBuffer(event.data));
         return;
       case 'close':
         this.closeFrameReceived = true;
@@ -380,6 +376,11 @@ export class Driver extends Outbox {
     this.updateReading();
     this.ws.emit('drain');
   }
+}
+
+/** The core's bytes as the Buffer the events carry: most are Buffers already (no new view object). */
+function asBuffer(data: Uint8Array): Buffer {
+  return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.length);
 }
 
 /** The socket's back-reference to its driver, for the shared listener functions below. */

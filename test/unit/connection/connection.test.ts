@@ -180,3 +180,32 @@ describe('sending', () => {
     expect(Buffer.from(out.at(-1)!).subarray(2).toString()).toBe('999'); // the most recent ping is answered
   });
 });
+
+describe('the frames a server queues (§5.2)', () => {
+  it('queues a small message as one buffer, header and payload together', () => {
+    const conn = server();
+    conn.send(text('Hello'), false, true);
+    const chunks = conn.takeOutgoing();
+    expect(chunks).toHaveLength(1);
+    expect(toHex(chunks)).toBe('810548656c6c6f'); // §5.7: a single-frame unmasked text message
+  });
+
+  it('queues a large payload after its header without copying it', () => {
+    const conn = server();
+    const payload = new Uint8Array(4096).fill(1);
+    conn.send(payload, true, true);
+    const chunks = conn.takeOutgoing();
+    expect(chunks).toHaveLength(2);
+    expect(toHex([chunks[0]!])).toBe('827e1000');
+    expect(chunks[1]).toBe(payload);
+  });
+});
+
+describe('a message that arrives whole, in one frame and one piece', () => {
+  it('fails with 1007 when its text is not UTF-8 (§8.1)', () => {
+    expect(failure(server().receive(fromClient(Opcode.Text, Uint8Array.of(0xc3, 0x28))))).toEqual({
+      closeCode: 1007,
+      code: ErrorCode.InvalidUtf8,
+    });
+  });
+});

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MessageBuffer } from '../../../src/connection/message-buffer.ts';
+import { MessageBuffer, wholeMessagePayload } from '../../../src/connection/message-buffer.ts';
 import { seededRandom } from '../../helpers/bytes.ts';
 
 describe('MessageBuffer (RFC 6455 §5.4 reassembly)', () => {
@@ -30,5 +30,22 @@ describe('MessageBuffer (RFC 6455 §5.4 reassembly)', () => {
     buffer.append(piece);
     piece.fill(0);
     expect(Array.from(buffer.join())).toEqual([1, 2, 3]);
+  });
+});
+
+describe('a message that arrives whole, in one frame and one piece', () => {
+  it('is handed out as a copy when small: it does not keep the received chunk alive', () => {
+    const chunk = Buffer.alloc(10); // its own memory, as a socket's chunk (Buffer.from would share the pool)
+    chunk.write('0123456789');
+    const payload = wholeMessagePayload(chunk.subarray(2, 6));
+    expect(payload.buffer).not.toBe(chunk.buffer);
+    chunk.fill(0);
+    expect(Buffer.from(payload).toString()).toBe('2345');
+  });
+
+  it('is handed out as a view when large (no copy)', () => {
+    const chunk = Buffer.alloc(20_000, 7);
+    const view = chunk.subarray(100, 10_100);
+    expect(wholeMessagePayload(view)).toBe(view);
   });
 });
