@@ -8,7 +8,7 @@ import { CloseCode } from '../frame/close-code.ts';
 import { encodeFrame } from '../frame/encoder.ts';
 import { Opcode } from '../frame/opcode.ts';
 import { ReadyState } from '../ready-state.ts';
-import { acceptingServer, sendEncoded } from '../websocket/internal.ts';
+import { sendEncoded } from '../websocket/internal.ts';
 import { type SendData, type TopicRegistry, WebSocket } from '../websocket/websocket.ts';
 import type { MembershipListener } from './adapter.ts';
 
@@ -90,7 +90,7 @@ export function sendBytes(
 
 /**
  * The topics of one server: subscribers by topic and topics by subscriber. A server-side WebSocket
- * holds its server's `Topics` (as `ws[acceptingServer]`) and delegates `subscribe()` & co. to it.
+ * holds its server's `Topics` (through `ws[acceptingServer]`, src/server/negotiate.ts) and delegates `subscribe()` & co. to it.
  */
 export class Topics implements TopicRegistry {
   /** Subscribers by topic. */
@@ -121,7 +121,6 @@ export class Topics implements TopicRegistry {
     if (topics === undefined) {
       topics = new Set();
       this.#subscriptions.set(ws, topics);
-      ws.once('close', dropSubscriptions);
     }
     if (topics.has(topic)) return false;
     topics.add(topic);
@@ -148,16 +147,11 @@ export class Topics implements TopicRegistry {
     return true;
   }
 
-  /** Drops every subscription of `ws` (when it closes). */
+  /** Drops every subscription of `ws` (when it closes: the server's close hook, src/server/negotiate.ts). */
   dropAll(ws: WebSocket): void {
     const topics = this.#subscriptions.get(ws);
     if (topics === undefined) return;
     for (const topic of [...topics]) this.unsubscribe(ws, topic);
     this.#subscriptions.delete(ws);
   }
-}
-
-/** Drops a closed client's subscriptions (a shared function: no closure per client). */
-function dropSubscriptions(this: WebSocket): void {
-  (this[acceptingServer] as Topics | undefined)?.dropAll(this);
 }

@@ -29,12 +29,13 @@ import type { HeaderFields } from '../handshake/header-lines.ts';
 import type { UpgradeRequest } from '../handshake/server.ts';
 import { ReadyState } from '../ready-state.ts';
 import { acceptingServer, attachSocket } from '../websocket/internal.ts';
-import type { WebSocket } from '../websocket/websocket.ts';
+import type { AcceptingServer, WebSocket } from '../websocket/websocket.ts';
 import type { Topics } from './broadcast.ts';
 import { HandshakeTracker } from './handshake-tracker.ts';
 import { ACCEPTED, chooseProtocol, errorText, hookFailure, originAllowed, runVerifyClient } from './hooks.ts';
 import { Refusals, type ServerEventSink } from './refusal.ts';
 import type { ServerOptions, ServerRequest } from './types.ts';
+import type { Users } from './users.ts';
 
 /**
  * Runs the transport-independent part of a server handshake (path, origin, maxConnections,
@@ -125,18 +126,37 @@ export class Negotiator<W extends WebSocket> {
   readonly #socketClass: new (
     url: null,
   ) => W;
-  readonly #topics: Topics;
+  /** What every WebSocket this server accepts holds of it: its topics, and its close hooks. */
+  readonly acceptingServer: AcceptingServer;
   readonly #maxPayload: number;
   readonly #closeTimeout: number;
   readonly #deflateOptions: PerMessageDeflateOptions | null;
   readonly #deflateLimiter: ConcurrencyLimiter | null;
 
-  constructor(host: NegotiatorHost<W>, socketClass: new (url: null) => W, topics: Topics) {
+  constructor(
+    host: NegotiatorHost<W>,
+    socketClass: new (url: null) => W,
+    fanOut: { readonly topics: Topics; readonly users: Users },
+  ) {
     const options = host.options;
     this.#host = host;
     this.#socketClass = socketClass;
-    this.#topics = topics;
     this.tracker = new HandshakeTracker(options);
+    const { topics, users } = fanOut;
+    const tracker = this.tracker;
+    this.acceptingServer = {
+      subscribe: (ws, topic) => topics.subscribe(ws, topic),
+      unsubscribe: (ws, topic) => topics.unsubscribe(ws, topic),
+      isSubscribed: (ws, topic) => topics.isSubscribed(ws, topic),
+      socketClosing: (ws) => {
+        tracker.closed(); // its maxConnections slot
+        host.clients?.delete(ws as W);
+      },
+      socketClosed: (ws) => {
+        topics.dropAll(ws);
+        users.remove(ws);
+      },
+    };
     this.refusals = new Refusals(host, this.tracker);
     this.#maxPayload = options.maxPayload ?? DEFAULTS.maxPayload;
     this.#closeTimeout = options.closeTimeout ?? DEFAULTS.closeTimeout;
@@ -333,12 +353,12 @@ export class Negotiator<W extends WebSocket> {
     // handshaking: close() closes it as a client.
     this.tracker.accepted(socket);
     const ws = new this.#socketClass(null);
-    ws[acceptingServer] = this.#topics;
+    // Its close hooks free the slot, and leave `clients`, topics and users (no listener per socket).
+    ws[acceptingServer] = this.acceptingServer;
     if (user !== undefined) {
       ws.user = user;
       (req as { user?: unknown }).user = user;
     }
-    ws.once('close', this.tracker.closed);
     ws[attachSocket](socket, head, {
       role: 'server',
       protocol,
@@ -361,8 +381,6 @@ export class Negotiator<W extends WebSocket> {
     const clients = host.clients;
     if (clients !== undefined) {
       clients.add(ws);
-      (ws as TrackedWebSocket)[kClients] = clients;
-      ws.once('close', untrack);
     }
     try {
       callback(ws, req);
@@ -377,12 +395,4 @@ export class Negotiator<W extends WebSocket> {
     }
     return ws;
   }
-}
-
-const kClients = Symbol('sockwire.clients');
-type TrackedWebSocket = WebSocket & { [kClients]?: Set<WebSocket> };
-
-/** Removes a closed client from its server's `clients` (a shared function: no closure per client). */
-function untrack(this: TrackedWebSocket): void {
-  this[kClients]?.delete(this);
 }

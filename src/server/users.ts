@@ -1,7 +1,8 @@
 /**
  * The per-user registry of one server: `server.setUser(ws, id)` files an open socket under a user id
  * (a user may have several sockets: tabs, devices; and, with an adapter, on several processes), so
- * that `server.sendToUser(id, data)` reaches all of them. A socket leaves when it closes.
+ * that `server.sendToUser(id, data)` reaches all of them. A socket leaves when it closes (the
+ * server's close hook, src/server/negotiate.ts, calls `remove()`).
  */
 import { ReadyState } from '../ready-state.ts';
 import type { WebSocket } from '../websocket/websocket.ts';
@@ -13,15 +14,9 @@ export class Users {
   readonly #userOf = new WeakMap<WebSocket, string>();
   /** Told when a user gains their first local socket or loses their last (the adapter's subscriptions). */
   readonly #onMembership: MembershipListener | undefined;
-  /** One 'close' listener for every socket of this registry (no closure per socket). */
-  readonly #onClose: (this: WebSocket) => void;
 
   constructor(onMembership?: MembershipListener) {
     this.#onMembership = onMembership;
-    const users = this;
-    this.#onClose = function (this: WebSocket) {
-      users.remove(this);
-    };
   }
 
   /** The local sockets of `userId`, if any. */
@@ -39,8 +34,7 @@ export class Users {
     if (ws.readyState !== ReadyState.OPEN) return false;
     const previous = this.#userOf.get(ws);
     if (previous === userId) return false;
-    if (previous === undefined) ws.once('close', this.#onClose);
-    else this.#leave(ws, previous);
+    if (previous !== undefined) this.#leave(ws, previous);
     this.#userOf.set(ws, userId);
     let sockets = this.#sockets.get(userId);
     if (sockets === undefined) {
@@ -57,7 +51,6 @@ export class Users {
     const userId = this.#userOf.get(ws);
     if (userId === undefined) return false;
     this.#userOf.delete(ws);
-    ws.off('close', this.#onClose);
     this.#leave(ws, userId);
     return true;
   }

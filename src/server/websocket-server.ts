@@ -36,6 +36,7 @@ import type { UpgradeRequest } from '../handshake/server.ts';
 import { attachHttp2 } from '../http2/server.ts';
 import { validateServerOptions } from '../options-validation.ts';
 import { ReadyState } from '../ready-state.ts';
+import { acceptingServer } from '../websocket/internal.ts';
 import type { SendData } from '../websocket/send-data.ts';
 import { WebSocket } from '../websocket/websocket.ts';
 import type { BroadcastOptions, BroadcastResult } from './broadcast.ts';
@@ -116,7 +117,7 @@ export class WebSocketServer<W extends WebSocket = WebSocket> extends EventEmitt
       );
     }
     this.#fanOut = new FanOut(options.adapter, options, () => this.clients);
-    this.#negotiator = new Negotiator(this, socketClass, this.#fanOut.topics);
+    this.#negotiator = new Negotiator(this, socketClass, this.#fanOut);
     this.#http1 = new Http1Listener(this, this.#negotiator, this.#emitConnection);
     if (options.server !== undefined) {
       this.#attach(options.server);
@@ -228,11 +229,17 @@ export class WebSocketServer<W extends WebSocket = WebSocket> extends EventEmitt
    * devices), on this server and, with an `adapter`, on others. Usually called in 'connection' with
    * the id `verifyClient` authenticated (`ws.user`).
    * @returns true when filed, false when it already was or the socket is not OPEN.
-   * @throws {InvalidArgumentError} (code WS_ERR_INVALID_ARGUMENT) unless `userId` is a non-empty string.
+   * @throws {InvalidArgumentError} (code WS_ERR_INVALID_ARGUMENT) unless `userId` is a non-empty string,
+   *   or when `ws` was not accepted by this server (only this server's sockets leave its registry on close).
    */
   setUser(ws: W, userId: string): boolean {
     if (typeof userId !== 'string' || userId === '') {
       throw new InvalidArgumentError('setUser(ws, userId) needs the user id as a non-empty string');
+    }
+    if (ws[acceptingServer] !== this.#negotiator.acceptingServer) {
+      throw new InvalidArgumentError(
+        'setUser(ws, userId) takes a WebSocket accepted by this server (its "connection" event gives them)',
+      );
     }
     return this.#fanOut.users.add(ws, userId);
   }

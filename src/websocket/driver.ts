@@ -28,7 +28,7 @@ import { ReadyState } from '../ready-state.ts';
 import { KeepAliveScheduler, keepAliveTick } from './keep-alive.ts';
 import { BLOB_CUT_SHORT, COMPRESSION_CUT_SHORT, Outbox } from './outbox.ts';
 import { EMPTY_BYTES, isBlob, notOpenYet, type SendData, toBytes } from './send-data.ts';
-import type { AttachOptions, SendOptions, WebSocketEvents } from './types.ts';
+import type { AttachOptions, CloseHooks, SendOptions, WebSocketEvents } from './types.ts';
 
 const HIGH_WATER_MARK = DEFAULTS.sendHighWaterMark;
 const NO_CALLBACKS: readonly ((error?: Error) => void)[] = Object.freeze([]);
@@ -43,6 +43,8 @@ export class Driver extends Outbox {
   closeReason = '';
   closeFrameReceived = false;
   closeEmitted = false;
+  /** Server side: what the accepting server does when this socket closes; null on the client side. */
+  closeHooks: CloseHooks<EventEmitter<WebSocketEvents>> | null = null;
   /** True while 'open' is emitted (the socket is held until its listeners are attached). */
   opening = false;
   /** Keep-alive state: the shared scheduler, whether anything arrived since its last tick, the Ping deadline. */
@@ -347,7 +349,13 @@ export class Driver extends Outbox {
     this.closeEmitted = true;
     // §7.1.5: without a received Close frame, "_The WebSocket Connection Close Code_ is considered to be 1006".
     const code = this.closeFrameReceived ? this.closeCode : CloseCode.Abnormal;
-    this.ws.emit('close', code, Buffer.from(this.closeFrameReceived ? this.closeReason : ''));
+    const hooks = this.closeHooks;
+    hooks?.socketClosing(this.ws);
+    try {
+      this.ws.emit('close', code, Buffer.from(this.closeFrameReceived ? this.closeReason : ''));
+    } finally {
+      hooks?.socketClosed(this.ws);
+    }
   }
 
   /** The client's opening handshake failed or was aborted. As in `ws`: CLOSING while 'error' is emitted, CLOSED from 'close' on. */

@@ -8,6 +8,18 @@ import type { Role } from '../connection/connection.ts';
 import type { PerMessageDeflateCodec } from '../extensions/permessage-deflate/codec.ts';
 import type { KeepAliveOptions } from './keep-alive.ts';
 
+/**
+ * What the server that accepted a WebSocket does when it closes (src/server/negotiate.ts), called by
+ * the driver around the 'close' event: one shared object per server instead of 'close' listeners
+ * (and their `once()` wrappers) on every socket.
+ */
+export interface CloseHooks<W> {
+  /** Just before 'close': the socket leaves `server.clients` and frees its `maxConnections` slot. */
+  socketClosing(ws: W): void;
+  /** Just after the 'close' listeners (which may still read its topics and user): those go. */
+  socketClosed(ws: W): void;
+}
+
 /** How binary messages are delivered to WHATWG-style listeners (`onmessage`, `addEventListener`). */
 export type BinaryType = 'nodebuffer' | 'arraybuffer' | 'fragments' | 'blob';
 

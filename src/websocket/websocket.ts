@@ -32,7 +32,7 @@ import {
 } from './internal.ts';
 import { iterateMessages } from './iterator.ts';
 import { notOpenYet, type SendData } from './send-data.ts';
-import type { AttachOptions, BinaryType, SendOptions, WebSocketEvents } from './types.ts';
+import type { AttachOptions, BinaryType, CloseHooks, SendOptions, WebSocketEvents } from './types.ts';
 import {
   addEventListener,
   BINARY_TYPES,
@@ -60,6 +60,9 @@ export interface TopicRegistry {
   unsubscribe(ws: WebSocket, topic: string): boolean;
   isSubscribed(ws: WebSocket, topic: string): boolean;
 }
+
+/** The server that accepted a server-side WebSocket: its topics, and what it does when the socket closes. */
+export interface AcceptingServer extends TopicRegistry, CloseHooks<WebSocket> {}
 
 /** A WebSocket connection, client side (`new WebSocket(url)`) or server side (from a WebSocketServer). */
 export class WebSocket extends EventEmitter<WebSocketEvents> {
@@ -406,8 +409,13 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
   // --- server features: pub/sub topics and pre-encoded frames (issue 6) ------------------------
   // Everything here delegates to src/server/; nothing else in src/websocket/ uses it.
 
-  /** Internal: the server that accepted this socket (its topic registry); unset on the client side. */
-  [acceptingServer]: TopicRegistry | undefined = undefined;
+  /** Internal: the server that accepted this socket; unset on the client side. Kept by the driver, which calls its close hooks. */
+  get [acceptingServer](): AcceptingServer | undefined {
+    return (this.#driver.closeHooks as AcceptingServer | null) ?? undefined;
+  }
+  set [acceptingServer](server: AcceptingServer | undefined) {
+    this.#driver.closeHooks = server ?? null;
+  }
 
   /**
    * Subscribes this (server-side) socket to `topic`, for `server.publish(topic, …)`. Subscriptions
