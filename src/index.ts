@@ -75,15 +75,15 @@ export {
 } from './server/websocket-server.ts';
 export { CloseEvent, ErrorEvent, MessageEvent, WebSocketEvent } from './websocket/events.ts';
 export type { KeepAliveOptions } from './websocket/keep-alive.ts';
-export {
-  type BinaryType,
-  type ConnectionSettings,
-  type RawData,
-  type SendData,
-  type SendOptions,
-  WebSocket,
-  type WebSocketEvents,
-} from './websocket/websocket.ts';
+export type { SendData } from './websocket/send-data.ts';
+export type {
+  BinaryType,
+  ConnectionSettings,
+  RawData,
+  SendOptions,
+  WebSocketEvents,
+} from './websocket/types.ts';
+export { WebSocket } from './websocket/websocket.ts';
 export { WebSocketCloseError, type WebSocketCloseInfo } from './websocket-stream/close-error.ts';
 export type { StreamedMessage } from './websocket-stream/streamed-readable.ts';
 export {

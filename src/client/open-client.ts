@@ -7,7 +7,8 @@ import type { Duplex } from 'node:stream';
 import type { ResponseHead } from '../handshake/http.ts';
 import { ReadyState } from '../ready-state.ts';
 import { attachSocket } from '../websocket/internal.ts';
-import type { AttachOptions, WebSocket } from '../websocket/websocket.ts';
+import type { AttachOptions } from '../websocket/types.ts';
+import type { WebSocket } from '../websocket/websocket.ts';
 import { toIncomingMessage } from './response.ts';
 
 /**

@@ -29,7 +29,9 @@ import { ErrorCode, HandshakeError, InvalidStateError } from '../errors.ts';
 import { CloseCode } from '../frame/close-code.ts';
 import { validateReconnectOptions } from '../options-validation.ts';
 import { ReadyState } from '../ready-state.ts';
-import { type SendData, type SendOptions, WebSocket } from '../websocket/websocket.ts';
+import type { SendData } from '../websocket/send-data.ts';
+import type { SendOptions } from '../websocket/types.ts';
+import { WebSocket } from '../websocket/websocket.ts';
 import type { ClientOptions } from './options.ts';
 
 /** Why a connection ended, as `shouldReconnect` sees it. */

@@ -9,7 +9,9 @@ import { encodeFrame } from '../frame/encoder.ts';
 import { Opcode } from '../frame/opcode.ts';
 import { ReadyState } from '../ready-state.ts';
 import { sendEncoded } from '../websocket/internal.ts';
-import { type SendData, type TopicRegistry, WebSocket } from '../websocket/websocket.ts';
+import type { SendData } from '../websocket/send-data.ts';
+import type { TopicRegistry } from '../websocket/types.ts';
+import { WebSocket } from '../websocket/websocket.ts';
 import type { MembershipListener } from './adapter.ts';
 
 /** Options of `server.broadcast()` and `server.publish()`. */
@@ -92,7 +94,7 @@ export function sendBytes(
  * The topics of one server: subscribers by topic and topics by subscriber. A server-side WebSocket
  * holds its server's `Topics` (through `ws[acceptingServer]`, src/server/negotiate.ts) and delegates `subscribe()` & co. to it.
  */
-export class Topics implements TopicRegistry {
+export class Topics implements TopicRegistry<WebSocket> {
   /** Subscribers by topic. */
   readonly #topics = new Map<string, Set<WebSocket>>();
   /** Topics by subscriber, to drop them all on close. */

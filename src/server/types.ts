@@ -12,7 +12,8 @@ import type { TlsOptions } from 'node:tls';
 import type { HandshakeError, WebSocketError } from '../errors.ts';
 import type { PerMessageDeflateOptions } from '../extensions/permessage-deflate/index.ts';
 import type { HeaderFields } from '../handshake/header-lines.ts';
-import type { ConnectionSettings, WebSocket } from '../websocket/websocket.ts';
+import type { ConnectionSettings } from '../websocket/types.ts';
+import type { WebSocket } from '../websocket/websocket.ts';
 import type { ServerAdapter } from './adapter.ts';
 
 /** What the server knows of an upgrade request; an `http.IncomingMessage` when attached to node:http. */

@@ -20,6 +20,16 @@ export interface CloseHooks<W> {
   socketClosed(ws: W): void;
 }
 
+/** The server's topic registry, as a server-side WebSocket sees it (see `subscribe()`). */
+export interface TopicRegistry<W> {
+  subscribe(ws: W, topic: string): boolean;
+  unsubscribe(ws: W, topic: string): boolean;
+  isSubscribed(ws: W, topic: string): boolean;
+}
+
+/** The server that accepted a server-side WebSocket: its topics, and what it does when the socket closes. */
+export interface AcceptingServerOf<W> extends TopicRegistry<W>, CloseHooks<W> {}
+
 /** How binary messages are delivered to WHATWG-style listeners (`onmessage`, `addEventListener`). */
 export type BinaryType = 'nodebuffer' | 'arraybuffer' | 'fragments' | 'blob';
 

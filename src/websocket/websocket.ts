@@ -16,9 +16,10 @@ import { EventEmitter } from 'node:events';
 import type { ClientRequest } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { ClientOptions } from '../client/options.ts';
-import { ErrorCode, InvalidStateError, WebSocketError } from '../errors.ts';
+import { InvalidStateError, type WebSocketError } from '../errors.ts';
 import { CloseCode } from '../frame/close-code.ts';
 import { ReadyState } from '../ready-state.ts';
+import { ClientOpening } from './client-opening.ts';
 import { installedDialer } from './dialer.ts';
 import { Driver } from './driver.ts';
 import type { CloseEvent, ErrorEvent, MessageEvent, WebSocketEvent } from './events.ts';
@@ -32,37 +33,24 @@ import {
 } from './internal.ts';
 import { iterateMessages } from './iterator.ts';
 import { notOpenYet, type SendData } from './send-data.ts';
-import type { AttachOptions, BinaryType, CloseHooks, SendOptions, WebSocketEvents } from './types.ts';
+import type {
+  AcceptingServerOf,
+  AttachOptions,
+  BinaryType,
+  SendOptions,
+  TopicRegistry,
+  WebSocketEvents,
+} from './types.ts';
 import {
   addEventListener,
   BINARY_TYPES,
   defineWebIdlShape,
-  getHandler,
   removeEventListener,
-  setHandler,
   type WhatwgCallback,
 } from './whatwg.ts';
 
-export type { SendData } from './send-data.ts';
-export { toBytes } from './send-data.ts';
-export type {
-  AttachOptions,
-  BinaryType,
-  ConnectionSettings,
-  RawData,
-  SendOptions,
-  WebSocketEvents,
-} from './types.ts';
-
-/** The server's topic registry, as a server-side WebSocket sees it (see `subscribe()`). */
-export interface TopicRegistry {
-  subscribe(ws: WebSocket, topic: string): boolean;
-  unsubscribe(ws: WebSocket, topic: string): boolean;
-  isSubscribed(ws: WebSocket, topic: string): boolean;
-}
-
-/** The server that accepted a server-side WebSocket: its topics, and what it does when the socket closes. */
-export interface AcceptingServer extends TopicRegistry, CloseHooks<WebSocket> {}
+/** The server that accepted a server-side WebSocket, as the WebSocket sees it (src/websocket/types.ts). */
+export type AcceptingServer = AcceptingServerOf<WebSocket>;
 
 /** A WebSocket connection, client side (`new WebSocket(url)`) or server side (from a WebSocketServer). */
 export class WebSocket extends EventEmitter<WebSocketEvents> {
@@ -87,11 +75,8 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
   #url = '';
   #protocol = '';
   #extensions = '';
-  #abortConnect: (() => void) | null = null;
-  /** Client: the HTTP/1.1 handshake request in flight, for the `_req` accessor (as `ws`). */
-  #handshakeRequest: ClientRequest | null = null;
-  /** Client: redirects followed so far, for `_redirects`; undefined on the server side, as in `ws`. */
-  #redirects: number | undefined = undefined;
+  /** Client: its opening handshake while CONNECTING (src/websocket/client-opening.ts); null on the server side. */
+  #opening: ClientOpening | null = null;
 
   /**
    * Opens a client connection, through the client that src/index.ts loads (src/websocket/dialer.ts).
@@ -115,8 +100,9 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
       const offered = protocols === undefined ? [] : typeof protocols === 'string' ? [protocols] : protocols;
       const dialer = installedDialer<WebSocket>();
       this.#url = dialer.url(url);
-      this.#redirects = 0;
-      this.#abortConnect = dialer.dial(this, url, offered as readonly string[], options ?? {});
+      const opening = new ClientOpening();
+      this.#opening = opening;
+      opening.abort = dialer.dial(this, url, offered as readonly string[], options ?? {});
     }
   }
 
@@ -179,7 +165,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
    * the handshake is over, on the server side, and over HTTP/2 (RFC 8441 has no `ClientRequest`).
    */
   get _req(): ClientRequest | null {
-    return this.#handshakeRequest;
+    return this.#opening?.request ?? null;
   }
 
   /**
@@ -188,13 +174,12 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
    * Location) included, as in `ws`; 0 without `followRedirects`, undefined on the server side.
    */
   get _redirects(): number | undefined {
-    return this.#redirects;
+    return this.#opening?.redirects;
   }
 
   /** Internal: called by the server or client once the opening handshake has succeeded. */
   [attachSocket](socket: Duplex, head: Uint8Array, options: AttachOptions): void {
-    this.#abortConnect = null; // connected: the dialer's closure is no longer needed
-    this.#handshakeRequest = null;
+    this.#opening?.connected(); // the dialer's closure and the request are no longer needed
     this.#protocol = options.protocol;
     this.#extensions = options.extensions;
     if (options.url !== undefined) this.#url = options.url;
@@ -215,18 +200,20 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
   /** Internal: the client's opening handshake failed. */
   [failHandshake](error: WebSocketError): void {
     if (this.#driver.readyState !== ReadyState.CONNECTING) return;
-    this.#abortConnect = null;
+    if (this.#opening !== null) this.#opening.abort = null;
     this.#reportHandshakeFailure(error);
   }
 
   /** Internal: the client's handshake followed a redirect (`redirects`) or sent a new request. */
   [handshakeProgress](redirects: number, request?: ClientRequest): void {
-    this.#redirects = redirects;
-    if (request !== undefined) this.#handshakeRequest = request;
+    const opening = this.#opening;
+    if (opening === null) return;
+    opening.redirects = redirects;
+    if (request !== undefined) opening.request = request;
   }
 
   #reportHandshakeFailure(error: WebSocketError): void {
-    this.#handshakeRequest = null;
+    if (this.#opening !== null) this.#opening.request = null;
     this.#driver.handshakeFailed(error);
   }
 
@@ -316,21 +303,10 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
     driver.socket?.destroy();
   }
 
-  /**
-   * `close()` or `terminate()` while CONNECTING. WHATWG `close()`: "Fail the WebSocket connection
-   * and set this's ready state to CLOSING"; 'error' and 'close' follow in a later task (in `ws`, the
-   * next tick), so that listeners added right after the call still hear them.
-   */
+  /** `close()` or `terminate()` while CONNECTING: the handshake fails (see ClientOpening). */
   #abortConnecting(): void {
-    const abort = this.#abortConnect;
-    this.#abortConnect = null;
     this.#driver.readyState = ReadyState.CLOSING;
-    abort?.();
-    const error = new WebSocketError(
-      ErrorCode.HandshakeAborted,
-      'WebSocket was closed before the connection was established',
-    );
-    process.nextTick(() => this.#reportHandshakeFailure(error));
+    this.#opening?.abortConnecting((error) => this.#reportHandshakeFailure(error));
   }
 
   /**
@@ -371,30 +347,12 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
     removeEventListener(this, type, listener);
   }
 
-  get onopen(): ((event: WebSocketEvent) => void) | null {
-    return getHandler(this, 'open') as ((event: WebSocketEvent) => void) | null;
-  }
-  set onopen(handler: ((event: WebSocketEvent) => void) | null) {
-    setHandler(this, 'open', handler);
-  }
-  get onmessage(): ((event: MessageEvent) => void) | null {
-    return getHandler(this, 'message') as ((event: MessageEvent) => void) | null;
-  }
-  set onmessage(handler: ((event: MessageEvent) => void) | null) {
-    setHandler(this, 'message', handler);
-  }
-  get onclose(): ((event: CloseEvent) => void) | null {
-    return getHandler(this, 'close') as ((event: CloseEvent) => void) | null;
-  }
-  set onclose(handler: ((event: CloseEvent) => void) | null) {
-    setHandler(this, 'close', handler);
-  }
-  get onerror(): ((event: ErrorEvent) => void) | null {
-    return getHandler(this, 'error') as ((event: ErrorEvent) => void) | null;
-  }
-  set onerror(handler: ((event: ErrorEvent) => void) | null) {
-    setHandler(this, 'error', handler);
-  }
+  // The HTML "event handler attributes" (`ws.onmessage = …`: one listener per type, apart from
+  // addEventListener's), accessors on the prototype made by defineWebIdlShape (whatwg.ts).
+  declare onopen: ((event: WebSocketEvent) => void) | null;
+  declare onmessage: ((event: MessageEvent) => void) | null;
+  declare onclose: ((event: CloseEvent) => void) | null;
+  declare onerror: ((event: ErrorEvent) => void) | null;
 
   /**
    * Iterates over incoming messages: strings for text, Buffers for binary. Ends after a normal close
@@ -444,7 +402,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
     return this.#topics('isSubscribed').isSubscribed(this, topic);
   }
 
-  #topics(method: string): TopicRegistry {
+  #topics(method: string): TopicRegistry<WebSocket> {
     const registry = this[acceptingServer];
     if (registry === undefined) {
       throw new InvalidStateError(

@@ -164,11 +164,20 @@ export function defineWebIdlShape(websocketClass: { readonly prototype: object }
     'protocol',
     'readyState',
     'url',
-    'onopen',
-    'onmessage',
-    'onclose',
-    'onerror',
   ]) {
     Object.defineProperty(websocketClass.prototype, name, { enumerable: true });
+  }
+  // HTML "event handler attributes": `ws.onmessage = …`, one listener per type.
+  for (const type of ['open', 'message', 'close', 'error']) {
+    Object.defineProperty(websocketClass.prototype, `on${type}`, {
+      get(this: WhatwgTarget): WhatwgHandler {
+        return getHandler(this, type);
+      },
+      set(this: WhatwgTarget, handler: WhatwgHandler) {
+        setHandler(this, type, handler);
+      },
+      enumerable: true,
+      configurable: true,
+    });
   }
 }
