@@ -56,8 +56,6 @@ export class Connection {
   #reservedSends = 0;
   /** The Close that waits for the reserved sends (ours, or our answer to the peer's); null when none. */
   #heldClose: { readonly code: number | undefined; readonly reason: string } | null = null;
-  /** Events decoded but not yet returned by next() (at most a few). */
-  readonly #events: ConnectionEvent[] = [];
 
   /** @throws {TypeError} for a client without `generateMaskKey` (§5.3). */
   constructor(options: ConnectionOptions) {
@@ -147,7 +145,7 @@ export class Connection {
       if (this.#state !== 'closed') events.push(message);
     } catch (error) {
       if (!(error instanceof ProtocolError)) throw error;
-      if (this.#state !== 'closed') this.#fail(error, events);
+      if (this.#state !== 'closed') events.push(this.#fail(error));
     }
     return events;
   }
@@ -204,9 +202,7 @@ export class Connection {
    * that inflates past maxPayload): §7.1.7, as for violations found here.
    */
   fail(error: ProtocolError): ConnectionEvent[] {
-    const events: ConnectionEvent[] = [];
-    if (this.#state !== 'closed') this.#fail(error, events);
-    return events;
+    return this.#state === 'closed' ? [] : [this.#fail(error)];
   }
 
   /** Takes the bytes to write to the transport, in order, to write together (one `writev`). */
@@ -238,23 +234,19 @@ export class Connection {
    * 4.x and 5.15 check this). After a `close` or `fail` event nothing more is read.
    */
   next(): ConnectionEvent | null {
-    const events = this.#events;
+    // Each frame piece completes at most one event, returned at once: nothing is queued here.
     try {
-      while (
-        events.length === 0 &&
-        !this.#assembler.awaitingTransform &&
-        !this.#closeReceived &&
-        this.#state !== 'closed'
-      ) {
+      while (!this.#assembler.awaitingTransform && !this.#closeReceived && this.#state !== 'closed') {
         const part = this.#decoder.next();
-        if (part === null) break;
-        this.#handlePart(part, events);
+        if (part === null) return null;
+        const event = this.#handlePart(part);
+        if (event !== null) return event;
       }
     } catch (error) {
       if (!(error instanceof ProtocolError)) throw error;
-      this.#fail(error, events);
+      return this.#fail(error);
     }
-    return events.shift() ?? null;
+    return null;
   }
 
   /**
@@ -335,8 +327,8 @@ export class Connection {
     this.#reservedSends = 0;
   }
 
-  /** Handles one decoded piece of a frame, adding the events it completes. */
-  #handlePart(part: FramePart, events: ConnectionEvent[]): void {
+  /** Handles one decoded piece of a frame; returns the event it completes, if any. */
+  #handlePart(part: FramePart): ConnectionEvent | null {
     const { header } = part;
     // RFC 7692 §6.1: "An endpoint MUST NOT set the "Per-Message Compressed" bit of control frames and
     // non-first fragments of a data message."
@@ -345,34 +337,27 @@ export class Connection {
     }
     switch (header.opcode) {
       case Opcode.Ping:
-        this.#onPing(part.data, events);
-        return;
+        return this.#onPing(part.data);
       case Opcode.Pong:
-        events.push({ type: 'pong', data: part.data });
-        return;
+        return { type: 'pong', data: part.data };
       case Opcode.Close:
-        this.#onClose(part.data, events);
-        return;
-      default: {
+        return this.#onClose(part.data);
+      default:
         // A compressed message leaves the assembler awaiting its transform (RFC 7692 §6.2): next()
         // decodes nothing more until the shell hands it back inflated with completeMessage().
-        const message = this.#assembler.add(part);
-        if (message !== null) events.push(message);
-        return;
-      }
+        return this.#assembler.add(part);
     }
   }
 
-  #onPing(data: Uint8Array, events: ConnectionEvent[]): void {
-    events.push({ type: 'ping', data });
+  #onPing(data: Uint8Array): ConnectionEvent {
     // §5.5.2: "Upon receipt of a Ping frame, an endpoint MUST send a Pong frame in response, unless it
     // already received a Close frame. ... A Pong frame sent in response to a Ping frame must have
     // identical 'Application data' as found in the message body of the Ping frame being replied to."
-    if (this.#closeSent || !this.#autoPong) return;
-    this.#writer.autoPong(data); // or in place of the last unsent one (§5.5.3)
+    if (!this.#closeSent && this.#autoPong) this.#writer.autoPong(data); // or in place of the last unsent one (§5.5.3)
+    return { type: 'ping', data };
   }
 
-  #onClose(payload: Uint8Array, events: ConnectionEvent[]): void {
+  #onClose(payload: Uint8Array): ConnectionEvent {
     // §7.1.5/§7.1.6: the close code and the close reason are those of the first Close received (the
     // reason is the empty string when the frame has none).
     const { code, reason } = parseClosePayload(payload);
@@ -396,18 +381,18 @@ export class Connection {
         this.#state = 'closed';
       }
     }
-    events.push({ type: 'close', code, reason });
+    return { type: 'close', code, reason };
   }
 
   /** §7.1.7 _Fail the WebSocket Connection_: send a Close frame with the error's code at once, then close. */
-  #fail(error: ProtocolError, events: ConnectionEvent[]): void {
+  #fail(error: ProtocolError): ConnectionEvent {
     this.#assembler.reset();
     // Failing does not wait for reserved sends: they are dropped (releaseSend() finds closeSent).
     this.#heldClose = null;
     this.#reservedSends = 0;
     if (!this.#closeSent) this.#sendClose(error.closeCode, '');
     this.#state = 'closed';
-    events.push({ type: 'fail', error });
+    return { type: 'fail', error };
   }
 
   /** Sends our Close: it starts the closing handshake, or, answering the peer's, completes it (§7.1.3). */

@@ -6,8 +6,11 @@
  * until `n` bytes are there, and returns a view into the first chunk whenever the bytes lie in it.
  */
 export class ByteQueue {
-  #chunks: Uint8Array[] = [];
-  /** Read position inside `#chunks[0]`. */
+  /** The chunk being read; most of the time the only one, so the common case needs no array. */
+  #first: Uint8Array | null = null;
+  /** Chunks queued behind `#first`, only while there are some. */
+  #rest: Uint8Array[] | null = null;
+  /** Read position inside `#first`. */
   #offset = 0;
   #length = 0;
 
@@ -18,18 +21,19 @@ export class ByteQueue {
 
   push(chunk: Uint8Array): void {
     if (chunk.length === 0) return;
-    this.#chunks.push(chunk);
+    if (this.#first === null) this.#first = chunk;
+    else (this.#rest ??= []).push(chunk);
     this.#length += chunk.length;
   }
 
   /** The byte at `index` (relative to the read position) without consuming it; requires index < length. */
   peekByte(index: number): number {
-    let chunkIndex = 0;
     let position = this.#offset + index;
-    let chunk = this.#chunks[0]!;
+    let chunk = this.#first!;
+    let next = 0;
     while (position >= chunk.length) {
       position -= chunk.length;
-      chunk = this.#chunks[++chunkIndex]!;
+      chunk = this.#rest![next++]!;
     }
     return chunk[position]!;
   }
@@ -45,8 +49,8 @@ export class ByteQueue {
 
   /** Consumes up to `max` bytes from the first chunk only: a zero-copy view, never empty unless the queue is. */
   readSome(max: number): Uint8Array {
-    const first = this.#chunks[0];
-    if (first === undefined || max === 0) return new Uint8Array(0);
+    const first = this.#first;
+    if (first === null || max === 0) return new Uint8Array(0);
     return this.#take(Math.min(max, first.length - this.#offset));
   }
 
@@ -57,7 +61,7 @@ export class ByteQueue {
 
   #take(n: number, keep = true): Uint8Array {
     this.#length -= n;
-    const first = this.#chunks[0]!;
+    const first = this.#first!;
     const available = first.length - this.#offset;
     if (n <= available) {
       const view = keep ? first.subarray(this.#offset, this.#offset + n) : first;
@@ -68,7 +72,7 @@ export class ByteQueue {
     const out = keep ? new Uint8Array(n) : first;
     let written = 0;
     while (written < n) {
-      const chunk = this.#chunks[0]!;
+      const chunk = this.#first!;
       const count = Math.min(n - written, chunk.length - this.#offset);
       if (keep) out.set(chunk.subarray(this.#offset, this.#offset + count), written);
       written += count;
@@ -79,9 +83,14 @@ export class ByteQueue {
 
   #advance(chunk: Uint8Array, count: number): void {
     this.#offset += count;
-    if (this.#offset === chunk.length) {
-      this.#chunks.shift();
-      this.#offset = 0;
+    if (this.#offset < chunk.length) return;
+    this.#offset = 0;
+    const rest = this.#rest;
+    if (rest === null) {
+      this.#first = null;
+      return;
     }
+    this.#first = rest.shift()!;
+    if (rest.length === 0) this.#rest = null; // no array kept once the queue is back to one chunk
   }
 }
