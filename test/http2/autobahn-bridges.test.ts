@@ -11,7 +11,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createServer as createHttp2Server } from 'node:http2';
+import { createServer as createHttp2Server, type ServerHttp2Stream } from 'node:http2';
 import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -115,8 +115,10 @@ describe('autobahn/h2-bridge-server.ts: an HTTP/1.1 client to our server over RF
     });
     const received: string[] = [];
     const versions: string[] = [];
-    wss.on('connection', (ws: WebSocket, request: { httpVersion: string }) => {
+    const streams: ServerHttp2Stream[] = [];
+    wss.on('connection', (ws: WebSocket, request: { httpVersion: string; stream?: ServerHttp2Stream }) => {
       versions.push(request.httpVersion);
+      if (request.stream) streams.push(request.stream);
       ws.on('message', (data: Buffer) => {
         received.push(String(data));
         ws.send(data, { binary: false, compress: false });
@@ -127,9 +129,10 @@ describe('autobahn/h2-bridge-server.ts: an HTTP/1.1 client to our server over RF
     const socket = connect(bridgePort, '127.0.0.1');
     cleanups.push(() => socket.destroy());
     const wire = collect(socket);
-    let ended = false;
+    /** Whether our server's stream was still open when the FIN came: the FIN is its END_STREAM. */
+    let streamOpenAtFin: boolean | undefined;
     socket.on('end', () => {
-      ended = true;
+      streamOpenAtFin = streams[0]?.closed === false;
     });
     socket.write(
       'GET /echo?x=1 HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
@@ -154,10 +157,20 @@ describe('autobahn/h2-bridge-server.ts: an HTTP/1.1 client to our server over RF
     socket.write(Buffer.from('88820000000003e8', 'hex'));
     await wire.until((b) => b.length >= start + HELLO.length + 4);
     expect(wire.bytes.subarray(start + HELLO.length)).toEqual(Buffer.from('880203e8', 'hex'));
+    const stream = streams[0]!;
+    // 'end' while the stream is still open is the peer's END_STREAM; after a reset, 'end' comes with the close.
+    const streamEnded = new Promise<boolean>((resolve) => stream.once('end', () => resolve(!stream.closed)));
     await withTimeout(
-      new Promise<void>((resolve) => (ended ? resolve() : socket.once('end', () => resolve()))),
+      new Promise<void>((resolve) =>
+        streamOpenAtFin !== undefined ? resolve() : socket.once('end', () => resolve()),
+      ),
       'FIN after the closing handshake',
     );
+    // Not our server's reset of a lingering stream (1 s later), which the bridge would also end with a FIN.
+    expect(streamOpenAtFin).toBe(true);
+    // And our FIN reaches our server as END_STREAM.
+    socket.end();
+    expect(await withTimeout(streamEnded, 'END_STREAM after the FIN')).toBe(true);
   });
 });
 
