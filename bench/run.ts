@@ -1052,7 +1052,7 @@ function cell(r: OutRow): string[] {
     .join(', ');
   const statusNote =
     r.status === 'ok'
-      ? ''
+      ? (r.note ?? '') // e.g. a broadcast whose generator saturated: "not valid: …"
       : r.status === 'error'
         ? `ERROR: ${r.note ?? ''}`
         : `${r.status}${r.note !== undefined ? ` (${r.note})` : ''}`;
