@@ -17,6 +17,26 @@ const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 /** 64 bytes: the time, a '|', padding. */
 const stamp = () => `${performance.timeOrigin + performance.now()}|`.padEnd(64, '.');
 
+const SOCKET_IO: string = 'socket.io';
+const SOCKET_IO_REDIS_ADAPTER: string = '@socket.io/redis-adapter';
+
+/** The part of Socket.IO's server this benchmark uses. */
+interface SocketIoSocket {
+  on(event: 'join', listener: (room: string, ack?: () => void) => void): void;
+  join(room: string): Promise<void> | void;
+}
+interface SocketIoServer {
+  adapter(factory: unknown): void;
+  on(event: 'connection', listener: (socket: SocketIoSocket) => void): void;
+  to(room: string): { emit(event: string, data: string): void };
+}
+interface SocketIoModule {
+  Server: new (server: unknown, options: object) => SocketIoServer;
+}
+interface SocketIoRedisAdapterModule {
+  createAdapter(pub: unknown, sub: unknown): unknown;
+}
+
 let publish: (text: string) => void;
 const http = createServer();
 
@@ -33,11 +53,13 @@ if (role === 'sockwire') {
   });
   publish = (text) => wss.publish('bench', text);
 } else {
-  const { Server } = await import('socket.io');
+  // Socket.IO is installed for this benchmark only (npm install --prefix bench/cluster), so the
+  // repository type-checks without it: the modules are loaded by name, typed by what is used here.
+  const { Server } = (await import(SOCKET_IO)) as SocketIoModule;
   const io = new Server(http, { transports: ['websocket'], serveClient: false });
   if (useRedis) {
     const { createClient } = await import('redis');
-    const { createAdapter } = await import('@socket.io/redis-adapter');
+    const { createAdapter } = (await import(SOCKET_IO_REDIS_ADAPTER)) as SocketIoRedisAdapterModule;
     const pub = createClient({ url: redisUrl });
     const sub = pub.duplicate();
     await Promise.all([pub.connect(), sub.connect()]);
