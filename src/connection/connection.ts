@@ -134,9 +134,11 @@ export class Connection {
   /**
    * Gives back the compressed message last handed out, inflated (RFC 7692 §6.2: "decompress the
    * concatenation of the octets"), and returns its `message` event, or a `fail` event for text that
-   * is not UTF-8 (§8.1, 1007) or a message over maxPayload (1009). Decoding then goes on: read the
-   * events of the bytes received meanwhile with {@link next}.
-   * @throws {InvalidStateError} when no compressed message is awaiting.
+   * is not UTF-8 (§8.1, 1007) or a message over maxPayload (1009). With `streamMessages`, the same
+   * for the compressed piece last handed out: its `message-part` event, maxPayload counting the
+   * message's inflated bytes so far. Decoding then goes on: read the events of the bytes received
+   * meanwhile with {@link next}.
+   * @throws {InvalidStateError} when no compressed message or piece is awaiting.
    */
   completeMessage(data: Uint8Array): ConnectionEvent[] {
     const events: ConnectionEvent[] = [];

@@ -28,8 +28,13 @@ export class MessageAssembler {
   #message: PartialMessage | null = null;
   /** Validates the current text message across its frames and chunks; created with the first text message. */
   #utf8: Utf8Validator | null = null;
-  /** The compressed message handed out and not yet given back inflated; null when none (RFC 7692 §6.2). */
-  #awaiting: { readonly binary: boolean } | null = null;
+  /**
+   * The compressed message, or piece of a streamed one, handed out and not yet given back inflated;
+   * null when none (RFC 7692 §6.2).
+   */
+  #awaiting: { readonly binary: boolean; readonly piece: boolean; readonly fin: boolean } | null = null;
+  /** Bytes of the streamed compressed message given back inflated so far, for maxPayload. */
+  #inflatedSize = 0;
   /**
    * Hand uncompressed messages out piece by piece (see `ConnectionOptions.streamMessages`). Read at a
    * message's first frame only, so a message never changes mode halfway; off, it costs one test per
@@ -62,7 +67,7 @@ export class MessageAssembler {
       part.last &&
       header.fin &&
       header.opcode !== Opcode.Continuation &&
-      !(this.streaming && !header.rsv1)
+      !this.streaming
     ) {
       return this.#wholeMessage(header.opcode === Opcode.Binary, header.rsv1, data);
     }
@@ -80,7 +85,7 @@ export class MessageAssembler {
         if (message !== null) {
           throw protocolError(ErrorCode.ExpectedContinuation, 'new data frame inside a fragmented message');
         }
-        const streamed = this.streaming && !header.rsv1;
+        const streamed = this.streaming;
         message = {
           binary: header.opcode === Opcode.Binary,
           compressed: header.rsv1,
@@ -110,6 +115,7 @@ export class MessageAssembler {
     const fin = part.last && header.fin;
     const payload = message.payload;
     if (payload === null) {
+      if (message.compressed) return this.#compressedPiece(message.binary, data, fin);
       // Streamed: each piece goes out as it is; only the running size and the UTF-8 state are kept.
       if (fin) {
         this.#message = null;
@@ -117,14 +123,14 @@ export class MessageAssembler {
       } else if (data.length === 0) {
         return null; // an empty frame that does not end the message says nothing
       }
-      return { type: 'message-part', data, binary: message.binary, fin };
+      return { type: 'message-part', data, binary: message.binary, fin, compressed: false };
     }
     payload.append(data);
     if (!fin) return null;
 
     this.#message = null;
     if (checkText && !this.#utf8!.end()) throw invalidUtf8('text message');
-    if (message.compressed) this.#awaiting = { binary: message.binary };
+    if (message.compressed) this.#awaiting = { binary: message.binary, piece: false, fin: true };
     return {
       type: 'message',
       data: payload.join(),
@@ -144,23 +150,65 @@ export class MessageAssembler {
     }
     // §8.1 (compressed text is checked once inflated).
     if (!binary && !compressed && !isValidUtf8(data)) throw invalidUtf8('text message');
-    if (compressed) this.#awaiting = { binary };
+    if (compressed) this.#awaiting = { binary, piece: false, fin: true };
     return { type: 'message', data: wholeMessagePayload(data), binary, compressed };
   }
 
   /**
+   * A piece of a streamed compressed message (RFC 7692 §7.2.2, inflated piece by piece): handed out
+   * still compressed, and nothing more is decoded until it comes back with {@link complete}. The
+   * last piece goes out even when empty: the inflater needs the message's end.
+   */
+  #compressedPiece(binary: boolean, data: Uint8Array, fin: boolean): MessagePartEvent | null {
+    if (fin) this.#message = null;
+    else if (data.length === 0) return null;
+    this.#awaiting = { binary, piece: true, fin };
+    return { type: 'message-part', data, binary, fin, compressed: true };
+  }
+
+  /**
+   * The compressed piece last handed out, inflated, as a piece of the message: maxPayload counts the
+   * inflated bytes of the whole message, and text is checked as UTF-8 across its pieces (§8.1), as
+   * for an uncompressed streamed message.
+   * @throws {ProtocolError} for a message over maxPayload once inflated (1009), or text that is not
+   *   UTF-8 (1007).
+   */
+  #completePart(
+    awaiting: { readonly binary: boolean; readonly fin: boolean },
+    data: Uint8Array,
+  ): MessagePartEvent {
+    this.#inflatedSize += data.length;
+    if (this.#inflatedSize > this.#maxPayload) {
+      throw new ProtocolError(
+        ErrorCode.MessageTooBig,
+        CloseCode.MessageTooBig,
+        `message exceeds maxPayload (${this.#maxPayload} bytes) once inflated`,
+      );
+    }
+    const { binary, fin } = awaiting;
+    if (!binary) {
+      this.#utf8 ??= new Utf8Validator();
+      if (!this.#utf8.write(data) || (fin && !this.#utf8.end())) throw invalidUtf8('text message');
+    }
+    if (fin) this.#inflatedSize = 0;
+    return { type: 'message-part', data, binary, fin, compressed: false };
+  }
+
+  /**
    * Takes back the compressed message last handed out, inflated (RFC 7692 §6.2: "decompress the
-   * concatenation of the octets"), and returns it as a message.
-   * @throws {InvalidStateError} when no compressed message is awaiting.
+   * concatenation of the octets"), and returns it as a message; or, when streaming, the compressed
+   * piece last handed out, as a piece.
+   * @throws {InvalidStateError} when no compressed message or piece is awaiting.
    * @throws {ProtocolError} for a message over maxPayload once inflated (1009), or text that is not
    *   UTF-8 (§8.1, 1007).
    */
-  complete(data: Uint8Array): MessageEvent {
+  complete(data: Uint8Array): MessageEvent | MessagePartEvent {
     const awaiting = this.#awaiting;
     if (awaiting === null) {
       throw new InvalidStateError('completeMessage() without a compressed message awaiting its transform');
     }
     this.#awaiting = null;
+    if (awaiting.piece) return this.#completePart(awaiting, data);
     if (data.length > this.#maxPayload) {
       throw new ProtocolError(
         ErrorCode.MessageTooBig,
@@ -176,6 +224,7 @@ export class MessageAssembler {
   /** Forgets the message in progress and any awaiting its transform (the connection failed). */
   reset(): void {
     this.#awaiting = null;
+    this.#inflatedSize = 0;
     this.#message = null;
     this.#utf8?.reset();
   }

@@ -25,13 +25,19 @@ export interface MessagePartEvent {
   readonly binary: boolean;
   /** True on the message's last piece: nothing more of it follows. */
   readonly fin: boolean;
+  /**
+   * RFC 7692 §6: a piece of a compressed message, still DEFLATE data: the wrapper inflates it and
+   * hands it back with `completePart()`, which counts it against maxPayload and validates text;
+   * nothing is decoded until then. The last piece may be empty (the inflater needs the end).
+   */
+  readonly compressed: boolean;
 }
 
 /** What {@link Connection.next} returns: one thing that happened on the connection, in order. */
 export type ConnectionEvent =
   /** A complete data message (§5.4 reassembled, §8.1 validated when text and not compressed). */
   | MessageEvent
-  /** A piece of an uncompressed data message, with `streamMessages` on. */
+  /** A piece of a data message, with `streamMessages` on (compressed: see `completePart()`). */
   | MessagePartEvent
   /** A Ping was received (§5.5.2); the Pong answer is already queued (unless `autoPong` is false). */
   | { readonly type: 'ping'; readonly data: Uint8Array }
@@ -75,9 +81,10 @@ export interface ConnectionOptions {
    */
   readonly perMessageDeflate?: boolean | undefined;
   /**
-   * Hand out uncompressed data messages piece by piece (`message-part` events) instead of whole
-   * (default false): a message of any size then passes through without being buffered. Compressed
-   * messages still come whole, for the caller to inflate. Can be changed later with
+   * Hand out data messages piece by piece (`message-part` events) instead of whole (default false):
+   * a message of any size then passes through without being buffered. A compressed message's pieces
+   * come still compressed, one at a time, for the caller to inflate and give back with
+   * `Connection.completePart()` (RFC 7692 §7.2.2 piece by piece). Can be changed later with
    * `Connection.streamMessages`; a message takes the setting in force at its first frame.
    */
   readonly streamMessages?: boolean | undefined;

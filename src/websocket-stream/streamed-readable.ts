@@ -11,7 +11,8 @@
  * the consumer reads. A message's `data` must be read or cancelled for the next message to come:
  * cancelling it drops the rest of that message only. `maxPayload` still bounds each message (the
  * core fails the connection with 1009 past it), and text is still checked as UTF-8 piece by piece.
- * Compressed messages (permessage-deflate) arrive whole and are handed out as one piece.
+ * Compressed messages (permessage-deflate) come the same way, each piece inflated as it arrives
+ * (RFC 7692 §7.2.2); a message that began before streaming did arrives whole, as one piece.
  */
 import { InvalidStateError } from '../errors.ts';
 import { receiveParts } from '../websocket/internal.ts';
@@ -128,7 +129,7 @@ export function createStreamedReadable(
     update();
   };
 
-  // Compressed messages (inflated whole by the WebSocket), and any that began before streaming did.
+  // A message that began before streaming did comes whole.
   const onMessage = (data: Buffer, isBinary: boolean): void => {
     if (done) return;
     const message = begin(isBinary);

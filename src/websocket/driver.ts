@@ -269,7 +269,8 @@ export class Driver extends Outbox {
         return;
       }
       case 'message-part':
-        this.partListener?.(asBuffer(event.data), event.binary, event.fin);
+        if (event.compressed) this.inflatePiece(asBuffer(event.data), event.fin);
+        else this.partListener?.(asBuffer(event.data), event.binary, event.fin);
         return;
       case 'ping':
         this.ws.emit('ping', asBuffer(event.data));

@@ -284,17 +284,29 @@ export abstract class Outbox extends Writer {
    */
   inflate(data: Buffer): void {
     this.updateReading();
-    this.deflate!.codec.decompress([data], (error, inflated) => {
-      if (this.readyState === ReadyState.CLOSED) return;
-      if (error instanceof ProtocolError) this.failFromWrapper(error);
-      // Delivering may hand the codec the next message from inside this callback, which it allows.
-      else if (!error && inflated !== undefined) this.afterInflate(inflated);
-      // The socket closed meanwhile: once nothing more waits for zlib, finish what it started.
-      if (this.closeAfterInflate && this.connection!.awaitingTransform === false) this.onSocketClose();
-    });
+    this.deflate!.codec.decompress([data], (error, inflated) => this.inflated(error, inflated));
   }
 
-  /** Delivers an inflated message, then decodes what arrived behind it, then reads again. */
+  /**
+   * The same for one piece of a message streamed piece by piece (`fin` on its last: RFC 7692 §7.2.2
+   * appends the trailer there): what it inflates to is delivered before the next piece is decoded.
+   */
+  inflatePiece(data: Buffer, fin: boolean): void {
+    this.updateReading();
+    this.deflate!.codec.decompressPiece(data, fin, (error, inflated) => this.inflated(error, inflated));
+  }
+
+  /** zlib is done with a message or a piece: hand it back to the core, or fail. */
+  inflated(error: Error | null, inflated: Buffer | undefined): void {
+    if (this.readyState === ReadyState.CLOSED) return;
+    if (error instanceof ProtocolError) this.failFromWrapper(error);
+    // Delivering may hand the codec the next message from inside this callback, which it allows.
+    else if (!error && inflated !== undefined) this.afterInflate(inflated);
+    // The socket closed meanwhile: once nothing more waits for zlib, finish what it started.
+    if (this.closeAfterInflate && this.connection!.awaitingTransform === false) this.onSocketClose();
+  }
+
+  /** Delivers an inflated message (or piece), then decodes what arrived behind it, then reads again. */
   afterInflate(inflated: Buffer): void {
     const connection = this.connection!;
     if (this.readyState === ReadyState.CLOSED) return;

@@ -187,9 +187,9 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
   }
 
   /**
-   * Internal (WebSocketStream): from the next message on, uncompressed messages go to `listener`
-   * piece by piece, `fin` on the last, instead of 'message' (compressed ones still come whole);
-   * null goes back to whole messages. Once open only.
+   * Internal (WebSocketStream): from the next message on, messages go to `listener` piece by piece
+   * (compressed ones inflated piece by piece), `fin` on the last, instead of 'message'; null goes
+   * back to whole messages. Once open only.
    */
   [receiveParts](listener: ((data: Buffer, binary: boolean, fin: boolean) => void) | null): void {
     const driver = this.#driver;

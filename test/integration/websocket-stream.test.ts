@@ -487,14 +487,49 @@ describe('WebSocketStream: streamMessages, each message received as a stream of 
     expect((await peerClosed)[0]).toBe(1009);
   });
 
-  it('a compressed message (permessage-deflate) comes as one piece', async () => {
+  it('a compressed message (permessage-deflate) comes inflated piece by piece (RFC 7692 §7.2.2), not whole', async () => {
     const { wss, peer, reader } = await streamed({ perMessageDeflate: true }, { perMessageDeflate: true });
-    peer.send('y'.repeat(5000));
+    // Eight compressed fragments of one text message, in the same DEFLATE context (RFC 7692 §7.2.1).
+    const parts = Array.from({ length: 8 }, (_, i) => `${i}:${'y€'.repeat(20_000)}`);
+    parts.forEach((part, i) => peer.send(part, { fin: i === parts.length - 1 }));
+    peer.send('after');
     const message = (await withTimeout(reader.read())).value!;
     expect(message.binary).toBe(false);
-    expect(await withTimeout(readAll(message.data as ReadableStream<string>))).toEqual(['y'.repeat(5000)]);
+    const pieces = await withTimeout(readAll(message.data as ReadableStream<string>));
+    expect(pieces.length).toBeGreaterThanOrEqual(8);
+    expect(pieces.join('')).toBe(parts.join(''));
+    const next = (await withTimeout(reader.read())).value!;
+    expect(await withTimeout(readAll(next.data as ReadableStream<string>))).toEqual(['after']);
     wss.close();
     await withTimeout(wss.closed);
+  });
+
+  it('a compressed message that inflates past maxPayload fails with 1009 after the pieces within it', async () => {
+    const { wss, peer, reader } = await streamed(
+      { perMessageDeflate: true },
+      { perMessageDeflate: true, maxPayload: 1 << 20 },
+    );
+    const peerClosed = once(peer, 'close');
+    // 64 KiB of zeros compress to a few dozen bytes: 32 of them inflate to 2 MiB.
+    for (let i = 0; i < 32; i++) peer.send(Buffer.alloc(64 * 1024), { fin: i === 31 });
+    const message = (await withTimeout(reader.read())).value!;
+    const pieces = (message.data as ReadableStream<Uint8Array>).getReader();
+    let received = 0;
+    const failure = await withTimeout(
+      (async () => {
+        for (;;) {
+          const { value, done } = await pieces.read();
+          if (done) return null;
+          received += value.length;
+        }
+      })().catch((error: unknown) => error),
+    );
+    expect(failure).toBeInstanceOf(WebSocketCloseError);
+    expect((failure as WebSocketCloseError).cause).toMatchObject({ closeCode: 1009 });
+    expect(received).toBeGreaterThan(0);
+    expect(received).toBeLessThanOrEqual(1 << 20);
+    expect((await peerClosed)[0]).toBe(1009);
+    await wss.closed.catch(() => {});
   });
 
   it('the server side streams what a client uploads as a stream: round trip of a 3 MiB message', async () => {

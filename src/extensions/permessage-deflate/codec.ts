@@ -79,6 +79,16 @@ export class PerMessageDeflateCodec {
     this.#inflateLane.decompress(chunks, done);
   }
 
+  /**
+   * Decompresses one piece of a message (RFC 7692 §7.2.2 piece by piece: the trailer is appended
+   * after the last, `fin`): `done` gets what the piece inflates to. Same limits as
+   * {@link decompress}, maxPayload counting the whole message; pieces and whole messages run in the
+   * order given.
+   */
+  decompressPiece(data: Uint8Array, fin: boolean, done: Done): void {
+    this.#inflateLane.decompressPiece(data, fin, done);
+  }
+
   /** Frees the zlib streams; pending jobs finish with an error. */
   close(): void {
     this.#closed = true;

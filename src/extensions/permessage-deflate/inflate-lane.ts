@@ -17,10 +17,14 @@ import { CloseCode } from '../../frame/close-code.ts';
 import type { ConcurrencyLimiter } from './limiter.ts';
 import { closedError, type Done, type LaneJob, TRAILER, ZlibLane, zlibFailure } from './zlib-lane.ts';
 
-/** A whole received message to inflate, and where the stream stood when it began. */
+/** A received message to inflate, or a piece of one, and where the stream stood when it began. */
 interface InflateJob extends LaneJob {
   readonly chunks: readonly Uint8Array[];
-  /** The message's bytes plus the appended trailer. */
+  /** The first piece of its message (a whole message is its own first and last piece). */
+  readonly first: boolean;
+  /** The last piece: the trailer is appended, and the message ends here. */
+  readonly last: boolean;
+  /** The piece's bytes, plus the appended trailer on the last piece. */
   readonly input: number;
   /** `stream.bytesWritten` before this message. */
   consumedBefore: number;
@@ -41,6 +45,10 @@ export interface InflateLaneOptions {
 export class InflateLane extends ZlibLane<InflateJob, InflateRaw> {
   readonly verb = 'inflate';
   readonly #options: InflateLaneOptions;
+  /** A message given piece by piece is in progress (its last piece not queued yet). */
+  #inPieces = false;
+  /** Bytes inflated from the earlier pieces of the message in progress, for maxPayload. */
+  #messageInflated = 0;
 
   constructor(limiter: ConcurrencyLimiter, isClosed: () => boolean, options: InflateLaneOptions) {
     super(limiter, isClosed);
@@ -49,10 +57,27 @@ export class InflateLane extends ZlibLane<InflateJob, InflateRaw> {
 
   /** Queues a whole message for inflation; `done` gets its bytes or the error (1007, 1009). */
   decompress(chunks: readonly Uint8Array[], done: Done): void {
-    let input = TRAILER.length;
+    this.#add(chunks, true, true, done);
+  }
+
+  /**
+   * Queues one piece of a message for inflation, `fin` on its last: `done` gets what the piece
+   * inflates to, so that a message passes through without being held whole (maxPayload still
+   * counts the whole message).
+   */
+  decompressPiece(data: Uint8Array, fin: boolean, done: Done): void {
+    const first = !this.#inPieces;
+    this.#inPieces = !fin;
+    this.#add([data], first, fin, done);
+  }
+
+  #add(chunks: readonly Uint8Array[], first: boolean, last: boolean, done: Done): void {
+    let input = last ? TRAILER.length : 0;
     for (const chunk of chunks) input += chunk.length;
     this.add({
       chunks,
+      first,
+      last,
       input,
       done,
       finished: false,
@@ -83,10 +108,18 @@ export class InflateLane extends ZlibLane<InflateJob, InflateRaw> {
     );
   }
 
+  /** A failed message is abandoned: the next piece given starts a new one. */
+  override fail(job: InflateJob, error: Error): void {
+    if (job.finished) return;
+    this.#messageInflated = 0;
+    this.#inPieces = false;
+    super.fail(job, error);
+  }
+
   override onData(job: InflateJob, chunk: Buffer): void {
     job.length += chunk.length;
     const maxPayload = this.#options.maxPayload;
-    if (job.length > maxPayload) {
+    if (this.#messageInflated + job.length > maxPayload) {
       this.fail(
         job,
         new ProtocolError(
@@ -106,7 +139,7 @@ export class InflateLane extends ZlibLane<InflateJob, InflateRaw> {
     job.consumedBefore = stream.bytesWritten;
     for (const chunk of job.chunks) stream.write(chunk);
     // RFC 7692 §7.2.2: "Append 4 octets of 0x00 0x00 0xff 0xff to the tail end of the payload of the message."
-    stream.write(TRAILER);
+    if (job.last) stream.write(TRAILER);
     // A failure is reported by 'error' (the lane's listener fails the message); the flush then ends here.
     stream.flush(() => this.#flushed(job, stream));
   }
@@ -121,7 +154,7 @@ export class InflateLane extends ZlibLane<InflateJob, InflateRaw> {
     // and none after: fewer bytes taken than written means the stream ended inside this message.
     const consumed = stream.bytesWritten - job.consumedBefore;
     if (consumed < job.input) {
-      if (consumed === 0 && job.carriedOn) {
+      if (consumed === 0 && job.carriedOn && job.first) {
         // RFC 7692 §7.2.3.4 lets a sender flush with a block whose BFINAL is 1; the previous
         // message ended its stream exactly at its last byte, so this message starts a new one.
         this.dropStream();
@@ -138,7 +171,7 @@ export class InflateLane extends ZlibLane<InflateJob, InflateRaw> {
       // After the final block only the empty stored block of RFC 7692 §7.2.1 step 2 may follow (its
       // 0x00 header octet and our appended 00 00 ff ff, or only ours); it carries no data. Anything
       // else would be a second stream inside one message, which RFC 7692 §7.2 does not define.
-      if (!isEmptyStoredBlockTail(job.chunks, job.input - consumed)) {
+      if (!job.last || !isEmptyStoredBlockTail(job.chunks, job.input - consumed)) {
         this.fail(
           job,
           new ProtocolError(
@@ -151,9 +184,10 @@ export class InflateLane extends ZlibLane<InflateJob, InflateRaw> {
       }
       // RFC 7692 §7.2.3.4: the stream ended with this message; the next message starts a new one.
       this.dropStream();
-    } else if (!this.#options.contextTakeover) {
+    } else if (job.last && !this.#options.contextTakeover) {
       this.dropStream();
     }
+    this.#messageInflated = job.last ? 0 : this.#messageInflated + job.length;
     // Copied into one buffer even from one chunk: the application may keep a message, and a slice
     // would keep zlib's whole output buffer alive with it.
     this.finish(job, null, Buffer.concat(job.output, job.length));

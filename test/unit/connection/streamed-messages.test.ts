@@ -1,5 +1,6 @@
 /**
- * `streamMessages` in the pure core: uncompressed data messages handed out piece by piece
+ * `streamMessages` in the pure core: data messages handed out piece by piece (compressed ones
+ * one compressed piece at a time, given back inflated)
  * (`message-part` events) instead of whole, with §5.4 fragmentation, §8.1 UTF-8 checks and
  * `maxPayload` (§10.4) still applied to the running message. No sockets: bytes in, events out.
  */
@@ -127,16 +128,55 @@ describe('streamMessages: §5.4 messages piece by piece', () => {
     expect(summary(events)).toEqual(['part text a', 'fail 1002']);
   });
 
-  it('RFC 7692 §6: a compressed message still comes whole, for the caller to inflate', () => {
+  it('RFC 7692 §7.2.2 piece by piece: each compressed piece waits for its inflated bytes before anything more is decoded', () => {
     const connection = streaming({ perMessageDeflate: true });
-    const events = connection.receive(
+    const compressed = (event: ConnectionEvent | null) =>
+      event?.type === 'message-part'
+        ? `${event.compressed ? 'compressed' : 'plain'} ${Buffer.from(event.data).toString()}${event.fin ? ' fin' : ''}`
+        : event?.type;
+    connection.push(
       Buffer.concat([
         fromClient(Opcode.Text, bytes('<def'), false, true),
         fromClient(Opcode.Continuation, bytes('lated>')),
+        fromClient(Opcode.Ping, bytes('p')),
       ]),
     );
-    expect(summary(events)).toEqual(['message compressed']);
+    expect(compressed(connection.next())).toBe('compressed <def');
     expect(connection.awaitingTransform).toBe(true);
+    expect(connection.next()).toBeNull(); // held: the next piece waits for this one
+    expect(summary(connection.completeMessage(bytes('hel')))).toEqual(['part text hel']);
+    expect(compressed(connection.next())).toBe('compressed lated> fin');
+    expect(summary(connection.completeMessage(bytes('lo')))).toEqual(['part text lo fin']);
+    expect(summary([connection.next()!])).toEqual(['ping p']); // then what followed the message
+  });
+
+  it('RFC 7692 §7.2.2 piece by piece: maxPayload counts the inflated bytes of the whole message (1009)', () => {
+    const connection = streaming({ perMessageDeflate: true, maxPayload: 10 });
+    connection.push(
+      Buffer.concat([
+        fromClient(Opcode.Binary, bytes('x'), false, true),
+        fromClient(Opcode.Continuation, bytes('y')),
+      ]),
+    );
+    connection.next();
+    expect(summary(connection.completeMessage(new Uint8Array(6)))).toEqual(['part binary \0\0\0\0\0\0']);
+    connection.next();
+    expect(summary(connection.completeMessage(new Uint8Array(6)))).toEqual(['fail 1009']);
+    expect(connection.state).toBe('closed');
+  });
+
+  it('RFC 7692 §7.2.2 piece by piece: §8.1 checks the inflated text across pieces (1007)', () => {
+    const connection = streaming({ perMessageDeflate: true });
+    connection.push(
+      Buffer.concat([
+        fromClient(Opcode.Text, bytes('x'), false, true),
+        fromClient(Opcode.Continuation, bytes('y')),
+      ]),
+    );
+    connection.next();
+    expect(summary(connection.completeMessage(Uint8Array.of(0x68, 0xc3)))).toEqual(['part text h\ufffd']); // split é: fine so far
+    connection.next();
+    expect(summary(connection.completeMessage(Uint8Array.of(0x28)))).toEqual(['fail 1007']);
   });
 
   it('a change applies from the next message: the one in progress keeps its mode', () => {

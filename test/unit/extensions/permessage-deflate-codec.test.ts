@@ -178,3 +178,49 @@ describe('jobs queued from inside a callback', () => {
     expect(results).toEqual(inputs);
   });
 });
+
+describe('RFC 7692 §7.2.2 piece by piece (streamed messages)', () => {
+  const piece = (c: PerMessageDeflateCodec, data: Uint8Array, fin: boolean) =>
+    new Promise<Buffer>((resolve, reject) =>
+      c.decompressPiece(data, fin, (e, out) => (e ? reject(e) : resolve(out!))),
+    );
+
+  it('inflates a message cut anywhere into pieces, the trailer after the last, and keeps the context for the next', async () => {
+    const sender = codec(takeover, 1 << 24, 'client');
+    const receiver = codec();
+    const text = 'piece by piece, '.repeat(4000);
+    const compressed = await compress(sender, Buffer.from(text));
+    const cuts = [1, compressed.length >> 1, compressed.length - 1];
+    const outputs: Buffer[] = [];
+    let from = 0;
+    for (const [i, to] of [...cuts, compressed.length].entries()) {
+      outputs.push(await piece(receiver, compressed.subarray(from, to), i === cuts.length));
+      from = to;
+    }
+    expect(Buffer.concat(outputs).toString()).toBe(text);
+    // The next message, whole, continues the same window (§7.2.3.2): it only inflates with it.
+    const again = await compress(sender, Buffer.from(text));
+    expect(again.length).toBeLessThan(compressed.length);
+    expect((await decompress(receiver, again)).toString()).toBe(text);
+  });
+
+  it('counts maxPayload over the whole message: a later piece that passes it fails with 1009', async () => {
+    const sender = codec(takeover, 1 << 24, 'client');
+    const receiver = codec(takeover, 100_000);
+    const first = await compress(sender, Buffer.alloc(60_000), false);
+    const last = await compress(sender, Buffer.alloc(60_000), true);
+    expect((await piece(receiver, first, false)).length).toBe(60_000);
+    const error = await piece(receiver, last, true).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ProtocolError);
+    expect((error as ProtocolError).closeCode).toBe(1009);
+  });
+
+  it('fails with 1007 on data after the final DEFLATE block inside a message', async () => {
+    const final = deflateRawSync(Buffer.from('end'), { finishFlush: zlibConstants.Z_FINISH });
+    const receiver = codec();
+    expect((await piece(receiver, final, false)).toString()).toBe('end');
+    const error = await piece(receiver, Buffer.from('f248cdc9c90700', 'hex'), true).catch((e: unknown) => e);
+    expect((error as ProtocolError).closeCode).toBe(1007);
+    expect((error as ProtocolError).code).toBe(ErrorCode.InvalidCompressedData);
+  });
+});
