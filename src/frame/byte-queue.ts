@@ -22,7 +22,8 @@ export class ByteQueue {
   push(chunk: Uint8Array): void {
     if (chunk.length === 0) return;
     if (this.#first === null) this.#first = chunk;
-    else (this.#rest ??= []).push(chunk);
+    else if (this.#rest === null) this.#rest = [chunk];
+    else this.#rest.push(chunk);
     this.#length += chunk.length;
   }
 
