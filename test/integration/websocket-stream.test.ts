@@ -491,7 +491,7 @@ describe('WebSocketStream: streamMessages, each message received as a stream of 
     const { wss, peer, reader } = await streamed({ perMessageDeflate: true }, { perMessageDeflate: true });
     // Eight compressed fragments of one text message, in the same DEFLATE context (RFC 7692 §7.2.1).
     const parts = Array.from({ length: 8 }, (_, i) => `${i}:${'y€'.repeat(20_000)}`);
-    parts.forEach((part, i) => peer.send(part, { fin: i === parts.length - 1 }));
+    for (const [i, part] of parts.entries()) peer.send(part, { fin: i === parts.length - 1 });
     peer.send('after');
     const message = (await withTimeout(reader.read())).value!;
     expect(message.binary).toBe(false);
