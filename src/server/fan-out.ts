@@ -5,6 +5,7 @@
  * with theirs, for this process's clients only. Without an adapter, `send()` is the local fan-out
  * and nothing more (src/server/adapter.ts draws the path with one).
  */
+import { ErrorCode, WebSocketError } from '../errors.ts';
 import type { SendData } from '../websocket/send-data.ts';
 import { toBytes } from '../websocket/send-data.ts';
 import type { WebSocket } from '../websocket/websocket.ts';
@@ -17,6 +18,7 @@ import {
   sendBytes,
   Topics,
 } from './broadcast.ts';
+import { errorText } from './hooks.ts';
 import { Users } from './users.ts';
 
 const NOBODY: BroadcastResult = Object.freeze({ sent: 0, skipped: 0 });
@@ -29,16 +31,23 @@ export class FanOut {
   readonly #policy: BroadcastPolicy;
   /** The server's open clients (`undefined` without `clientTracking`), for broadcasts from the adapter. */
   readonly #clients: () => Iterable<WebSocket> | undefined;
+  /** Reports an adapter that threw (the server's 'hookError'). */
+  readonly #reportFailure: (error: WebSocketError) => void;
 
-  /** Starts the adapter, if any: from now on it may call `deliver()`. */
+  /**
+   * Starts the adapter, if any: from now on it may call `deliver()`.
+   * @param reportFailure - told when a call to the adapter throws (it must not; the server goes on).
+   */
   constructor(
     adapter: ServerAdapter | undefined,
     policy: BroadcastPolicy,
     clients: () => Iterable<WebSocket> | undefined,
+    reportFailure: (error: WebSocketError) => void,
   ) {
     this.#adapter = adapter;
     this.#policy = policy;
     this.#clients = clients;
+    this.#reportFailure = reportFailure;
     // With an adapter, the broker listens to a topic or user while this process has sockets for it.
     this.topics = new Topics(adapter && ((topic, present) => this.#membership('topic', topic, present)));
     this.users = new Users(adapter && ((userId, present) => this.#membership('user', userId, present)));
@@ -59,8 +68,13 @@ export class FanOut {
     const bytes = toBytes(data); // the argument check, even with nobody to send to
     const binary = isBinaryMessage(data, options);
     const result = clients === undefined ? NOBODY : sendBytes(clients, bytes, binary, options, this.#policy);
-    if (this.#adapter !== undefined && options.local !== true) {
-      this.#adapter.publish({ kind, target, data: bytes, binary });
+    const adapter = this.#adapter;
+    if (adapter !== undefined && options.local !== true) {
+      try {
+        adapter.publish({ kind, target, data: bytes, binary });
+      } catch (error) {
+        this.#failed('publish', error);
+      }
     }
     return result;
   }
@@ -88,7 +102,24 @@ export class FanOut {
   }
 
   #membership(kind: 'topic' | 'user', target: string, present: boolean): void {
-    if (present) this.#adapter?.subscribe(kind, target);
-    else this.#adapter?.unsubscribe(kind, target);
+    // Called from subscribe(), setUser() and a socket's close: a throwing adapter must not break
+    // them (nor, from a close, end the process with an uncaught exception).
+    try {
+      if (present) this.#adapter?.subscribe(kind, target);
+      else this.#adapter?.unsubscribe(kind, target);
+    } catch (error) {
+      this.#failed(present ? 'subscribe' : 'unsubscribe', error);
+    }
+  }
+
+  /** An adapter's method threw: local delivery went on; the application hears of it. */
+  #failed(method: string, error: unknown): void {
+    this.#reportFailure(
+      new WebSocketError(
+        ErrorCode.HookFailed,
+        `the adapter's ${method}() threw: ${errorText(error)}; this server went on (the message, or the change, did not reach the other processes)`,
+        { cause: error },
+      ),
+    );
   }
 }

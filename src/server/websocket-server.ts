@@ -116,7 +116,12 @@ export class WebSocketServer<W extends WebSocket = WebSocket> extends EventEmitt
         'the option "WebSocket" must be the WebSocket class or a subclass of it',
       );
     }
-    this.#fanOut = new FanOut(options.adapter, options, () => this.clients);
+    this.#fanOut = new FanOut(
+      options.adapter,
+      options,
+      () => this.clients,
+      (error) => this.#negotiator.refusals.reportHookFailure(error, undefined),
+    );
     this.#negotiator = new Negotiator(this, socketClass, this.#fanOut);
     this.#http1 = new Http1Listener(this, this.#negotiator, this.#emitConnection);
     if (options.server !== undefined) {

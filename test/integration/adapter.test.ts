@@ -190,3 +190,42 @@ describe('the adapter contract, two servers on one in-memory bus', () => {
     expect(a.adapter.closed).toBe(true);
   });
 });
+
+describe('an adapter that throws (a bug in it) never breaks the server', () => {
+  it("publish, subscribe and a subscribed socket's close go on locally, and 'hookError' says which call threw", async () => {
+    const failure = new Error('broker client bug');
+    const adapter = {
+      start() {},
+      publish() {
+        throw failure;
+      },
+      subscribe() {
+        throw failure;
+      },
+      unsubscribe() {
+        throw failure;
+      },
+      close() {},
+    };
+    const listening = await listen({ adapter });
+    servers.push(listening.server);
+    const hookErrors: Error[] = [];
+    listening.server.on('hookError', (error) => hookErrors.push(error));
+    const { client, peer } = await join(listening);
+    expect(peer.subscribe('news')).toBe(true); // the adapter's subscribe() threw
+    const arriving = nextMessages(client, 1);
+    expect(listening.server.publish('news', 'still here')).toEqual({ sent: 1, skipped: 0 });
+    expect((await arriving).map((m) => m.data.toString())).toEqual(['still here']);
+    const closed = new Promise((resolve) => peer.once('close', resolve));
+    client.close();
+    await closed;
+    await settle(); // a throw from the close hook would be an uncaught exception and fail the run
+    expect(peer.isSubscribed('news')).toBe(false);
+    expect(hookErrors.map((error) => error.message.slice(0, 33))).toEqual([
+      "the adapter's subscribe() threw: ",
+      "the adapter's publish() threw: br",
+      "the adapter's unsubscribe() threw",
+    ]);
+    expect(hookErrors.every((error) => error.cause === failure)).toBe(true);
+  });
+});
