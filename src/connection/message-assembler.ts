@@ -85,11 +85,10 @@ export class MessageAssembler {
         if (message !== null) {
           throw protocolError(ErrorCode.ExpectedContinuation, 'new data frame inside a fragmented message');
         }
-        const streamed = this.streaming;
         message = {
           binary: header.opcode === Opcode.Binary,
           compressed: header.rsv1,
-          payload: streamed ? null : new MessageBuffer(),
+          payload: this.streaming ? null : new MessageBuffer(),
           size: 0,
         };
         this.#message = message;
@@ -98,11 +97,7 @@ export class MessageAssembler {
     message = message!;
     // Checked before the bytes are kept, so a message never holds more than maxPayload.
     if (message.size + data.length > this.#maxPayload) {
-      throw new ProtocolError(
-        ErrorCode.MessageTooBig,
-        CloseCode.MessageTooBig,
-        `message exceeds maxPayload (${this.#maxPayload} bytes)`,
-      );
+      throw messageTooBig(this.#maxPayload, '');
     }
     // §8.1: fail as soon as the bytes cannot be UTF-8, in the chunk where the bad byte arrives.
     // (Compressed text is checked once inflated.)
@@ -142,11 +137,7 @@ export class MessageAssembler {
   /** A message of one frame in one piece: the same checks as {@link add}, without the state. */
   #wholeMessage(binary: boolean, compressed: boolean, data: Uint8Array): MessageEvent {
     if (data.length > this.#maxPayload) {
-      throw new ProtocolError(
-        ErrorCode.MessageTooBig,
-        CloseCode.MessageTooBig,
-        `message exceeds maxPayload (${this.#maxPayload} bytes)`,
-      );
+      throw messageTooBig(this.#maxPayload, '');
     }
     // §8.1 (compressed text is checked once inflated).
     if (!binary && !compressed && !isValidUtf8(data)) throw invalidUtf8('text message');
@@ -179,11 +170,7 @@ export class MessageAssembler {
   ): MessagePartEvent {
     this.#inflatedSize += data.length;
     if (this.#inflatedSize > this.#maxPayload) {
-      throw new ProtocolError(
-        ErrorCode.MessageTooBig,
-        CloseCode.MessageTooBig,
-        `message exceeds maxPayload (${this.#maxPayload} bytes) once inflated`,
-      );
+      throw messageTooBig(this.#maxPayload, ' once inflated');
     }
     const { binary, fin } = awaiting;
     if (!binary) {
@@ -210,11 +197,7 @@ export class MessageAssembler {
     this.#awaiting = null;
     if (awaiting.piece) return this.#completePart(awaiting, data);
     if (data.length > this.#maxPayload) {
-      throw new ProtocolError(
-        ErrorCode.MessageTooBig,
-        CloseCode.MessageTooBig,
-        `message exceeds maxPayload (${this.#maxPayload} bytes) once inflated`,
-      );
+      throw messageTooBig(this.#maxPayload, ' once inflated');
     }
     // §8.1 for compressed text: what it inflates to must be UTF-8.
     if (!awaiting.binary && !isValidUtf8(data)) throw invalidUtf8('text message');
@@ -228,4 +211,13 @@ export class MessageAssembler {
     this.#message = null;
     this.#utf8?.reset();
   }
+}
+
+/** §7.4.1 1009: a message (or, `when` = ' once inflated', what it inflates to) over maxPayload. */
+function messageTooBig(maxPayload: number, when: string): ProtocolError {
+  return new ProtocolError(
+    ErrorCode.MessageTooBig,
+    CloseCode.MessageTooBig,
+    `message exceeds maxPayload (${maxPayload} bytes)${when}`,
+  );
 }
