@@ -13,6 +13,7 @@ import type { SendData } from '../websocket/send-data.ts';
 import type { TopicRegistry } from '../websocket/types.ts';
 import { WebSocket } from '../websocket/websocket.ts';
 import type { MembershipListener } from './adapter.ts';
+import { SocketGroups } from './socket-groups.ts';
 
 /** Options of `server.broadcast()` and `server.publish()`. */
 export interface BroadcastOptions {
@@ -95,15 +96,13 @@ export function sendBytes(
  * holds its server's `Topics` (through `ws[acceptingServer]`, src/server/negotiate.ts) and delegates `subscribe()` & co. to it.
  */
 export class Topics implements TopicRegistry<WebSocket> {
-  /** Subscribers by topic. */
-  readonly #topics = new Map<string, Set<WebSocket>>();
+  /** Subscribers by topic; its listener hears when a topic gains its first or loses its last (the adapter's subscriptions). */
+  readonly #topics: SocketGroups;
   /** Topics by subscriber, to drop them all on close. */
   readonly #subscriptions = new WeakMap<WebSocket, Set<string>>();
-  /** Told when a topic gains its first subscriber or loses its last (the adapter's subscriptions). */
-  readonly #onMembership: MembershipListener | undefined;
 
   constructor(onMembership?: MembershipListener) {
-    this.#onMembership = onMembership;
+    this.#topics = new SocketGroups(onMembership);
   }
 
   /** The subscribers of `topic`, if it has any. */
@@ -126,13 +125,7 @@ export class Topics implements TopicRegistry<WebSocket> {
     }
     if (topics.has(topic)) return false;
     topics.add(topic);
-    let subscribers = this.#topics.get(topic);
-    if (subscribers === undefined) {
-      subscribers = new Set();
-      this.#topics.set(topic, subscribers);
-      this.#onMembership?.(topic, true);
-    }
-    subscribers.add(ws);
+    this.#topics.add(topic, ws);
     return true;
   }
 
@@ -140,12 +133,7 @@ export class Topics implements TopicRegistry<WebSocket> {
   unsubscribe(ws: WebSocket, topic: string): boolean {
     const topics = this.#subscriptions.get(ws);
     if (topics === undefined || !topics.delete(topic)) return false;
-    const subscribers = this.#topics.get(topic);
-    subscribers?.delete(ws);
-    if (subscribers?.size === 0) {
-      this.#topics.delete(topic); // no empty sets left behind
-      this.#onMembership?.(topic, false);
-    }
+    this.#topics.delete(topic, ws);
     return true;
   }
 

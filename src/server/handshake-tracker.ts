@@ -117,10 +117,10 @@ export class HandshakeTracker<R> {
     this.untrack(socket);
   }
 
-  /** An accepted WebSocket closed: its slot is free (a 'close' listener shared by every client). */
-  readonly closed = (): void => {
+  /** An accepted WebSocket closed: its slot is free (called by the server's close hook, negotiate.ts). */
+  closed(): void {
     this.#count--;
-  };
+  }
 
   /**
    * Standalone wss://: a TCP socket starts its TLS handshake with `timeout` ms left; `onTimeout` runs

@@ -7,16 +7,16 @@
 import { ReadyState } from '../ready-state.ts';
 import type { WebSocket } from '../websocket/websocket.ts';
 import type { MembershipListener } from './adapter.ts';
+import { SocketGroups } from './socket-groups.ts';
 
 /** Sockets by user id, and the user id of each socket. */
 export class Users {
-  readonly #sockets = new Map<string, Set<WebSocket>>();
+  /** Sockets by user id; its listener hears of a user's first and last local socket (the adapter's subscriptions). */
+  readonly #sockets: SocketGroups;
   readonly #userOf = new WeakMap<WebSocket, string>();
-  /** Told when a user gains their first local socket or loses their last (the adapter's subscriptions). */
-  readonly #onMembership: MembershipListener | undefined;
 
   constructor(onMembership?: MembershipListener) {
-    this.#onMembership = onMembership;
+    this.#sockets = new SocketGroups(onMembership);
   }
 
   /** The local sockets of `userId`, if any. */
@@ -34,15 +34,9 @@ export class Users {
     if (ws.readyState !== ReadyState.OPEN) return false;
     const previous = this.#userOf.get(ws);
     if (previous === userId) return false;
-    if (previous !== undefined) this.#leave(ws, previous);
+    if (previous !== undefined) this.#sockets.delete(previous, ws);
     this.#userOf.set(ws, userId);
-    let sockets = this.#sockets.get(userId);
-    if (sockets === undefined) {
-      sockets = new Set();
-      this.#sockets.set(userId, sockets);
-      this.#onMembership?.(userId, true);
-    }
-    sockets.add(ws);
+    this.#sockets.add(userId, ws);
     return true;
   }
 
@@ -51,16 +45,7 @@ export class Users {
     const userId = this.#userOf.get(ws);
     if (userId === undefined) return false;
     this.#userOf.delete(ws);
-    this.#leave(ws, userId);
+    this.#sockets.delete(userId, ws);
     return true;
-  }
-
-  #leave(ws: WebSocket, userId: string): void {
-    const sockets = this.#sockets.get(userId);
-    sockets?.delete(ws);
-    if (sockets?.size === 0) {
-      this.#sockets.delete(userId);
-      this.#onMembership?.(userId, false);
-    }
   }
 }

@@ -106,7 +106,7 @@ export class Driver extends Outbox {
     }
     // Frames that arrived with the handshake are put back into the socket: they are read on the next
     // tick, after the server's 'connection' or the client's 'open' listeners have been attached.
-    if (head.length > 0) socket.unshift(Buffer.from(head.buffer, head.byteOffset, head.length));
+    if (head.length > 0) socket.unshift(asBuffer(head));
     this.opening = true;
     try {
       this.ws.emit('open'); // an exception from a listener propagates (uncaught, as in `ws`)...
