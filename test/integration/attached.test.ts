@@ -10,24 +10,20 @@ import {
   type ServerResponse,
 } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from '../../src/index.ts';
 import {
   acceptKeyFor,
+  cleanupsAfterEach,
   once,
   randomKey,
   rawConnect,
   upgradeRequest,
-  WAIT_MS,
   withTimeout,
 } from './helpers.ts';
 
-const cleanups: (() => Promise<unknown> | undefined)[] = [];
-
-afterEach(async () => {
-  // Last started, first stopped: WebSocketServers before the HTTP server they are attached to.
-  for (const cleanup of cleanups.splice(0).reverse()) await withTimeout(Promise.resolve(cleanup()), WAIT_MS);
-});
+// Last started, first stopped: WebSocketServers before the HTTP server they are attached to.
+const cleanups = cleanupsAfterEach();
 
 async function httpServer(
   handler: (req: IncomingMessage, res: ServerResponse) => void,

@@ -8,16 +8,12 @@
  * Each test records the raw request heads on loopback: the proxy's CONNECT and the origin's upgrade.
  */
 import { createServer as createNetServer, connect as netConnect, type Socket } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ErrorCode, HandshakeError, InvalidArgumentError, WebSocket } from '../../src/index.ts';
 import { cert, startH2 } from '../http2/helpers.ts';
-import { type HttpHead, once, RawPeer, rawServer, WAIT_MS, withTimeout } from './helpers.ts';
+import { cleanupsAfterEach, type HttpHead, once, RawPeer, rawServer } from './helpers.ts';
 
-const cleanups: (() => unknown)[] = [];
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await withTimeout(Promise.resolve(cleanup()), WAIT_MS);
-});
+const cleanups = cleanupsAfterEach();
 
 const basic = (credentials: string) => `Basic ${Buffer.from(credentials, 'utf8').toString('base64')}`;
 

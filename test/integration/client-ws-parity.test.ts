@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { Agent, ClientRequest, IncomingMessage } from 'node:http';
 import { connect as netConnect, type Socket } from 'node:net';
 import tls, { createServer as createTlsServer } from 'node:tls';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   ErrorCode,
   HandshakeError,
@@ -18,6 +18,7 @@ import {
 } from '../../src/index.ts';
 import {
   acceptKeyFor,
+  cleanupsAfterEach,
   type HttpHead,
   listen,
   once,
@@ -31,11 +32,7 @@ const fixtures = new URL('../fixtures/', import.meta.url);
 const cert = readFileSync(new URL('localhost-cert.pem', fixtures));
 const key = readFileSync(new URL('localhost-key.pem', fixtures));
 
-const cleanups: (() => unknown)[] = [];
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await withTimeout(Promise.resolve(cleanup()), WAIT_MS);
-});
+const cleanups = cleanupsAfterEach();
 
 function track(ws: WebSocket): WebSocket {
   cleanups.push(() => {

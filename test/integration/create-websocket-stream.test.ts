@@ -5,7 +5,7 @@
  */
 import { once as onceEvent } from 'node:events';
 import { Duplex, pipeline, Writable } from 'node:stream';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import WebSocketDefault, {
   createWebSocketStream,
   HandshakeError,
@@ -14,6 +14,7 @@ import WebSocketDefault, {
   WebSocketError,
 } from '../../src/index.ts';
 import {
+  cleanupsAfterEach,
   closeQuietly,
   type Listening,
   listen,
@@ -26,10 +27,7 @@ import {
   withTimeout,
 } from './helpers.ts';
 
-const cleanups: (() => Promise<unknown> | undefined)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await withTimeout(Promise.resolve(cleanup()), WAIT_MS);
-});
+const cleanups = cleanupsAfterEach();
 
 async function server(options: Parameters<typeof listen>[0] = {}): Promise<Listening> {
   const listening = await listen(options);

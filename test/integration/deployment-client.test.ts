@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createServer as createNetServer, connect as netConnect, type Server, type Socket } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   ErrorCode,
   HandshakeError,
@@ -14,17 +14,13 @@ import {
   type VerifyClientInfo,
   WebSocket,
 } from '../../src/index.ts';
-import { type HttpHead, type Listening, listen, once, RawPeer, WAIT_MS, withTimeout } from './helpers.ts';
+import { cleanupsAfterEach, type HttpHead, type Listening, listen, once, RawPeer } from './helpers.ts';
 
 const fixtures = new URL('../fixtures/', import.meta.url);
 const cert = readFileSync(new URL('localhost-cert.pem', fixtures));
 const key = readFileSync(new URL('localhost-key.pem', fixtures));
 
-const cleanups: (() => unknown)[] = [];
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await withTimeout(Promise.resolve(cleanup()), WAIT_MS);
-});
+const cleanups = cleanupsAfterEach();
 
 async function start(options: Parameters<typeof listen>[0] = {}): Promise<Listening> {
   const listening = await listen(options);

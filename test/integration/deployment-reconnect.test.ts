@@ -5,7 +5,7 @@
  * and a clean stop.
  */
 import { createServer as createNetServer } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   backoffDelay,
   defaultShouldReconnect,
@@ -18,13 +18,9 @@ import {
   WebSocket,
   WebSocketServer,
 } from '../../src/index.ts';
-import { listen, once, WAIT_MS, withTimeout } from './helpers.ts';
+import { cleanupsAfterEach, listen, once, WAIT_MS, withTimeout } from './helpers.ts';
 
-const cleanups: (() => unknown)[] = [];
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await withTimeout(Promise.resolve(cleanup()), WAIT_MS);
-});
+const cleanups = cleanupsAfterEach();
 
 function track(rws: ReconnectingWebSocket): ReconnectingWebSocket {
   cleanups.push(() => rws.close());

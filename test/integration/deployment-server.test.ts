@@ -4,7 +4,7 @@
  * `broadcast()` (encoded once, uncompressed to deflate clients, RFC 7692 §6), pub/sub topics and the
  * slow-reader policy (skip, or close with 1013).
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   ErrorCode,
   HandshakeError,
@@ -17,6 +17,7 @@ import {
 } from '../../src/index.ts';
 import {
   acceptKeyFor,
+  cleanupsAfterEach,
   type Listening,
   listen,
   nextConnection,
@@ -31,11 +32,7 @@ import {
   withTimeout,
 } from './helpers.ts';
 
-const cleanups: (() => unknown)[] = [];
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await withTimeout(Promise.resolve(cleanup()), WAIT_MS);
-});
+const cleanups = cleanupsAfterEach();
 
 async function start(options: Omit<ServerOptions, 'port'> = {}): Promise<Listening> {
   const listening = await listen(options);

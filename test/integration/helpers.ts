@@ -9,6 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
 import { createServer as createNetServer, connect as netConnect, type Server, type Socket } from 'node:net';
+import { afterEach } from 'vitest';
 import { type ServerOptions, WebSocket, WebSocketServer } from '../../src/index.ts';
 import { sha1 } from '../helpers/bytes.ts';
 
@@ -59,6 +60,19 @@ export function withTimeout<T>(
       },
     );
   });
+}
+
+/**
+ * What to undo after each test of the file: push a cleanup (close a server, a client…) as you start
+ * something; after the test they run last first, each bounded by {@link WAIT_MS}.
+ */
+export function cleanupsAfterEach(): (() => unknown)[] {
+  const cleanups: (() => unknown)[] = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse())
+      await withTimeout(Promise.resolve(cleanup()), WAIT_MS);
+  });
+  return cleanups;
 }
 
 export interface Listening {

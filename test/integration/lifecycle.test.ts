@@ -7,10 +7,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from '../../src/index.ts';
 import {
   acceptKeyFor,
+  cleanupsAfterEach,
   closePayload,
   encodeMaskedFrame,
   type Listening,
@@ -28,10 +29,7 @@ import {
   withTimeout,
 } from './helpers.ts';
 
-const cleanups: (() => Promise<unknown> | undefined)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await withTimeout(Promise.resolve(cleanup()), WAIT_MS);
-});
+const cleanups = cleanupsAfterEach();
 
 async function startRaw(...args: Parameters<typeof rawServer>): Promise<RawServer> {
   const server = await rawServer(...args);

@@ -4,7 +4,7 @@
  * InvalidOptionError whose `option` and message name the option), instead of crashing the process
  * at the first connection or leaving a socket that never reports anything.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   type ClientOptions,
   ErrorCode,
@@ -18,13 +18,9 @@ import {
   WebSocketError,
   WebSocketServer,
 } from '../../src/index.ts';
-import { listen, once, WAIT_MS, withTimeout } from './helpers.ts';
+import { cleanupsAfterEach, listen, once } from './helpers.ts';
 
-const cleanups: (() => unknown)[] = [];
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await withTimeout(Promise.resolve(cleanup()), WAIT_MS);
-});
+const cleanups = cleanupsAfterEach();
 
 /** Port 1 on loopback: nothing listens there, so a constructor that wrongly succeeds fails fast. */
 const NOWHERE = 'ws://127.0.0.1:1';

@@ -5,7 +5,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   ErrorCode,
   ReconnectingWebSocket,
@@ -13,12 +13,9 @@ import {
   type WebSocket,
   WebSocketServer,
 } from '../../src/index.ts';
-import { once, WAIT_MS, withTimeout } from './helpers.ts';
+import { cleanupsAfterEach, once, WAIT_MS, withTimeout } from './helpers.ts';
 
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await withTimeout(Promise.resolve(cleanup()), WAIT_MS);
-});
+const cleanups = cleanupsAfterEach();
 
 /** A server whose connection number n (from 0) is handed to `onConnection`. */
 async function server(onConnection: (ws: WebSocket, n: number) => void): Promise<string> {

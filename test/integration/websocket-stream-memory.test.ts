@@ -16,15 +16,15 @@
  * would approach the 1 GiB sent. Each test is bounded in time (60 s) and in count.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type StreamedMessage, WebSocketStream } from '../../src/index.ts';
 import {
+  cleanupsAfterEach,
   closeQuietly,
   listen,
   nextConnection,
   type RawPeer,
   rawServer,
-  WAIT_MS,
   withTimeout,
 } from './helpers.ts';
 
@@ -32,10 +32,7 @@ const MiB = 1024 * 1024;
 const TOTAL = 1024 * MiB;
 const MEMORY_BOUND = { arrayBuffers: 160 * MiB, rss: 256 * MiB };
 
-const cleanups: (() => Promise<unknown> | undefined)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await withTimeout(Promise.resolve(cleanup()), WAIT_MS);
-});
+const cleanups = cleanupsAfterEach();
 
 /** Samples memory every 20 ms until stopped; reports the largest growth over the first sample. */
 function memoryWatch(): { stop(): { arrayBuffers: number; rss: number } } {

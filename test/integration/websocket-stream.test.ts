@@ -8,7 +8,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   ErrorCode,
   HandshakeError,
@@ -22,6 +22,7 @@ import {
 } from '../../src/index.ts';
 import { cert, startH2 } from '../http2/helpers.ts';
 import {
+  cleanupsAfterEach,
   closeQuietly,
   type Listening,
   listen,
@@ -34,10 +35,7 @@ import {
   withTimeout,
 } from './helpers.ts';
 
-const cleanups: (() => Promise<unknown> | undefined)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await withTimeout(Promise.resolve(cleanup()), WAIT_MS);
-});
+const cleanups = cleanupsAfterEach();
 
 async function server(options: Parameters<typeof listen>[0] = {}): Promise<Listening> {
   const listening = await listen(options);
