@@ -5,12 +5,13 @@
  * messages, Pings and the Close in the order they were received.
  */
 import { describe, expect, it } from 'vitest';
-import { Connection, type ConnectionEvent } from '../../../src/connection/connection.ts';
+import { Connection } from '../../../src/connection/connection.ts';
 import { ErrorCode, InvalidStateError, ProtocolError } from '../../../src/errors.ts';
 import { CloseCode } from '../../../src/frame/close-code.ts';
 import { encodeFrame } from '../../../src/frame/encoder.ts';
 import { Opcode } from '../../../src/frame/opcode.ts';
 import { hex } from '../../helpers/bytes.ts';
+import { summary } from '../../helpers/events.ts';
 
 const text = (s: string) => Uint8Array.from(Buffer.from(s));
 /** A frame as a client would send it (masked); `rsv1` marks a compressed message (RFC 7692 §6). */
@@ -21,20 +22,6 @@ const closePayload = (code: number) => Uint8Array.of(code >> 8, code & 0xff);
 function deflating(maxPayload = 1 << 20): Connection {
   return new Connection({ role: 'server', maxPayload, perMessageDeflate: true });
 }
-
-const summary = (events: ConnectionEvent[]) =>
-  events.map((event) => {
-    switch (event.type) {
-      case 'message':
-        return `message ${event.compressed ? 'compressed' : Buffer.from(event.data).toString()}`;
-      case 'fail':
-        return `fail ${event.error.closeCode}`;
-      case 'close':
-        return `close ${event.code}`;
-      default:
-        return `${event.type} ${Buffer.from(event.data).toString()}`;
-    }
-  });
 
 describe('RFC 7692 §6: awaiting the transform of a compressed message', () => {
   it('decodes nothing after a compressed message until completeMessage(), then goes on in order', () => {

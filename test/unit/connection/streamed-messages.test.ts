@@ -9,6 +9,7 @@ import { Connection, type ConnectionEvent } from '../../../src/connection/connec
 import { encodeFrame } from '../../../src/frame/encoder.ts';
 import { Opcode } from '../../../src/frame/opcode.ts';
 import { hex } from '../../helpers/bytes.ts';
+import { summary } from '../../helpers/events.ts';
 
 const bytes = (s: string) => Uint8Array.from(Buffer.from(s));
 /** A frame as a client sends it (masked); `rsv1` marks a compressed message (RFC 7692 §6). */
@@ -23,22 +24,6 @@ function streaming(options: { maxPayload?: number; perMessageDeflate?: boolean }
     streamMessages: true,
   });
 }
-
-const summary = (events: ConnectionEvent[]) =>
-  events.map((event) => {
-    switch (event.type) {
-      case 'message-part':
-        return `part ${event.binary ? 'binary' : 'text'} ${Buffer.from(event.data).toString()}${event.fin ? ' fin' : ''}`;
-      case 'message':
-        return `message ${event.compressed ? 'compressed' : Buffer.from(event.data).toString()}`;
-      case 'fail':
-        return `fail ${event.error.closeCode}`;
-      case 'close':
-        return `close ${event.code}`;
-      default:
-        return `${event.type} ${Buffer.from(event.data).toString()}`;
-    }
-  });
 
 describe('streamMessages: §5.4 messages piece by piece', () => {
   it('is off by default: a fragmented message comes whole', () => {
