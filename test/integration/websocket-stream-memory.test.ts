@@ -30,6 +30,12 @@ import {
 
 const MiB = 1024 * 1024;
 const TOTAL = 1024 * MiB;
+
+/** The 1 GiB uploaded as one message, in chunks of UPLOAD_CHUNK bytes made as they are pulled. */
+const UPLOAD_CHUNK = 64 * 1024;
+async function* upload(): AsyncGenerator<Buffer> {
+  for (let i = 0; i < TOTAL / UPLOAD_CHUNK; i++) yield Buffer.alloc(UPLOAD_CHUNK, i & 0xff);
+}
 const MEMORY_BOUND = { arrayBuffers: 160 * MiB, rss: 256 * MiB };
 
 const cleanups = cleanupsAfterEach();
@@ -117,10 +123,6 @@ describe('WebSocketStream: 1 GiB in bounded memory', () => {
     const wss = new WebSocketStream(listening.url);
     const { writable } = await withTimeout(wss.opened);
     const watch = memoryWatch();
-    const CHUNK = 64 * 1024;
-    async function* upload() {
-      for (let i = 0; i < TOTAL / CHUNK; i++) yield Buffer.alloc(CHUNK, i & 0xff);
-    }
     const writer = writable.getWriter();
     await withTimeout(writer.write(upload()), 55_000, 'the upload');
     for (let i = 0; i < 500 && tally.bytes < TOTAL; i++) await sleep(10);
@@ -130,7 +132,7 @@ describe('WebSocketStream: 1 GiB in bounded memory', () => {
         `peak growth arrayBuffers ${(peak.arrayBuffers / MiB).toFixed(1)} MiB, rss ${(peak.rss / MiB).toFixed(1)} MiB`,
     );
     expect(tally).toMatchObject({
-      frames: TOTAL / CHUNK,
+      frames: TOTAL / UPLOAD_CHUNK,
       bytes: TOTAL,
       firstOpcode: 2,
       finalFrames: 1,
@@ -167,10 +169,6 @@ describe('WebSocketStream: 1 GiB in bounded memory', () => {
     const wss = new WebSocketStream(listening.url);
     const { writable } = await withTimeout(wss.opened);
     const watch = memoryWatch();
-    const CHUNK = 64 * 1024;
-    async function* upload() {
-      for (let i = 0; i < TOTAL / CHUNK; i++) yield Buffer.alloc(CHUNK, i & 0xff);
-    }
     const writer = writable.getWriter();
     await withTimeout(writer.write(upload()), 50_000, 'the upload');
     await writer.close();
