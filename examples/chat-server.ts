@@ -25,9 +25,9 @@ export interface ChatServer {
   close(): Promise<void>;
 }
 
-/** Starts the chat; resolves once it listens. */
-export async function startChatServer(port = 8080, host = '127.0.0.1'): Promise<ChatServer> {
-  const http = createServer((request, response) => {
+/** The HTTP side of the chat: the page at `/`, 404 elsewhere (the WebSocket endpoint attaches to it). */
+export function createChatPageServer(): Server {
+  return createServer((request, response) => {
     if (request.method === 'GET' && (request.url === '/' || request.url === '/index.html')) {
       response.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
       response.end(PAGE);
@@ -35,6 +35,11 @@ export async function startChatServer(port = 8080, host = '127.0.0.1'): Promise<
     }
     response.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
   });
+}
+
+/** Starts the chat; resolves once it listens. */
+export async function startChatServer(port = 8080, host = '127.0.0.1'): Promise<ChatServer> {
+  const http = createChatPageServer();
 
   const room = new Set<FleckSocket>();
   const broadcast = (text: string) => {

@@ -12,14 +12,12 @@
  * See docs/scaling.md.
  */
 import cluster from 'node:cluster';
-import { readFileSync } from 'node:fs';
-import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { createRedisAdapter } from '../packages/redis-adapter/src/index.ts';
 import { WebSocketServer } from '../src/index.ts';
+import { createChatPageServer } from './chat-server.ts';
 
-const PAGE = readFileSync(new URL('./chat.html', import.meta.url));
 const port = Number(process.env.PORT ?? 8084);
 const host = process.env.HOST ?? '127.0.0.1';
 const workers = Number(process.env.WORKERS ?? Math.min(4, availableParallelism()));
@@ -72,14 +70,7 @@ if (cluster.isPrimary) {
     console.warn(`worker ${process.pid}: Redis back, ${dropped} dropped`),
   );
 
-  const http = createServer((request, response) => {
-    if (request.method === 'GET' && (request.url === '/' || request.url === '/index.html')) {
-      response.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
-      response.end(PAGE);
-      return;
-    }
-    response.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
-  });
+  const http = createChatPageServer(); // the page of `npm start` (examples/chat-server.ts)
   const wss = new WebSocketServer({ server: http, path: '/chat', adapter });
   let guests = 0;
   wss.on('connection', (ws) => {
