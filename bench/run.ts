@@ -1,7 +1,7 @@
 /**
  * sockwire benchmark runner.
  *
- *   npm run bench                      # full suite (< 12 min), writes results/latest.{json,md}
+ *   npm run bench                      # full suite (< 15 min), writes results/latest.{json,md}
  *   npx tsx bench/run.ts --quick       # CI smoke (< 2.5 min): fails only on crashes, never on speed
  *   npx tsx bench/run.ts --only echo-16B,latency-16B --peers ws,bun --rounds 5
  *   npx tsx bench/run.ts --baseline-dist /tmp/base/dist   # adds `sockwire-base`: another build, same run
@@ -315,7 +315,7 @@ const rounds = roundsFlag !== undefined ? Math.max(1, Number(roundsFlag)) : quic
 const warmupS = Number(flags.get('warmup') ?? (quick ? 0.2 : 0.3));
 const durationS = Number(flags.get('duration') ?? (quick ? 0.5 : 1.0));
 // The fleet adds about 2 minutes to a full run (4 peers × ramp-up + 20 s) and 25 s to a quick one.
-const budgetS = Number(flags.get('budget') ?? (quick ? 135 : 720));
+const budgetS = Number(flags.get('budget') ?? (quick ? 135 : 900));
 const withMicro = onlyFlag === undefined ? !flags.has('no-micro') : onlyFlag.split(',').includes('micro');
 
 const allIds = new Set(SCENARIOS.map((s) => s.id));
@@ -1097,6 +1097,9 @@ function markdown(): string {
     `- ${rounds} rounds per peer, alternating peers; warmup ${warmupS}s, measurement ${durationS}s; pinning: ${meta.pinned}; total ${meta.elapsedS}s`,
   );
   for (const n of notes) lines.push(`- Note: ${n}`);
+  lines.push(
+    '- Where each figure stands against its target, and the limit where one is out of reach: [targets.md](targets.md)',
+  );
   lines.push('');
   lines.push(
     '"vs ws" is median ÷ median of `ws` with bufferutil (↑ higher is better, ↓ lower is better); "vs Bun" and "vs raw node:net" are the same ratio against Bun\'s native server and the raw `node:net` peer, the limits (n/a[k]: see the numbered notes under the table). ' +
@@ -1188,7 +1191,8 @@ if (complete && existsSync(readme)) {
   const i = text.indexOf(a);
   const j = text.indexOf(b);
   if (i >= 0 && j > i) {
-    const body = md.replace(/^# .*\n/, '');
+    // The README sits one directory up from results/, where latest.md's links point.
+    const body = md.replace(/^# .*\n/, '').replace('](targets.md)', '](results/targets.md)');
     writeFileSync(readme, `${text.slice(0, i + a.length)}\n${body}\n${text.slice(j)}`);
     // Keep `biome check .` clean: Biome pads markdown tables.
     spawnSync(join(ROOT, 'node_modules', '.bin', 'biome'), ['format', '--write', readme], { cwd: ROOT });
