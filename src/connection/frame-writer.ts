@@ -32,7 +32,11 @@ export class FrameWriter {
   readonly #perMessageDeflate: boolean;
   /** True while an outgoing fragmented message is unfinished (§5.4). */
   #sendingFragments = false;
-  #chunks: Uint8Array[] = [];
+  /**
+   * Frames waiting to be taken; null when none, so that an idle connection holds no array and a
+   * message's first frame starts a one-slot array rather than an empty one grown to 17 slots.
+   */
+  #chunks: Uint8Array[] | null = null;
   #bytes = 0;
   #unsentPongs = 0;
   #lastPongIndex = -1;
@@ -70,9 +74,7 @@ export class FrameWriter {
     if (maskKey === undefined && data.length <= SMALL_FRAME_BYTES) {
       // The hot path of a server: a small frame is built as one buffer, header and payload together.
       // Copying a few bytes costs less than a second chunk (and the join of the two at write time).
-      const frame = encodeFrameAsOne(opcode, data, { fin, rsv1 });
-      this.#chunks.push(frame);
-      this.#bytes += frame.length;
+      this.#append(encodeFrameAsOne(opcode, data, { fin, rsv1 }));
       return;
     }
     this.#push(encodeFrame(opcode, data, { fin, rsv1, maskKey }));
@@ -101,20 +103,19 @@ export class FrameWriter {
   autoPong(payload: Uint8Array): void {
     const pong = encodeFrameAsOne(Opcode.Pong, payload, { maskKey: this.#generateMaskKey?.() });
     if (this.#unsentPongs >= MAX_UNSENT_PONGS && this.#lastPongIndex >= 0) {
-      const [old] = this.#chunks.splice(this.#lastPongIndex, 1, pong);
+      const [old] = this.#chunks!.splice(this.#lastPongIndex, 1, pong);
       this.#bytes += pong.length - (old?.length ?? 0);
       return;
     }
-    this.#chunks.push(pong);
-    this.#bytes += pong.length;
+    this.#append(pong);
     this.#unsentPongs++;
-    this.#lastPongIndex = this.#chunks.length - 1;
+    this.#lastPongIndex = this.#chunks!.length - 1;
   }
 
   /** Takes everything queued, in order, so the transport can write it with one `writev`. */
   take(): Uint8Array[] {
-    const out = this.#chunks;
-    this.#chunks = [];
+    const out = this.#chunks ?? [];
+    this.#chunks = null;
     this.#bytes = 0;
     this.#unsentPongs = 0;
     this.#lastPongIndex = -1;
@@ -122,9 +123,12 @@ export class FrameWriter {
   }
 
   #push(chunks: readonly Uint8Array[]): void {
-    for (const chunk of chunks) {
-      this.#chunks.push(chunk);
-      this.#bytes += chunk.length;
-    }
+    for (const chunk of chunks) this.#append(chunk);
+  }
+
+  #append(chunk: Uint8Array): void {
+    if (this.#chunks === null) this.#chunks = [chunk];
+    else this.#chunks.push(chunk);
+    this.#bytes += chunk.length;
   }
 }

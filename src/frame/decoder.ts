@@ -151,18 +151,26 @@ export class FrameDecoder {
       }
       return null;
     }
-    const headerBytes = queue.read(headerLength)!;
+    // The header is complete: read it in place (no view of its bytes: one object less per frame)
+    // and consume it, so that a frame refused below leaves nothing buffered.
     let payloadLength = shortLength;
+    let high = 0;
     if (lengthBytes === 2) {
-      payloadLength = (headerBytes[2]! << 8) | headerBytes[3]!;
+      payloadLength = (queue.peekByte(2) << 8) | queue.peekByte(3);
     } else if (lengthBytes === 8) {
-      const high = readUint32(headerBytes, 2);
-      // §5.2: "the most significant bit MUST be 0".
-      if (high >= 0x80000000) throw msbError();
+      high = peekUint32(queue, 2);
       // Lengths above 2^53 cannot be represented exactly; they are far over any maxPayload anyway.
-      payloadLength =
-        high > 0x1fffff ? Number.POSITIVE_INFINITY : high * 0x100000000 + readUint32(headerBytes, 6);
+      payloadLength = high > 0x1fffff ? Number.POSITIVE_INFINITY : high * 0x100000000 + peekUint32(queue, 6);
     }
+    // Copied out of the received bytes, which the application may keep.
+    let maskKey: Uint8Array | undefined;
+    if (masked) {
+      maskKey = new Uint8Array(4);
+      for (let i = 0; i < 4; i++) maskKey[i] = queue.peekByte(headerLength - 4 + i);
+    }
+    queue.skip(headerLength);
+    // §5.2: "the most significant bit MUST be 0".
+    if (high >= 0x80000000) throw msbError();
     // §10.4: implementations "MUST protect themselves against exceeding those limits": refused from
     // the header, before a byte of the payload is buffered. §10.7: "Incoming data MUST always be
     // validated by both clients and servers"; each check here fails with the close code of §7.4.1.
@@ -181,8 +189,7 @@ export class FrameDecoder {
       opcode,
       masked,
       payloadLength,
-      // Copied: the header bytes may be a view into a chunk the application will keep.
-      maskKey: masked ? headerBytes.slice(headerLength - 4, headerLength) : undefined,
+      maskKey,
     };
   }
 
@@ -205,8 +212,15 @@ export class FrameDecoder {
   }
 }
 
-function readUint32(bytes: Uint8Array, at: number): number {
-  return ((bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!) >>> 0;
+/** The big-endian 32-bit number at `at` in the queue, without consuming it (§5.2: network byte order). */
+function peekUint32(queue: ByteQueue, at: number): number {
+  return (
+    ((queue.peekByte(at) << 24) |
+      (queue.peekByte(at + 1) << 16) |
+      (queue.peekByte(at + 2) << 8) |
+      queue.peekByte(at + 3)) >>>
+    0
+  );
 }
 
 function msbError(): ProtocolError {
