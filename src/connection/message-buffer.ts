@@ -13,13 +13,16 @@ const FIRST_COPY_CAPACITY = 1024;
 const EMPTY = new Uint8Array(0);
 
 /**
- * A message that arrived whole in one piece, as it is handed out: a view of the received bytes when
- * large, else a copy (from Node's Buffer pool), so that a small message the application keeps does
- * not keep the whole socket chunk it came in alive with it.
+ * A message that arrived whole in one piece, as it is handed out: a view of the received bytes
+ * when large, or when the chunk it came in is small, else a copy. The copy is for a small message
+ * in a large chunk (a sender fast enough to fill 64 KiB reads): kept by the application, a view
+ * would keep the whole chunk alive with it. A copy comes from Node's Buffer pool, so it can keep a
+ * pool slab (`Buffer.poolSize`, 8 KiB) alive anyway: a view of a chunk no larger than that costs no
+ * more memory, and saves the copy. (A socket's chunk is an ArrayBuffer of exactly the bytes read.)
  */
 export function wholeMessagePayload(data: Uint8Array): Uint8Array {
   const length = data.length;
-  if (length >= VIEW_THRESHOLD) return data;
+  if (length >= VIEW_THRESHOLD || data.buffer.byteLength <= Buffer.poolSize) return data;
   if (length === 0) return EMPTY;
   const copy = Buffer.allocUnsafe(length);
   copy.set(data);

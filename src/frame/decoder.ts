@@ -39,14 +39,6 @@ export interface FrameDecoderOptions {
   readonly maxPayload: number;
 }
 
-/** The decoder's states, by name: between frames, or inside a frame's payload. */
-type DecoderState =
-  | { readonly name: 'awaiting-header' }
-  | { readonly name: 'reading-payload'; readonly header: FrameHeader; received: number }
-  | { readonly name: 'failed' };
-
-const AWAITING_HEADER: DecoderState = { name: 'awaiting-header' };
-const FAILED: DecoderState = { name: 'failed' };
 const EMPTY = new Uint8Array(0);
 
 /** Decodes a stream of bytes into frames. Throws {@link ProtocolError} on the first violation. */
@@ -56,7 +48,14 @@ export class FrameDecoder {
   #maxPayload: number;
   /** RSV bits that negotiated extensions give a meaning to (§5.2); all others must be 0. */
   #allowedRsv = 0;
-  #state: DecoderState = AWAITING_HEADER;
+  /**
+   * The decoder's state, in two fields rather than an object per frame: the frame whose payload is
+   * being read (null between frames), and how much of its payload was handed out.
+   */
+  #frame: FrameHeader | null = null;
+  #received = 0;
+  /** Set by the first violation: nothing more is decoded. */
+  #failed = false;
 
   constructor(options: FrameDecoderOptions) {
     this.#expectMasked = options.expectMasked;
@@ -92,21 +91,22 @@ export class FrameDecoder {
     try {
       return this.#next();
     } catch (error) {
-      this.#state = FAILED;
+      this.#failed = true;
       throw error;
     }
   }
 
   #next(): FramePart | null {
-    const state = this.#state;
-    if (state.name === 'reading-payload') return this.#readPayload(state);
-    if (state.name === 'failed') return null;
-    const header = this.#readHeader();
-    if (header === null) return null;
-    if (header.payloadLength === 0) return { header, data: EMPTY, offset: 0, last: true };
-    const reading: DecoderState = { name: 'reading-payload', header, received: 0 };
-    this.#state = reading;
-    return this.#readPayload(reading);
+    if (this.#failed) return null;
+    let frame = this.#frame;
+    if (frame === null) {
+      frame = this.#readHeader();
+      if (frame === null) return null;
+      if (frame.payloadLength === 0) return { header: frame, data: EMPTY, offset: 0, last: true };
+      this.#frame = frame;
+      this.#received = 0;
+    }
+    return this.#readPayload(frame);
   }
 
   #readHeader(): FrameHeader | null {
@@ -162,12 +162,8 @@ export class FrameDecoder {
       // Lengths above 2^53 cannot be represented exactly; they are far over any maxPayload anyway.
       payloadLength = high > 0x1fffff ? Number.POSITIVE_INFINITY : high * 0x100000000 + peekUint32(queue, 6);
     }
-    // Copied out of the received bytes, which the application may keep.
-    let maskKey: Uint8Array | undefined;
-    if (masked) {
-      maskKey = new Uint8Array(4);
-      for (let i = 0; i < 4; i++) maskKey[i] = queue.peekByte(headerLength - 4 + i);
-    }
+    // §5.2 "Masking-key: 0 or 4 bytes", the last of the header; kept as a number (mask.ts).
+    const maskKey = masked ? peekUint32(queue, headerLength - 4) : undefined;
     queue.skip(headerLength);
     // §5.2: "the most significant bit MUST be 0".
     if (high >= 0x80000000) throw msbError();
@@ -193,9 +189,8 @@ export class FrameDecoder {
     };
   }
 
-  #readPayload(state: DecoderState & { name: 'reading-payload' }): FramePart | null {
-    const { header } = state;
-    const remaining = header.payloadLength - state.received;
+  #readPayload(header: FrameHeader): FramePart | null {
+    const remaining = header.payloadLength - this.#received;
     let data: Uint8Array | null;
     if (isControlOpcode(header.opcode)) {
       data = this.#queue.read(remaining); // whole, at most 125 bytes
@@ -203,11 +198,11 @@ export class FrameDecoder {
       data = this.#queue.length === 0 ? null : this.#queue.readSome(remaining);
     }
     if (data === null) return null;
-    const offset = state.received;
+    const offset = this.#received;
     if (header.maskKey !== undefined) applyMask(data, header.maskKey, offset);
-    state.received += data.length;
-    const last = state.received === header.payloadLength;
-    if (last) this.#state = AWAITING_HEADER;
+    this.#received += data.length;
+    const last = this.#received === header.payloadLength;
+    if (last) this.#frame = null;
     return { header, data, offset, last };
   }
 }

@@ -29,8 +29,11 @@ export interface FrameHeader {
   /** "Defines whether the 'Payload data' is masked." */
   readonly masked: boolean;
   readonly payloadLength: number;
-  /** The 4-byte masking key, present exactly when `masked`. */
-  readonly maskKey: Uint8Array | undefined;
+  /**
+   * The 4-byte masking key, present exactly when `masked`: as one number, its bytes in network order
+   * (see `maskKeyNumber` in mask.ts), so that a header needs no array of its own.
+   */
+  readonly maskKey: number | undefined;
 }
 
 /** Bit values of the RSV bits in the first header byte, used as a mask of allowed bits. */

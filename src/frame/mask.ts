@@ -18,27 +18,38 @@ const scratchBytes = new Uint8Array(4);
 const scratchWord = new Int32Array(scratchBytes.buffer);
 
 /**
+ * The masking key as one number: its 4 bytes in network order, byte 0 the most significant (as
+ * `DataView.getUint32` reads them from the frame header), so that a decoded header holds its key
+ * without an array of its own.
+ */
+export function maskKeyNumber(maskKey: Uint8Array): number {
+  return ((maskKey[0]! << 24) | (maskKey[1]! << 16) | (maskKey[2]! << 8) | maskKey[3]!) >>> 0;
+}
+
+/**
  * XORs `data` in place with `maskKey`, as if `data` started at byte `offset` of the frame payload.
  * The offset lets a payload be unmasked chunk by chunk as it arrives from the socket.
  *
  * @param data - bytes to transform in place.
- * @param maskKey - the 4-byte masking key from the frame header (§5.2 "Masking-key").
+ * @param maskKey - the masking key from the frame header (§5.2 "Masking-key"): its 4 bytes, or the
+ *   number they make ({@link maskKeyNumber}).
  * @param offset - position of `data[0]` within the frame payload; only `offset % 4` matters.
  */
-export function applyMask(data: Uint8Array, maskKey: Uint8Array, offset = 0): void {
+export function applyMask(data: Uint8Array, maskKey: Uint8Array | number, offset = 0): void {
+  const key = typeof maskKey === 'number' ? maskKey : maskKeyNumber(maskKey);
   const length = data.length;
-  const k0 = maskKey[0]!;
-  const k1 = maskKey[1]!;
-  const k2 = maskKey[2]!;
-  const k3 = maskKey[3]!;
+  const k0 = key >>> 24;
+  const k1 = (key >>> 16) & 0xff;
+  const k2 = (key >>> 8) & 0xff;
+  const k3 = key & 0xff;
   let i = 0;
   if (length >= WORD_LOOP_THRESHOLD) {
     // Bytes up to the first 4-byte-aligned address go one at a time.
     const head = (4 - (data.byteOffset & 3)) & 3;
-    for (; i < head; i++) data[i]! ^= maskKey[(offset + i) & 3]!;
+    for (; i < head; i++) data[i]! ^= keyByte(key, offset + i);
     // The key rotated so that its first byte lines up with data[i]; native byte order is fine
     // because the word is built from, and applied to, bytes in memory order.
-    for (let j = 0; j < 4; j++) scratchBytes[j] = maskKey[(offset + i + j) & 3]!;
+    for (let j = 0; j < 4; j++) scratchBytes[j] = keyByte(key, offset + i + j);
     const maskWord = scratchWord[0]!;
     const wordCount = (length - i) >>> 2;
     const words = new Int32Array(data.buffer, data.byteOffset + i, wordCount);
@@ -63,4 +74,9 @@ export function applyMask(data: Uint8Array, maskKey: Uint8Array, offset = 0): vo
     const j = (offset + i) & 3;
     data[i]! ^= j === 0 ? k0 : j === 1 ? k1 : j === 2 ? k2 : k3;
   }
+}
+
+/** Byte `position % 4` of the key (§5.3: "j = i MOD 4"). */
+function keyByte(key: number, position: number): number {
+  return (key >>> ((3 - (position & 3)) << 3)) & 0xff;
 }

@@ -34,13 +34,25 @@ describe('MessageBuffer (RFC 6455 §5.4 reassembly)', () => {
 });
 
 describe('a message that arrives whole, in one frame and one piece', () => {
-  it('is handed out as a copy when small: it does not keep the received chunk alive', () => {
-    const chunk = Buffer.alloc(10); // its own memory, as a socket's chunk (Buffer.from would share the pool)
+  it('is handed out as a copy when small in a large chunk: it does not keep the chunk alive', () => {
+    const chunk = Buffer.alloc(Buffer.poolSize + 1); // its own memory, as a socket's chunk of a fast sender
     chunk.write('0123456789');
     const payload = wholeMessagePayload(chunk.subarray(2, 6));
     expect(payload.buffer).not.toBe(chunk.buffer);
+    expect(payload.buffer.byteLength).toBeLessThanOrEqual(Buffer.poolSize);
     chunk.fill(0);
     expect(Buffer.from(payload).toString()).toBe('2345');
+  });
+
+  it('is handed out as a view when its chunk is small (a copy could keep a pool slab as large)', () => {
+    const chunk = Buffer.alloc(Buffer.poolSize); // a socket's chunk: an ArrayBuffer of exactly the bytes read
+    const view = chunk.subarray(2, 6);
+    expect(wholeMessagePayload(view)).toBe(view);
+  });
+
+  it('keeps nothing alive when empty', () => {
+    const view = Buffer.alloc(Buffer.poolSize + 1).subarray(3, 3);
+    expect(wholeMessagePayload(view).buffer.byteLength).toBe(0);
   });
 
   it('is handed out as a view when large (no copy)', () => {

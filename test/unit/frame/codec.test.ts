@@ -23,7 +23,10 @@ function decodeAll(chunks: Uint8Array[], expectMasked: boolean, maxPayload = 1 <
       if (part.last) {
         const { maskKey, ...rest } = part.header;
         frames.push({
-          header: { ...rest, maskKey: maskKey && toHex(maskKey) },
+          header: {
+            ...rest,
+            maskKey: maskKey === undefined ? undefined : maskKey.toString(16).padStart(8, '0'),
+          },
           payload: toHex(parts.map((p) => p.data)),
         });
         parts = [];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyMask } from '../../../src/frame/mask.ts';
+import { applyMask, maskKeyNumber } from '../../../src/frame/mask.ts';
 import { seededRandom } from '../../helpers/bytes.ts';
 
 function referenceMask(data: Uint8Array, key: Uint8Array, offset: number): Uint8Array {
@@ -25,9 +25,20 @@ describe('RFC 6455 §5.3 masking', () => {
           const expected = referenceMask(view, key, offset);
           applyMask(view, key, offset);
           expect(Array.from(view)).toEqual(Array.from(expected));
+          // The key as the decoder holds it (one number) masks the same way: masking twice restores.
+          applyMask(view, 0x12345678, offset);
+          expect(Array.from(view)).toEqual(Array.from(referenceMask(expected, key, offset)));
         }
       }
     }
+  });
+
+  it('reads a key as one number, its bytes in network order (byte 0 most significant)', () => {
+    expect(maskKeyNumber(Uint8Array.of(0x37, 0xfa, 0x21, 0x3d))).toBe(0x37fa213d);
+    expect(maskKeyNumber(Uint8Array.of(0xff, 0xff, 0xff, 0xff))).toBe(0xffffffff); // unsigned
+    const data = Uint8Array.from(Buffer.from('Hello'));
+    applyMask(data, 0x37fa213d);
+    expect(Buffer.from(data).toString('hex')).toBe('7f9f4d5158'); // §5.7
   });
 
   it('unmasks a payload chunk by chunk with offsets', () => {
