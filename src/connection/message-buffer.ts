@@ -14,11 +14,11 @@ const EMPTY = new Uint8Array(0);
 
 /**
  * A message that arrived whole in one piece, as it is handed out: a view of the received bytes
- * when large, or when the chunk it came in is small, else a copy. The copy is for a small message
- * in a large chunk (a sender fast enough to fill 64 KiB reads): kept by the application, a view
- * would keep the whole chunk alive with it. A copy comes from Node's Buffer pool, so it can keep a
- * pool slab (`Buffer.poolSize`, 8 KiB) alive anyway: a view of a chunk no larger than that costs no
- * more memory, and saves the copy. (A socket's chunk is an ArrayBuffer of exactly the bytes read.)
+ * when large, or when the chunk it came in is small, else a copy. A copy comes from Node's Buffer
+ * pool, so a kept copy can keep a whole pool slab alive (`Buffer.poolSize`: 8 KiB before Node 24,
+ * 64 KiB from it): a view of a chunk no larger than that keeps no more alive, and saves the copy.
+ * Only a small message in a larger chunk is copied (a 64 KiB read before Node 24, a TLS or HTTP/2
+ * chunk cut from a larger buffer). A socket's chunk is an ArrayBuffer of exactly the bytes read.
  */
 export function wholeMessagePayload(data: Uint8Array): Uint8Array {
   const length = data.length;
