@@ -17,7 +17,7 @@
  * Reports MB/s (payload bytes, 10^6) and ops/s; the runner prints sockwire ÷ ws ratios.
  */
 import { createRequire } from 'node:module';
-import { importDist, type MicroResult, measure, SIZES } from './harness.ts';
+import { importDist, type MicroResult, measure, requireWsPureJs, SIZES } from './harness.ts';
 
 interface FramePartLike {
   readonly data: Uint8Array;
@@ -77,30 +77,6 @@ function chunksOf(frame: Buffer): Buffer[] {
   return out;
 }
 
-/**
- * A second copy of ws loaded with WS_NO_BUFFER_UTIL=1 (its JS unmask), beside the one with bufferutil:
- * ws reads the variable when lib/buffer-util.js loads, so its modules are evicted from the require
- * cache, loaded again, and the first copy is put back.
- */
-function loadWsPureJs(require: NodeJS.Require): WsModule {
-  const wsDir = require.resolve('ws').replace(/index\.js$/, '');
-  const saved = new Map<string, NodeJS.Module>();
-  for (const [k, m] of Object.entries(require.cache)) {
-    if (k.startsWith(wsDir) && m !== undefined) {
-      saved.set(k, m);
-      delete require.cache[k];
-    }
-  }
-  const prev = process.env.WS_NO_BUFFER_UTIL;
-  process.env.WS_NO_BUFFER_UTIL = '1';
-  const pure = require('ws') as WsModule;
-  if (prev === undefined) delete process.env.WS_NO_BUFFER_UTIL;
-  else process.env.WS_NO_BUFFER_UTIL = prev;
-  for (const k of Object.keys(require.cache)) if (k.startsWith(wsDir)) delete require.cache[k];
-  for (const [k, m] of saved) require.cache[k] = m;
-  return pure;
-}
-
 function withOps(r: Omit<MicroResult, 'opsPerSec'>): MicroResult {
   return { ...r, opsPerSec: (r.MBps * 1e6) / r.size };
 }
@@ -122,7 +98,7 @@ export async function runCodec(ms: number, note: (m: string) => void): Promise<M
 
   const require = createRequire(import.meta.url);
   const ws = require('ws') as WsModule;
-  const wsPureJs = loadWsPureJs(require);
+  const wsPureJs = requireWsPureJs<WsModule>(require, 'ws');
   const maxPayload = 64 * 1024 * 1024;
   const out: MicroResult[] = [];
   let sink = 0;

@@ -4,21 +4,16 @@
  */
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { importDist, type MicroResult, measure, SIZES } from './harness.ts';
+import { importDist, type MicroResult, measure, requireWsPureJs, SIZES } from './harness.ts';
 
 type MaskFn = (source: Buffer, mask: Buffer, output: Buffer, offset: number, length: number) => void;
 
 export async function runMask(ms: number, note: (m: string) => void): Promise<MicroResult[]> {
   const require = createRequire(import.meta.url);
   const native = (require('bufferutil') as { mask: MaskFn }).mask;
-  // ws picks bufferutil when it loads; with WS_NO_BUFFER_UTIL it exports its JS `_mask`.
-  const prev = process.env.WS_NO_BUFFER_UTIL;
-  process.env.WS_NO_BUFFER_UTIL = '1';
-  // ws does not export lib/ from its package map, so load the file by path.
-  const wsDir = dirname(require.resolve('ws/package.json'));
-  const wsJs = (require(join(wsDir, 'lib', 'buffer-util.js')) as { mask: MaskFn }).mask;
-  if (prev === undefined) delete process.env.WS_NO_BUFFER_UTIL;
-  else process.env.WS_NO_BUFFER_UTIL = prev;
+  // ws does not export lib/ from its package map, so its JS mask is loaded by path.
+  const wsJsPath = join(dirname(require.resolve('ws/package.json')), 'lib', 'buffer-util.js');
+  const wsJs = requireWsPureJs<{ mask: MaskFn }>(require, wsJsPath).mask;
 
   const sw = await importDist<{ applyMask?: (d: Uint8Array, k: Uint8Array, o?: number) => void }>(
     'frame/mask.js',

@@ -24,6 +24,7 @@ import { DEFAULTS } from '../defaults.ts';
 import { ErrorCode, InvalidArgumentError, WebSocketError } from '../errors.ts';
 import { CloseCode } from '../frame/close-code.ts';
 import { MAX_CONTROL_PAYLOAD_LENGTH } from '../frame/frame.ts';
+import { setMaskWordSize } from '../frame/mask.ts';
 import { ReadyState } from '../ready-state.ts';
 import { KeepAliveScheduler, keepAliveTick } from './keep-alive.ts';
 import { BLOB_CUT_SHORT, COMPRESSION_CUT_SHORT, Outbox } from './outbox.ts';
@@ -31,6 +32,10 @@ import { EMPTY_BYTES, isBlob, notOpenYet, type SendData, toBytes } from './send-
 import type { AttachOptions, CloseHooks, SendOptions, WebSocketEvents } from './types.ts';
 
 const HIGH_WATER_MARK = DEFAULTS.sendHighWaterMark;
+
+// Bun's engine (JavaScriptCore) allocates a BigInt for every step of the core's 64-bit masking
+// loop; with 32-bit steps it masks as fast as V8 does with 64 (src/frame/mask.ts).
+if (process.versions.bun !== undefined) setMaskWordSize(32);
 const NO_CALLBACKS: readonly ((error?: Error) => void)[] = Object.freeze([]);
 
 /** The connection machinery of one WebSocket (its write batching in {@link Writer}); see the module comment. */

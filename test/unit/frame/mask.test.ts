@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { applyMask, maskKeyNumber } from '../../../src/frame/mask.ts';
+import { afterEach, describe, expect, it } from 'vitest';
+import { applyMask, maskKeyNumber, setMaskWordSize } from '../../../src/frame/mask.ts';
 import { seededRandom } from '../../helpers/bytes.ts';
 
 function referenceMask(data: Uint8Array, key: Uint8Array, offset: number): Uint8Array {
@@ -13,25 +13,41 @@ describe('RFC 6455 §5.3 masking', () => {
     expect(Buffer.from(data).toString('hex')).toBe('7f9f4d5158');
   });
 
-  it('matches a byte-by-byte reference for every length, alignment and offset', () => {
-    const random = seededRandom(42);
-    const key = Uint8Array.of(0x12, 0x34, 0x56, 0x78);
-    const backing = new Uint8Array(300);
-    for (let length = 0; length < 200; length += 7) {
-      for (let alignment = 0; alignment < 4; alignment++) {
-        for (let offset = 0; offset < 4; offset++) {
-          const view = backing.subarray(alignment, alignment + length);
-          for (let i = 0; i < view.length; i++) view[i] = Math.floor(random() * 256);
-          const expected = referenceMask(view, key, offset);
-          applyMask(view, key, offset);
-          expect(Array.from(view)).toEqual(Array.from(expected));
-          // The key as the decoder holds it (one number) masks the same way: masking twice restores.
-          applyMask(view, 0x12345678, offset);
-          expect(Array.from(view)).toEqual(Array.from(referenceMask(expected, key, offset)));
+  afterEach(() => setMaskWordSize(64));
+
+  it.each([64, 32] as const)(
+    'matches a byte-by-byte reference for every length, alignment and offset (%i-bit words)',
+    (bits) => {
+      setMaskWordSize(bits);
+      const random = seededRandom(42);
+      const backing = new Uint8Array(300);
+      // Lengths on both sides of the switch from the byte loop to the word loop (128 B); one key
+      // with its top bit set, where a signed shift would go wrong.
+      const lengths = [...Array.from({ length: 40 }, (_, i) => i * 7), 127, 128, 129, 131];
+      for (const keyNumber of [0x12345678, 0xf0e1d2c3]) {
+        const key = Uint8Array.of(
+          keyNumber >>> 24,
+          (keyNumber >>> 16) & 0xff,
+          (keyNumber >>> 8) & 0xff,
+          keyNumber & 0xff,
+        );
+        for (const length of lengths) {
+          for (let alignment = 0; alignment < 4; alignment++) {
+            for (let offset = 0; offset < 4; offset++) {
+              const view = backing.subarray(alignment, alignment + length);
+              for (let i = 0; i < view.length; i++) view[i] = Math.floor(random() * 256);
+              const expected = referenceMask(view, key, offset);
+              applyMask(view, key, offset);
+              expect(Array.from(view)).toEqual(Array.from(expected));
+              // The key as the decoder holds it (one number) masks the same way: masking twice restores.
+              applyMask(view, keyNumber, offset);
+              expect(Array.from(view)).toEqual(Array.from(referenceMask(expected, key, offset)));
+            }
+          }
         }
       }
-    }
-  });
+    },
+  );
 
   it('reads a key as one number, its bytes in network order (byte 0 most significant)', () => {
     expect(maskKeyNumber(Uint8Array.of(0x37, 0xfa, 0x21, 0x3d))).toBe(0x37fa213d);
