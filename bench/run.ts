@@ -16,7 +16,7 @@ import { cpus } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseFlags, sleep } from './lib/args.ts';
-import { sockwireDistDir, sockwireModuleUrl } from './lib/dist.ts';
+import { moduleScopeProblem, sockwireDistDir, sockwireModuleUrl } from './lib/dist.ts';
 import { cpuSeconds, HAS_TASKSET, lastLines, minorFaults, Proc, systemBusySeconds } from './lib/proc.ts';
 import { type Summary, summarize } from './lib/stats.ts';
 
@@ -327,6 +327,18 @@ if (onlyFlag !== undefined) {
   selected = SCENARIOS.filter((s) => want.includes(s.id));
 }
 const baselineDist = flags.get('baseline-dist');
+for (const [flag, dir] of [
+  ['baseline-dist', baselineDist],
+  ['sockwire-dist', flags.get('sockwire-dist')],
+] as const) {
+  const problem = dir === undefined ? undefined : moduleScopeProblem(dir);
+  if (problem !== undefined)
+    die(
+      `--${flag}: ${problem}, so Node would load it by syntax detection, not as the package does. ` +
+        `Use the dist/ of a checkout (e.g. git worktree add /tmp/base REV && cd /tmp/base && npm ci && npm run build), ` +
+        `or write {"type": "module"} to a package.json beside it.`,
+    );
+}
 if (baselineDist !== undefined) {
   // A second sockwire peer loaded from another build (e.g. of the last release), so that a change is
   // judged against it in the same run, under the same machine load.

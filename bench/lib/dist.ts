@@ -3,7 +3,8 @@
  * directory in SOCKWIRE_DIST (set by `bench/run.ts --sockwire-dist DIR`, e.g.
  * to compare against a build of another commit).
  */
-import { isAbsolute, join, resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -17,4 +18,23 @@ export function sockwireDistDir(): string {
 /** file: URL of a module inside the sockwire dist directory, e.g. `frame/mask.js`. */
 export function sockwireModuleUrl(rel: string): string {
   return pathToFileURL(join(sockwireDistDir(), rel)).href;
+}
+
+/**
+ * Why a build directory would not load as it does from the package, or undefined. Node decides
+ * whether a `.js` file is an ES module from the nearest package.json above it; a build copied out
+ * of its checkout (e.g. to /tmp/base/dist) has none, and Node then loads it by syntax detection,
+ * which measured a sockwire server 2x slower on large messages (the same build, side by side). A
+ * baseline must be judged as users load it.
+ */
+export function moduleScopeProblem(dir: string): string | undefined {
+  for (let at = resolve(dir); ; at = dirname(at)) {
+    const manifest = join(at, 'package.json');
+    if (existsSync(manifest)) {
+      const type = (JSON.parse(readFileSync(manifest, 'utf8')) as { type?: string }).type;
+      if (type === 'module') return undefined;
+      return `${manifest} (the nearest package.json above ${dir}) does not say "type": "module"`;
+    }
+    if (dirname(at) === at) return `no package.json with "type": "module" above ${dir}`;
+  }
 }
