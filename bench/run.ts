@@ -334,7 +334,7 @@ for (const [flag, dir] of [
   const problem = dir === undefined ? undefined : moduleScopeProblem(dir);
   if (problem !== undefined)
     die(
-      `--${flag}: ${problem}, so Node would load it by syntax detection, not as the package does. ` +
+      `--${flag}: ${problem}, so the servers (under tsx) would load it compiled to CommonJS, not as the package does. ` +
         `Use the dist/ of a checkout (e.g. git worktree add /tmp/base REV && cd /tmp/base && npm ci && npm run build), ` +
         `or write {"type": "module"} to a package.json beside it.`,
     );

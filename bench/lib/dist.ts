@@ -23,9 +23,10 @@ export function sockwireModuleUrl(rel: string): string {
 /**
  * Why a build directory would not load as it does from the package, or undefined. Node decides
  * whether a `.js` file is an ES module from the nearest package.json above it; a build copied out
- * of its checkout (e.g. to /tmp/base/dist) has none, and Node then loads it by syntax detection,
- * which measured a sockwire server 2x slower on large messages (the same build, side by side). A
- * baseline must be judged as users load it.
+ * of its checkout (e.g. to /tmp/base/dist) has none. The benchmark servers run under tsx, which
+ * then compiles each such file to CommonJS (every import becomes a getter on a module object): the
+ * same build measured 2x slower on large messages that way, side by side. A baseline must be
+ * judged as users load it.
  */
 export function moduleScopeProblem(dir: string): string | undefined {
   for (let at = resolve(dir); ; at = dirname(at)) {
