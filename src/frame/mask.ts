@@ -65,11 +65,11 @@ export function applyMask(data: Uint8Array, maskKey: Uint8Array | number, offset
     const start = data.byteOffset + i;
     if (wordBytes === 8) {
       const wordCount = (length - i) >>> 3;
-      xorWords64(new BigInt64Array(data.buffer, start, wordCount), scratchWord64[0]!);
+      xorWords(new BigInt64Array(data.buffer, start, wordCount), scratchWord64[0]!);
       i += wordCount << 3;
     } else {
       const wordCount = (length - i) >>> 2;
-      xorWords32(new Int32Array(data.buffer, start, wordCount), scratchWord32[0]!);
+      xorWords(new Int32Array(data.buffer, start, wordCount), scratchWord32[0]!);
       i += wordCount << 2;
     }
   }
@@ -92,41 +92,30 @@ export function applyMask(data: Uint8Array, maskKey: Uint8Array | number, offset
   if (i + 2 < length) data[i + 2]! ^= b2;
 }
 
-// Both word loops are unrolled by 8: on V8 about twice the throughput of the plain loop, for
-// 64-bit steps 2.5 times (bench/micro/mask).
-
-function xorWords64(words: BigInt64Array, maskWord: bigint): void {
-  const wordCount = words.length;
+/**
+ * XORs every word of `words` with `maskWord`: a BigInt64Array with a bigint, or an Int32Array with a
+ * number. One loop serves both because each runtime only ever passes one of the two pairs, so the
+ * engine compiles it for that one; TypeScript cannot type `^` over `number | bigint`, hence the
+ * casts. Unrolled by 8: on V8 about twice the throughput of the plain loop, for 64-bit words 2.5
+ * times (bench/micro/mask).
+ */
+function xorWords(words: BigInt64Array | Int32Array, maskWord: bigint | number): void {
+  const view = words as Int32Array;
+  const mask = maskWord as number;
+  const wordCount = view.length;
   const unrolledEnd = wordCount & ~7;
   let w = 0;
   for (; w < unrolledEnd; w += 8) {
-    words[w]! ^= maskWord;
-    words[w + 1]! ^= maskWord;
-    words[w + 2]! ^= maskWord;
-    words[w + 3]! ^= maskWord;
-    words[w + 4]! ^= maskWord;
-    words[w + 5]! ^= maskWord;
-    words[w + 6]! ^= maskWord;
-    words[w + 7]! ^= maskWord;
+    view[w]! ^= mask;
+    view[w + 1]! ^= mask;
+    view[w + 2]! ^= mask;
+    view[w + 3]! ^= mask;
+    view[w + 4]! ^= mask;
+    view[w + 5]! ^= mask;
+    view[w + 6]! ^= mask;
+    view[w + 7]! ^= mask;
   }
-  for (; w < wordCount; w++) words[w]! ^= maskWord;
-}
-
-function xorWords32(words: Int32Array, maskWord: number): void {
-  const wordCount = words.length;
-  const unrolledEnd = wordCount & ~7;
-  let w = 0;
-  for (; w < unrolledEnd; w += 8) {
-    words[w]! ^= maskWord;
-    words[w + 1]! ^= maskWord;
-    words[w + 2]! ^= maskWord;
-    words[w + 3]! ^= maskWord;
-    words[w + 4]! ^= maskWord;
-    words[w + 5]! ^= maskWord;
-    words[w + 6]! ^= maskWord;
-    words[w + 7]! ^= maskWord;
-  }
-  for (; w < wordCount; w++) words[w]! ^= maskWord;
+  for (; w < wordCount; w++) view[w]! ^= mask;
 }
 
 /** The key as a number whose most significant byte is byte `position % 4` of the key. */
