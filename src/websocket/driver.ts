@@ -32,11 +32,11 @@ import { EMPTY_BYTES, isBlob, notOpenYet, type SendData, toBytes } from './send-
 import type { AttachOptions, CloseHooks, SendOptions, WebSocketEvents } from './types.ts';
 
 const HIGH_WATER_MARK = DEFAULTS.sendHighWaterMark;
+const NO_CALLBACKS: readonly ((error?: Error) => void)[] = Object.freeze([]);
 
 // Bun's engine (JavaScriptCore) allocates a BigInt for every step of the core's 64-bit masking
 // loop; with 32-bit steps it masks as fast as V8 does with 64 (src/frame/mask.ts).
 if (process.versions.bun !== undefined) setMaskWordSize(32);
-const NO_CALLBACKS: readonly ((error?: Error) => void)[] = Object.freeze([]);
 
 /** The connection machinery of one WebSocket (its write batching in {@link Writer}); see the module comment. */
 export class Driver extends Outbox {
