@@ -40,8 +40,6 @@ if (process.versions.bun !== undefined) setMaskWordSize(32);
 
 /** The connection machinery of one WebSocket (its write batching in {@link Writer}); see the module comment. */
 export class Driver extends Outbox {
-  /** The WebSocket whose events this driver emits. */
-  readonly ws: EventEmitter<WebSocketEvents>;
   closeTimeout = DEFAULTS.closeTimeout;
   closeTimer: NodeJS.Timeout | null = null;
   closeCode: number = CloseCode.Abnormal;
@@ -52,9 +50,8 @@ export class Driver extends Outbox {
   closeHooks: CloseHooks<EventEmitter<WebSocketEvents>> | null = null;
   /** True while 'open' is emitted (the socket is held until its listeners are attached). */
   opening = false;
-  /** Keep-alive state: the shared scheduler, whether anything arrived since its last tick, the Ping deadline. */
+  /** Keep-alive state: the shared scheduler and the Ping deadline (`heardFromPeer` is in writer.ts). */
   keepAlive: KeepAliveScheduler | null = null;
-  heardFromPeer = false;
   nextHeartbeatAt = 0;
   silenceDeadline = 0;
   pingCounter = 0;
@@ -63,11 +60,6 @@ export class Driver extends Outbox {
    * the WebSocket's `receiveParts` hook, for WebSocketStream); null otherwise.
    */
   partListener: ((data: Buffer, binary: boolean, fin: boolean) => void) | null = null;
-
-  constructor(ws: EventEmitter<WebSocketEvents>) {
-    super();
-    this.ws = ws;
-  }
 
   /** Binds a socket whose opening handshake succeeded, and emits 'open'. */
   attach(socket: Duplex, head: Uint8Array, options: AttachOptions): void {

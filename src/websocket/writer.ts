@@ -8,12 +8,14 @@
  * lone message is therefore written at once, with no added latency, while a burst costs one system
  * call instead of one per frame.
  */
+import type { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import type { Connection } from '../connection/connection.ts';
 import { DEFAULTS } from '../defaults.ts';
 import { ErrorCode, InvalidStateError, WebSocketError } from '../errors.ts';
 import { ReadyState } from '../ready-state.ts';
 import { byteSize, type SendData } from './send-data.ts';
+import type { WebSocketEvents } from './types.ts';
 
 const HIGH_WATER_MARK = DEFAULTS.sendHighWaterMark;
 const JOIN_BELOW_BYTES = DEFAULTS.joinBelowBytes;
@@ -23,11 +25,18 @@ const READY_STATE_NAMES = ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED'] as const;
 
 /** The writing layer of a connection's driver; see the module comment. */
 export abstract class Writer {
+  // Fields are laid out in the order they are declared, base class first. The ones every message
+  // reads or writes come first, so that a message touches as few of this object's cache lines as it
+  // can: on a server with thousands of connections each line is a miss to memory (bench/results/targets.md).
   readyState: ReadyState = ReadyState.CONNECTING;
   socket: Duplex | null = null;
   connection: Connection | null = null;
+  /** The WebSocket whose events the driver emits (driver.ts). */
+  readonly ws: EventEmitter<WebSocketEvents>;
   /** True while a received chunk is being handled: writes wait until it is done. */
   receiving = false;
+  /** Set by every received chunk, cleared by the keep-alive step (driver.ts): a sign of life. */
+  heardFromPeer = false;
   flushScheduled = false;
   /** `send()` callbacks waiting for their bytes to be written; created on first use. */
   pendingCallbacks: ((error?: Error) => void)[] | null = null;
@@ -41,6 +50,10 @@ export abstract class Writer {
    * CLOSING or CLOSED) and as `ws` does.
    */
   refusedBytes = 0;
+
+  constructor(ws: EventEmitter<WebSocketEvents>) {
+    this.ws = ws;
+  }
 
   /** Bytes queued for sending and not yet handed to the operating system. */
   get bufferedAmount(): number {
