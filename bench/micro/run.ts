@@ -1,8 +1,10 @@
 /**
- * Micro-benchmarks (single process): mask, UTF-8 validation, codec (decoder/encoder vs ws).
- *   npx tsx bench/micro/run.ts [--quick] [--json] [--only mask,utf8,codec]
+ * Micro-benchmarks (single process): mask, UTF-8 validation, codec (decoder/encoder vs ws), and the
+ * core's echo on cold connections.
+ *   npx tsx bench/micro/run.ts [--quick] [--json] [--only mask,utf8,codec,cold]
  */
 import { runCodec } from './codec.ts';
+import { runCold } from './cold.ts';
 import type { MicroResult } from './harness.ts';
 import { runMask } from './mask.ts';
 import { runUtf8 } from './utf8.ts';
@@ -18,7 +20,7 @@ const note = (m: string): void => {
 const all: MicroResult[] = [];
 const onlyAt = process.argv.indexOf('--only');
 const only = onlyAt === -1 ? undefined : (process.argv[onlyAt + 1] ?? '').split(',');
-const parts = { mask: runMask, utf8: runUtf8, codec: runCodec };
+const parts = { mask: runMask, utf8: runUtf8, codec: runCodec, cold: runCold };
 for (const [name, part] of Object.entries(parts)) {
   if (only !== undefined && !only.includes(name)) continue;
   const rows = await part(ms, note);

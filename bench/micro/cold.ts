@@ -1,0 +1,91 @@
+/**
+ * Cold-connection micro-benchmark: what one 16 B message costs the pure core when its connection's
+ * objects are not in the CPU's caches, as on a server where thousands of connections each send now
+ * and then (the fleet scenario of bench/run.ts).
+ *
+ * Per call, the next connection in a fixed random order gets one masked 16 B binary frame: `push()`,
+ * `next()` (its `message` event), `send()` of the same bytes (the echo) and `takeOutgoing()`. With
+ * one connection everything stays in the caches; with 100,000 (about 80 MB of core state) nearly
+ * every object a message touches is a miss to memory. The difference between the rows is the price
+ * of those misses, which no single-connection benchmark shows. (The visiting order is random: in
+ * allocation order the hardware prefetcher would hide the misses.)
+ *
+ * As in codec.ts, the same input frame is fed again and again; unmasking in place flips its payload
+ * between masked and unmasked, which costs the same for a binary message.
+ */
+import { importDist, type MicroResult, measure } from './harness.ts';
+
+interface ConnectionLike {
+  push(chunk: Uint8Array): void;
+  next(): { type: string; data?: Uint8Array } | null;
+  send(data: Uint8Array, binary: boolean): void;
+  takeOutgoing(): Uint8Array[];
+}
+interface ConnectionModule {
+  Connection: new (options: { role: 'server'; maxPayload: number }) => ConnectionLike;
+}
+
+const CONNECTION_COUNTS = [1, 10_000, 100_000];
+const PAYLOAD_BYTES = 16;
+
+/** A masked binary frame of 16 bytes, as a client sends it (RFC 6455 §5.2, §5.3). */
+function maskedFrame(): Buffer {
+  const key = [0x37, 0xfa, 0x21, 0x3d];
+  const frame = Buffer.alloc(2 + 4 + PAYLOAD_BYTES);
+  frame[0] = 0x82; // FIN, binary
+  frame[1] = 0x80 | PAYLOAD_BYTES;
+  for (let i = 0; i < 4; i++) frame[2 + i] = key[i]!;
+  for (let i = 0; i < PAYLOAD_BYTES; i++) frame[6 + i] = 0xa5 ^ key[i & 3]!;
+  return frame;
+}
+
+/** The numbers 0 … n-1 in a random order (Fisher–Yates). */
+function shuffledIndexes(n: number): Uint32Array {
+  const order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    const swap = order[i]!;
+    order[i] = order[j]!;
+    order[j] = swap;
+  }
+  return order;
+}
+
+export async function runCold(ms: number, note: (m: string) => void): Promise<MicroResult[]> {
+  const mod = await importDist<ConnectionModule>('connection/connection.js');
+  if (typeof mod === 'string') {
+    note(`cold: ${mod}`);
+    return [];
+  }
+  const frame = maskedFrame();
+  const rows: MicroResult[] = [];
+  for (const count of CONNECTION_COUNTS) {
+    const connections = Array.from(
+      { length: count },
+      () => new mod.Connection({ role: 'server', maxPayload: 1 << 20 }),
+    );
+    const order = shuffledIndexes(count);
+    let turn = 0;
+    let written = 0;
+    const echoOne = (): void => {
+      const connection = connections[order[turn]!]!;
+      turn = turn + 1 === count ? 0 : turn + 1;
+      connection.push(frame);
+      const event = connection.next();
+      if (event?.type !== 'message' || event.data === undefined) throw new Error('cold: no message event');
+      connection.send(event.data, true);
+      written += connection.takeOutgoing().length;
+    };
+    const MBps = measure(echoOne, PAYLOAD_BYTES, ms);
+    if (written === 0) throw new Error('cold: nothing was written');
+    rows.push({
+      group: 'cold echo 16 B',
+      impl: `sockwire Connection ×${count.toLocaleString('en-US')}`,
+      size: PAYLOAD_BYTES,
+      MBps,
+      opsPerSec: (MBps * 1e6) / PAYLOAD_BYTES,
+    });
+  }
+  return rows;
+}
