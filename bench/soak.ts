@@ -69,7 +69,7 @@ interface Result {
   impl: string;
   baseline: Stats;
   opened: Stats;
-  samples: { t: number; rss: number; connections: number }[];
+  samples: { t: number; rss: number; heapUsed: number; connections: number }[];
   steady: Record<string, number>;
   openFailed: number;
   cpuSteady: number;
@@ -117,9 +117,14 @@ async function runImpl(impl: string): Promise<Result> {
       await new Promise((r) => setTimeout(r, 5000));
       if (done !== undefined) break;
       const s = await stats(server);
-      samples.push({ t: Math.round((Date.now() - started) / 1000), rss: s.rss, connections: s.connections });
+      samples.push({
+        t: Math.round((Date.now() - started) / 1000),
+        rss: s.rss,
+        heapUsed: s.heapUsed,
+        connections: s.connections,
+      });
       process.stderr.write(
-        `[${impl}] t=${samples.at(-1)!.t}s RSS ${mib(s.rss)} MiB, ${s.connections} conns\n`,
+        `[${impl}] t=${samples.at(-1)!.t}s RSS ${mib(s.rss)} MiB, heap used ${mib(s.heapUsed)} MiB, ${s.connections} conns\n`,
       );
     }
     const steady = jsonAfter(await doneLine, 'DONE ');
@@ -213,6 +218,12 @@ function report(results: Result[]): string {
   lines.push('RSS samples every 5 s (MiB, after a forced GC in the server):');
   lines.push('');
   for (const r of results) lines.push(`- ${r.impl}: ${r.samples.map((s) => mib(s.rss)).join(', ')}`);
+  lines.push('');
+  // RSS that creeps while the heap stays flat is native memory (malloc arenas, socket buffers),
+  // not objects the server keeps.
+  lines.push('Heap used at the same samples (MiB, after the same forced GC):');
+  lines.push('');
+  for (const r of results) lines.push(`- ${r.impl}: ${r.samples.map((s) => mib(s.heapUsed)).join(', ')}`);
   lines.push('');
   return lines.join('\n');
 }
