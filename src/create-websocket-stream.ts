@@ -15,6 +15,7 @@
  * Only the WebSocket's public API is used: `send`, `close`, `terminate`, `pause`, `resume`,
  * `isPaused`, `readyState` and its events.
  */
+import type { Buffer } from 'node:buffer';
 import { Duplex, type DuplexOptions } from 'node:stream';
 import { ReadyState } from './ready-state.ts';
 import type { WebSocket } from './websocket/websocket.ts';

@@ -2,6 +2,7 @@
  * The randomness and hashing the pure core needs, bound to node:crypto. The core takes them as
  * parameters so that tests can inject fixed values.
  */
+import { Buffer } from 'node:buffer';
 import { hash, randomFillSync } from 'node:crypto';
 
 /**

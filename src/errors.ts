@@ -14,6 +14,7 @@
  * left for what has no better code (the connection failing during the handshake, or an unexpected
  * exception, wrapped by {@link toHandshakeFailure}).
  */
+import type { Buffer } from 'node:buffer';
 import type { IncomingHttpHeaders } from 'node:http';
 
 /** Stable error code strings. */

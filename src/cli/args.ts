@@ -4,6 +4,7 @@
  * positional argument starting with "-", which no sockwire command takes, and quotes it unevenly.
  * Also the files options name (PEM certificates and keys), read once, as usage errors when unreadable.
  */
+import type { Buffer } from 'node:buffer';
 import { readFileSync } from 'node:fs';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { UsageError } from './errors.ts';

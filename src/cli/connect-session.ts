@@ -2,6 +2,7 @@
  * One run of `sockwire connect` once its arguments are parsed: the socket, stdin, the timers and the
  * exit status. (src/cli/connect.ts parses the command line and starts a {@link Session}.)
  */
+import type { Buffer } from 'node:buffer';
 import { createInterface, type Interface as ReadlineInterface } from 'node:readline';
 import { CloseCode, ReadyState, WebSocket } from '../index.ts';
 import { describeError, ExitCode, UsageError, verboseDetails } from './errors.ts';

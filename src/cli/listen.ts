@@ -3,6 +3,7 @@
  * its sender (`--echo`, the default) or sends it to every connected client (`--broadcast`), prints
  * each connection, message and close, and sends the lines typed on stdin to every client.
  */
+import type { Buffer } from 'node:buffer';
 import type { AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
 import { ReadyState, type WebSocket, WebSocketServer } from '../index.ts';

@@ -10,6 +10,7 @@
  * characters escaped ({@link visible}) unless `--raw` asks for the text as received; `--json` escapes
  * them by construction (and C1 controls as well, see {@link jsonLine}).
  */
+import type { Buffer } from 'node:buffer';
 import type { Interface as ReadlineInterface } from 'node:readline';
 import { clearLine, cursorTo } from 'node:readline';
 

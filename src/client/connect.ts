@@ -11,6 +11,7 @@
  * One deadline (`handshakeTimeout`) covers it all. Any failure before OPEN ends in one 'error' (a
  * HandshakeError with the HTTP status, or 0 when no response arrived) and one 'close' with 1006.
  */
+import type { Buffer } from 'node:buffer';
 import { type ClientRequest, request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Duplex } from 'node:stream';

@@ -6,6 +6,7 @@
  *   validated answer (subprotocol, extensions) ─▶ clientAttachOptions ─▶ the WebSocket's settings,
  *     with the permessage-deflate codec when the server accepted it (RFC 7692 §5.1, RFC 7692 §7.1)
  */
+import { Buffer } from 'node:buffer';
 import { DEFAULTS } from '../defaults.ts';
 import { ErrorCode, HandshakeError, InvalidArgumentError } from '../errors.ts';
 import {

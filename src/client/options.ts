@@ -2,6 +2,7 @@
  * The options of a client WebSocket (`new WebSocket(url, protocols, options)`): types only, so that
  * the WebSocket, the client and the HTTP/2 client share them without importing one another.
  */
+import type { Buffer } from 'node:buffer';
 import type { Agent, ClientRequest, RequestOptions } from 'node:http';
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import type { PerMessageDeflateOptions } from '../extensions/permessage-deflate/index.ts';

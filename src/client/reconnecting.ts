@@ -23,6 +23,7 @@
  * `maxQueuedMessages`. The retry timer keeps Node's event loop alive, as the connection it replaces
  * did (`keepProcessAlive: false` to opt out); the stability timer never does.
  */
+import { Buffer } from 'node:buffer';
 import { EventEmitter } from 'node:events';
 import { DEFAULTS } from '../defaults.ts';
 import { ErrorCode, HandshakeError, InvalidStateError } from '../errors.ts';

@@ -3,6 +3,7 @@
  * credentials (Authorization from URL userinfo or `auth`, Proxy-Authorization for the proxy only)
  * and which of them follow a redirect (RFC 9110 §15.4).
  */
+import { Buffer } from 'node:buffer';
 import { InvalidArgumentError, InvalidOptionError } from '../errors.ts';
 import { assertFieldValue } from '../handshake/header-lines.ts';
 import { isValidHostField } from '../handshake/headers.ts';

@@ -4,6 +4,7 @@
  * object of their own), our `ResponseHead` for the one validation path, and a bounded copy of a
  * refusal's body for the HandshakeError.
  */
+import { Buffer } from 'node:buffer';
 import { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';

@@ -2,6 +2,7 @@
  * Where a client connects (RFC 6455 §3): the ws://, wss:// or ws+unix:// URL taken apart, the URL it
  * reports, redirect targets, and the Basic credentials of a URL's userinfo (RFC 7617).
  */
+import { Buffer } from 'node:buffer';
 import { ErrorCode, HandshakeError, InvalidArgumentError } from '../errors.ts';
 import { escapeControlCharacters } from '../handshake/client.ts';
 

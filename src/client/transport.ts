@@ -4,6 +4,7 @@
  */
 // Through the module objects (not named imports, which ESM binds once): instrumentation that wraps
 // net.connect or tls.connect (APM agents, tests) sees our connections, as it sees `ws`'s.
+import { Buffer } from 'node:buffer';
 import type { RequestOptions } from 'node:http';
 import net, { isIP, type NetConnectOpts, type Socket } from 'node:net';
 import tls, { type ConnectionOptions as TlsConnectionOptions } from 'node:tls';

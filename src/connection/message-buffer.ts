@@ -6,6 +6,7 @@
  * 1-byte fragments (legal, §5.4) must cost about one byte of memory per byte of payload, not a view
  * object per byte, or `maxPayload` would bound the payload but not the memory it takes.
  */
+import { Buffer } from 'node:buffer';
 
 /** Pieces at least this large are kept as views; smaller ones are copied. */
 const VIEW_THRESHOLD = 4096;

@@ -8,6 +8,7 @@
  * `Buffer.allocUnsafe` is used for the bytes we fully overwrite: it draws small headers from Node's
  * pool and skips zero-filling large masked copies.
  */
+import { Buffer } from 'node:buffer';
 import { MAX_16BIT_PAYLOAD_LENGTH, MAX_SHORT_PAYLOAD_LENGTH, RsvBit } from './frame.ts';
 import { applyMask } from './mask.ts';
 import type { Opcode } from './opcode.ts';

@@ -8,6 +8,7 @@
  *   handleUpgrade ─▶ validateUpgradeRequest (§4.2.1) ─▶ Negotiator (negotiate.ts) ─▶ Http1Responder:
  *     101 (§4.2.2) or an error response (400, 405, 426 of §4.2.1, 431 of RFC 6585 §5…)
  */
+import type { Buffer } from 'node:buffer';
 import { IncomingMessage } from 'node:http';
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';

@@ -8,6 +8,7 @@
  * calls `pull()`, which resumes it. So memory stays bounded by `highWaterMark` messages plus the
  * socket buffers, however fast the peer sends.
  */
+import type { Buffer } from 'node:buffer';
 import type { WebSocket } from '../websocket/websocket.ts';
 
 /** What the readable needs from its `WebSocketStream`. */

@@ -7,6 +7,7 @@
  * Backpressure: while the WebSocket's `bufferedAmount` is over the high-water mark, the next chunk is
  * not pulled from the source until the bytes sent so far were handed to the socket.
  */
+import { Buffer } from 'node:buffer';
 import { ErrorCode, InvalidArgumentError, InvalidStateError } from '../errors.ts';
 import { ReadyState } from '../ready-state.ts';
 import type { WebSocket } from '../websocket/websocket.ts';

@@ -14,6 +14,7 @@
  * Compressed messages (permessage-deflate) come the same way, each piece inflated as it arrives
  * (RFC 7692 §7.2.2); a message that began before streaming did arrives whole, as one piece.
  */
+import type { Buffer } from 'node:buffer';
 import { InvalidStateError } from '../errors.ts';
 import { receiveParts } from '../websocket/internal.ts';
 import type { WebSocket } from '../websocket/websocket.ts';

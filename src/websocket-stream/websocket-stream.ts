@@ -18,6 +18,7 @@
  * `resume`, `bufferedAmount`, `readyState` and its events).
  */
 // Loading the client installs it as the dialer of `new WebSocket(url)` (src/websocket/dialer.ts).
+import type { Buffer } from 'node:buffer';
 import '../client/connect.ts';
 import type { ClientOptions } from '../client/options.ts';
 import { DEFAULTS } from '../defaults.ts';

@@ -16,6 +16,7 @@
  * are shared functions that find their driver through a symbol on the socket (no closures per
  * connection).
  */
+import { Buffer } from 'node:buffer';
 import type { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import { Connection, type ConnectionEvent } from '../connection/connection.ts';

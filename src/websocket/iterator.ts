@@ -3,6 +3,7 @@
  * Backpressure: while the loop body is slower than the peer, reading from the socket pauses
  * (`pause()` at a high-water mark, `resume()` below half of it) instead of buffering without bound.
  */
+import type { Buffer } from 'node:buffer';
 import type { EventEmitter } from 'node:events';
 import { DEFAULTS } from '../defaults.ts';
 import { ErrorCode, WebSocketError } from '../errors.ts';

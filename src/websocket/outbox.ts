@@ -13,6 +13,7 @@
  *          └─▶ compress / Blob / something queued ──▶ outbox ──▶ zlib or blob.arrayBuffer() ──▶ Connection
  *   'message' (compressed) ──▶ inflate ──▶ Connection.completeMessage() ──▶ 'message', then what followed
  */
+import type { Buffer } from 'node:buffer';
 import type { ConnectionEvent } from '../connection/connection.ts';
 import { queueEncoded } from '../connection/hooks.ts';
 import { ErrorCode, InvalidStateError, ProtocolError, WebSocketError } from '../errors.ts';

@@ -2,6 +2,7 @@
  * What `send()`, `ping()` and `pong()` accept, and its conversion to bytes: shared by the WebSocket
  * and by the server's `broadcast()`/`publish()`, which check their argument the same way.
  */
+import { Buffer } from 'node:buffer';
 import { InvalidArgumentError, InvalidStateError } from '../errors.ts';
 
 /**

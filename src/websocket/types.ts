@@ -3,6 +3,7 @@
  * server and client that make WebSockets) need: its events, its options, what the server or the
  * client hands it once the opening handshake succeeded. Types only: nothing here runs.
  */
+import type { Buffer } from 'node:buffer';
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import type { Role } from '../connection/connection.ts';
 import type { PerMessageDeflateCodec } from '../extensions/permessage-deflate/codec.ts';

@@ -12,6 +12,7 @@
  * it was one class, a received message one less (the socket listeners call the driver directly), and
  * neither allocates anything more.
  */
+import type { Buffer } from 'node:buffer';
 import { EventEmitter } from 'node:events';
 import type { ClientRequest } from 'node:http';
 import type { Duplex } from 'node:stream';

@@ -5,6 +5,7 @@
  * gone from both at once), so a WebSocket that has none costs nothing here; the wrapper is made when
  * a listener is added, never per message.
  */
+import type { Buffer } from 'node:buffer';
 import type { EventEmitter } from 'node:events';
 import { CloseCode } from '../frame/close-code.ts';
 import { ReadyState } from '../ready-state.ts';

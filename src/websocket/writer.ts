@@ -8,6 +8,7 @@
  * lone message is therefore written at once, with no added latency, while a burst costs one system
  * call instead of one per frame.
  */
+import { Buffer } from 'node:buffer';
 import type { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import type { Connection } from '../connection/connection.ts';

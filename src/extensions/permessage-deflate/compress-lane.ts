@@ -4,6 +4,7 @@
  * `00 00 ff ff`; the last fragment of a message drops those 4 octets. Without context takeover
  * (RFC 7692 §7.1.1) the stream is dropped after each message, so the next starts afresh.
  */
+import { Buffer } from 'node:buffer';
 import { constants, createDeflateRaw, type DeflateRaw, type ZlibOptions } from 'node:zlib';
 import type { ConcurrencyLimiter } from './limiter.ts';
 import { closedError, type Done, type LaneJob, TRAILER, ZlibLane, zlibFailure } from './zlib-lane.ts';

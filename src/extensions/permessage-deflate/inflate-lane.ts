@@ -11,6 +11,7 @@
  * only says _Fail_; RFC 6455 §7.4.1's 1007 is the code for "data ... not consistent with the type of
  * the message", and what Autobahn 12.x/13.x and `ws` use).
  */
+import { Buffer } from 'node:buffer';
 import { createInflateRaw, type InflateRaw, type ZlibOptions } from 'node:zlib';
 import { ErrorCode, ProtocolError } from '../../errors.ts';
 import { CloseCode } from '../../frame/close-code.ts';

@@ -9,6 +9,7 @@
  * message in progress on the lane; a message costs one small record and one flush callback, not a
  * set of closures and listener changes per message.
  */
+import { Buffer } from 'node:buffer';
 import type { EventEmitter } from 'node:events';
 import { ErrorCode, ProtocolError, WebSocketError } from '../../errors.ts';
 import { CloseCode } from '../../frame/close-code.ts';
