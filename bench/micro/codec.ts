@@ -50,7 +50,7 @@ const MASK_KEY = Buffer.from([0x37, 0xfa, 0x21, 0x3d]);
 const CHUNK = 64 * 1024;
 
 /** A masked binary frame of `size` bytes, as a client sends it (§5.2, §5.3), independent of both libraries. */
-function maskedFrame(size: number): Buffer {
+export function maskedFrame(size: number): Buffer {
   const ext = size < 126 ? 0 : size < 65536 ? 2 : 8;
   const head = 2 + ext + 4;
   const out = Buffer.alloc(head + size, 0);

@@ -10,9 +10,10 @@
  * of those misses, which no single-connection benchmark shows. (The visiting order is random: in
  * allocation order the hardware prefetcher would hide the misses.)
  *
- * As in codec.ts, the same input frame is fed again and again; unmasking in place flips its payload
+ * The frame is codec.ts's masked binary frame, fed again and again as there; unmasking in place flips its payload
  * between masked and unmasked, which costs the same for a binary message.
  */
+import { maskedFrame } from './codec.ts';
 import { importDist, type MicroResult, measure } from './harness.ts';
 
 interface ConnectionLike {
@@ -27,17 +28,6 @@ interface ConnectionModule {
 
 const CONNECTION_COUNTS = [1, 10_000, 100_000];
 const PAYLOAD_BYTES = 16;
-
-/** A masked binary frame of 16 bytes, as a client sends it (RFC 6455 §5.2, §5.3). */
-function maskedFrame(): Buffer {
-  const key = [0x37, 0xfa, 0x21, 0x3d];
-  const frame = Buffer.alloc(2 + 4 + PAYLOAD_BYTES);
-  frame[0] = 0x82; // FIN, binary
-  frame[1] = 0x80 | PAYLOAD_BYTES;
-  for (let i = 0; i < 4; i++) frame[2 + i] = key[i]!;
-  for (let i = 0; i < PAYLOAD_BYTES; i++) frame[6 + i] = 0xa5 ^ key[i & 3]!;
-  return frame;
-}
 
 /** The numbers 0 … n-1 in a random order (Fisher–Yates). */
 function shuffledIndexes(n: number): Uint32Array {
@@ -58,7 +48,7 @@ export async function runCold(ms: number, note: (m: string) => void): Promise<Mi
     note(`cold: ${mod}`);
     return [];
   }
-  const frame = maskedFrame();
+  const frame = maskedFrame(PAYLOAD_BYTES);
   const rows: MicroResult[] = [];
   for (const count of CONNECTION_COUNTS) {
     const connections = Array.from(
