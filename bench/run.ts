@@ -16,6 +16,14 @@ import { cpus } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseFlags, sleep } from './lib/args.ts';
+import {
+  type Calibration,
+  calibrate,
+  describeCalibration,
+  slowdown,
+  stealSeconds,
+  storedCalibration,
+} from './lib/calibrate.ts';
 import { moduleScopeProblem, sockwireDistDir, sockwireModuleUrl } from './lib/dist.ts';
 import { cpuSeconds, HAS_TASKSET, lastLines, minorFaults, Proc, systemBusySeconds } from './lib/proc.ts';
 import { type Summary, summarize } from './lib/stats.ts';
@@ -425,6 +433,20 @@ if (loadStart > 0.5) {
   notes.push(
     `The machine was busy when the run started (1-min load average ${loadStart}): figures are noisy.`,
   );
+}
+// How fast the machine is, timed now and at the end (bench/lib/calibrate.ts): a VM does not see its
+// host's other tenants, which can slow every peer down alike.
+const calibrationStart = calibrate(SERVER_CORE);
+const stealStart = stealSeconds();
+const stored = storedCalibration(join(RESULTS, 'latest.json'));
+if (calibrationStart !== undefined && stored !== undefined) {
+  const factor = slowdown(calibrationStart, stored);
+  if (factor > 1.2) {
+    notes.push(
+      `The machine ran the calibration loops ${factor.toFixed(2)}× slower than for the stored latest.json ` +
+        `(${describeCalibration(stored)}): its absolute figures are not comparable with these; ratios are.`,
+    );
+  }
 }
 if (!HAS_TASKSET) notes.push('taskset not found: processes are not pinned to cores.');
 if (nproc < 2) notes.push('Fewer than 2 cores: server and load generator share a core.');
@@ -1036,6 +1058,28 @@ function footnote(text: string): string {
   return `n/a[${i + 1}]`;
 }
 
+const calibrationEnd = calibrate(SERVER_CORE);
+const stealEnd = stealSeconds();
+if (calibrationStart !== undefined && calibrationEnd !== undefined) {
+  const change = slowdown(calibrationEnd, calibrationStart);
+  const speedup = slowdown(calibrationStart, calibrationEnd);
+  if (change > 1.15 || speedup > 1.15) {
+    notes.push(
+      `The machine's speed changed during the run: the calibration loops ran ${Math.max(change, speedup).toFixed(2)}× ` +
+        `${change > speedup ? 'slower' : 'faster'} at the end than at the start.`,
+    );
+  }
+}
+/** Share of the machine's CPU time that the hypervisor gave to other guests during the run. */
+const stealShare =
+  stealStart !== undefined && stealEnd !== undefined
+    ? (stealEnd - stealStart) / (elapsedS() * nproc)
+    : undefined;
+if (stealShare !== undefined && stealShare > 0.02) {
+  notes.push(
+    `Steal time was ${pct(stealShare)} of the machine's CPU time: another guest competed for the cores.`,
+  );
+}
 const complete = isDefaultRun && !anyError && skippedForTime === 0;
 const meta = {
   date: new Date().toISOString(),
@@ -1052,6 +1096,12 @@ const meta = {
   cpuModel,
   pinned: HAS_TASKSET ? `server taskset -c ${SERVER_CORE}, generator taskset -c ${CLIENT_CORE}` : 'no',
   argv: process.argv.slice(2),
+  calibration: { core: SERVER_CORE, start: calibrationStart, end: calibrationEnd } satisfies {
+    core: number;
+    start: Calibration | undefined;
+    end: Calibration | undefined;
+  },
+  stealShare,
   notes,
 };
 
@@ -1107,6 +1157,10 @@ function markdown(): string {
   lines.push(`- Node ${meta.node}, Bun ${bunVersion}`);
   lines.push(
     `- ${rounds} rounds per peer, alternating peers; warmup ${warmupS}s, measurement ${durationS}s; pinning: ${meta.pinned}; total ${meta.elapsedS}s`,
+  );
+  lines.push(
+    `- Machine speed (bench/lib/calibrate.ts, core ${SERVER_CORE}): ${describeCalibration(calibrationStart)} at the start, ` +
+      `${describeCalibration(calibrationEnd)} at the end; steal time ${stealShare === undefined ? 'not reported' : pct(stealShare)}`,
   );
   for (const n of notes) lines.push(`- Note: ${n}`);
   lines.push(
