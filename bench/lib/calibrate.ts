@@ -9,8 +9,12 @@
  * with the previous results:
  *
  * - compute: an integer loop that stays in registers (the core's clock and its share of it);
- * - memory: a chase of pointers through 64 MiB in random order, every step a miss to memory (what a
- *   server with thousands of connections waits on, and what a noisy neighbour fills).
+ * - cache: a chase of pointers through 8 MiB in random order, which the last-level cache holds when
+ *   the machine is ours alone (a neighbour sharing that cache makes its steps misses);
+ * - memory: the same chase through 64 MiB, every step a miss to memory (what a server with
+ *   thousands of connections waits on);
+ * - system call: a one-byte read from /dev/zero (what every message costs in the kernel's entry and
+ *   exit, which a hypervisor can slow down).
  *
  * Each figure is the median of five timings, in a child process pinned like the server.
  */
@@ -21,9 +25,15 @@ import { HAS_TASKSET } from './proc.ts';
 export interface Calibration {
   /** Nanoseconds per step of the integer loop. */
   computeNs: number;
-  /** Nanoseconds per step of the random pointer chase (a miss to memory each). */
+  /** Nanoseconds per step of the random pointer chase through 8 MiB (a hit in the last-level cache each). */
+  cacheNs: number;
+  /** Nanoseconds per step of the random pointer chase through 64 MiB (a miss to memory each). */
   memoryNs: number;
+  /** Nanoseconds per one-byte read system call. */
+  syscallNs: number;
 }
+
+const FIGURES = ['computeNs', 'cacheNs', 'memoryNs', 'syscallNs'] as const;
 
 // The child's program, kept as plain JavaScript so that it runs without a loader.
 const LOOPS = `
@@ -43,27 +53,40 @@ const compute = () => {
   for (let i = 0; i < COMPUTE_STEPS; i++) { x ^= x << 13; x ^= x >>> 17; x ^= x << 5; }
   sink ^= x;
 };
-// One random cycle through 16 Mi slots (Sattolo's algorithm), so that every step lands on a line
+// One random cycle through all the slots (Sattolo's algorithm), so that every step lands on a line
 // the previous steps did not bring in.
-const SLOTS = 1 << 24;
-const next = new Int32Array(SLOTS);
-for (let i = 0; i < SLOTS; i++) next[i] = i;
-let seed = 12345;
-for (let i = SLOTS - 1; i > 0; i--) {
-  seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-  const j = seed % i;
-  const t = next[i]; next[i] = next[j]; next[j] = t;
-}
+const cycle = (slots) => {
+  const next = new Int32Array(slots);
+  for (let i = 0; i < slots; i++) next[i] = i;
+  let seed = 12345;
+  for (let i = slots - 1; i > 0; i--) {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    const j = seed % i;
+    const t = next[i]; next[i] = next[j]; next[j] = t;
+  }
+  return next;
+};
 const CHASE_STEPS = 500_000;
-const chase = () => {
-  let p = sink & (SLOTS - 1);
+const chaser = (next) => () => {
+  let p = sink & (next.length - 1);
   for (let i = 0; i < CHASE_STEPS; i++) p = next[p];
   sink ^= p;
 };
-compute(); chase(); // warm-up: optimized code and mapped pages
-const computeNs = median(compute) / COMPUTE_STEPS;
-const memoryNs = median(chase) / CHASE_STEPS;
-process.stdout.write(JSON.stringify({ computeNs, memoryNs, sink }));
+const inCache = chaser(cycle(1 << 21)); // 8 MiB
+const inMemory = chaser(cycle(1 << 24)); // 64 MiB
+const fs = require('node:fs');
+const zero = fs.openSync('/dev/zero', 'r');
+const byte = Buffer.alloc(1);
+const SYSCALL_STEPS = 100_000;
+const syscall = () => { for (let i = 0; i < SYSCALL_STEPS; i++) fs.readSync(zero, byte, 0, 1, null); };
+compute(); inCache(); inMemory(); syscall(); // warm-up: optimized code and mapped pages
+process.stdout.write(JSON.stringify({
+  computeNs: median(compute) / COMPUTE_STEPS,
+  cacheNs: median(inCache) / CHASE_STEPS,
+  memoryNs: median(inMemory) / CHASE_STEPS,
+  syscallNs: median(syscall) / SYSCALL_STEPS,
+  sink,
+}));
 `;
 
 /** Times the loops on `core` (unpinned without taskset); undefined if the child failed. */
@@ -73,8 +96,8 @@ export function calibrate(core: number): Calibration | undefined {
   const child = spawnSync(command, args, { encoding: 'utf8', timeout: 60_000 });
   if (child.status !== 0) return undefined;
   try {
-    const { computeNs, memoryNs } = JSON.parse(child.stdout) as Calibration;
-    return { computeNs, memoryNs };
+    const figures = JSON.parse(child.stdout) as Calibration;
+    return Object.fromEntries(FIGURES.map((figure) => [figure, figures[figure]])) as unknown as Calibration;
   } catch {
     return undefined;
   }
@@ -83,11 +106,12 @@ export function calibrate(core: number): Calibration | undefined {
 export const describeCalibration = (c: Calibration | undefined): string =>
   c === undefined
     ? 'failed'
-    : `compute ${c.computeNs.toFixed(3)} ns/step, memory ${c.memoryNs.toFixed(1)} ns/step`;
+    : `compute ${c.computeNs.toFixed(2)}, cache ${c.cacheNs.toFixed(1)}, memory ${c.memoryNs.toFixed(1)}, ` +
+      `system call ${c.syscallNs.toFixed(0)} ns/step`;
 
-/** How much slower `now` is than `before` (1.0 = the same; the worse of the two loops). */
+/** How much slower `now` is than `before` (1.0 = the same): the worst of the loops. */
 export function slowdown(now: Calibration, before: Calibration): number {
-  return Math.max(now.computeNs / before.computeNs, now.memoryNs / before.memoryNs);
+  return Math.max(...FIGURES.map((figure) => now[figure] / before[figure]));
 }
 
 /** The calibration stored with earlier results (`latest.json`), if it has one. */
@@ -97,7 +121,7 @@ export function storedCalibration(resultsJson: string): Calibration | undefined 
       JSON.parse(readFileSync(resultsJson, 'utf8')) as { meta?: { calibration?: { start?: Calibration } } }
     ).meta;
     const start = meta?.calibration?.start;
-    return start !== undefined && start.computeNs > 0 && start.memoryNs > 0 ? start : undefined;
+    return start !== undefined && FIGURES.every((figure) => start[figure] > 0) ? start : undefined;
   } catch {
     return undefined;
   }

@@ -22,27 +22,30 @@ function resultsFile(content: string): string {
 }
 
 describe('machine-speed calibration', () => {
-  it('times both loops in a pinned child: a step costs more than nothing and less than a millisecond', () => {
+  it('times every loop in a pinned child: a step costs more than nothing and less than a millisecond', () => {
     const calibration = calibrate(0);
     expect(calibration).toBeDefined();
-    const { computeNs, memoryNs } = calibration!;
-    expect(computeNs).toBeGreaterThan(0.05);
-    expect(computeNs).toBeLessThan(1e6);
-    // A miss to memory costs more than a register operation, on any machine.
+    const { computeNs, cacheNs, memoryNs, syscallNs } = calibration!;
+    for (const ns of [computeNs, cacheNs, memoryNs, syscallNs]) {
+      expect(ns).toBeGreaterThan(0.05);
+      expect(ns).toBeLessThan(1e6);
+    }
+    // A miss to memory costs more than a register operation, on any machine; a system call too.
     expect(memoryNs).toBeGreaterThan(computeNs);
-    expect(memoryNs).toBeLessThan(1e6);
+    expect(syscallNs).toBeGreaterThan(computeNs);
   }, 60_000);
 
-  it('calls a run slower by the worse of its two loops', () => {
-    const before = { computeNs: 2, memoryNs: 100 };
-    expect(slowdown({ computeNs: 2, memoryNs: 100 }, before)).toBe(1);
-    expect(slowdown({ computeNs: 2, memoryNs: 190 }, before)).toBeCloseTo(1.9);
-    expect(slowdown({ computeNs: 3, memoryNs: 100 }, before)).toBeCloseTo(1.5);
-    expect(slowdown({ computeNs: 1, memoryNs: 50 }, before)).toBeCloseTo(0.5);
+  it('calls a run slower by the worst of its loops', () => {
+    const before = { computeNs: 2, cacheNs: 50, memoryNs: 100, syscallNs: 500 };
+    expect(slowdown({ ...before }, before)).toBe(1);
+    expect(slowdown({ ...before, memoryNs: 190 }, before)).toBeCloseTo(1.9);
+    expect(slowdown({ ...before, computeNs: 3, syscallNs: 600 }, before)).toBeCloseTo(1.5);
+    expect(slowdown({ ...before, cacheNs: 65 }, before)).toBeCloseTo(1.3);
+    expect(slowdown({ computeNs: 1, cacheNs: 25, memoryNs: 50, syscallNs: 250 }, before)).toBeCloseTo(0.5);
   });
 
   it('reads the calibration stored with earlier results, and nothing from results without one', () => {
-    const start = { computeNs: 1.9, memoryNs: 170 };
+    const start = { computeNs: 1.9, cacheNs: 117, memoryNs: 170, syscallNs: 700 };
     expect(storedCalibration(resultsFile(JSON.stringify({ meta: { calibration: { start } } })))).toEqual(
       start,
     );
@@ -51,9 +54,10 @@ describe('machine-speed calibration', () => {
     ).toBeUndefined();
     expect(storedCalibration(resultsFile('{ not json'))).toBeUndefined();
     expect(storedCalibration(join(tmpdir(), 'sockwire-no-such-dir', 'latest.json'))).toBeUndefined();
-    const zero = { computeNs: 0, memoryNs: 170 };
+    // An older calibration, without the loops added since, is not compared with.
+    const older = { computeNs: 1.9, memoryNs: 170 };
     expect(
-      storedCalibration(resultsFile(JSON.stringify({ meta: { calibration: { start: zero } } }))),
+      storedCalibration(resultsFile(JSON.stringify({ meta: { calibration: { start: older } } }))),
     ).toBeUndefined();
   });
 
