@@ -2,6 +2,7 @@
  * Soak and capacity test: sockwire's server and ws's server in the same run, one after the other,
  * each under the same load from a separate client process (`ws` clients), on loopback.
  *
+ *   npm run soak                       # builds dist/ first: the server loads sockwire as users do
  *   tsx bench/soak.ts [--quick] [--duration S] [--connections N] [--churn C] [--impls sockwire,ws]
  *
  * Steady phase: N connections (default 10,000; --quick 1,000) each send one 16-byte message per second
@@ -15,10 +16,11 @@
  * Prints a markdown table and writes it to bench/results/soak-latest.md. Bounded: every wait has a
  * timeout and the children exit when this process's stdin pipe to them closes.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sockwireDistDir, sockwireModuleUrl } from './lib/dist.ts';
 import { cpuSeconds, Proc } from './lib/proc.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -33,6 +35,12 @@ const connections = option('connections', quick ? 1000 : 10_000);
 const churnCycles = option('churn', quick ? 5000 : 100_000);
 const implsAt = argv.indexOf('--impls');
 const impls = implsAt === -1 ? ['sockwire', 'ws'] : (argv[implsAt + 1] ?? '').split(',');
+if (impls.includes('sockwire') && !existsSync(join(sockwireDistDir(), 'index.js'))) {
+  console.error(
+    `${join(sockwireDistDir(), 'index.js')} is missing: run \`npm run build\` (or \`npm run soak\`).`,
+  );
+  process.exit(2);
+}
 
 interface Stats {
   rss: number;
@@ -46,10 +54,12 @@ interface Stats {
 const MIB = 1024 * 1024;
 const mib = (bytes: number) => (bytes / MIB).toFixed(1);
 
+/** A bench script; TypeScript ones run under tsx, the server (server.mjs) under plain `node`. */
 function spawnNode(script: string, args: string[]): Proc {
+  const loader = script.endsWith('.ts') ? ['--import', 'tsx'] : [];
   return new Proc({
     cmd: process.execPath,
-    args: ['--import', 'tsx', join(ROOT, script), ...args],
+    args: [...loader, join(ROOT, script), ...args],
     core: undefined,
     cwd: ROOT,
   });
@@ -79,7 +89,12 @@ interface Result {
 }
 
 async function runImpl(impl: string): Promise<Result> {
-  const server = spawnNode('bench/soak/server.ts', ['--impl', impl]);
+  const server = spawnNode('bench/soak/server.mjs', [
+    '--impl',
+    impl,
+    '--sockwire',
+    sockwireModuleUrl('index.js'),
+  ]);
   try {
     const ready = await server.waitLine((l) => l.startsWith('READY '), 30_000, `${impl} server start`);
     const port = ready.split(' ')[1]!;

@@ -1,49 +1,50 @@
 /**
- * Soak-test server peer: an echo server (sockwire from src/, or ws), controlled over stdin.
+ * Soak-test server peer: an echo server (sockwire as built in dist/, or ws), controlled over stdin.
  * Prints `READY <port>`; answers `stats` with one JSON line (after a full GC): memory, CPU, open
  * connections and the active handles by type; exits on `exit` or when stdin closes.
+ *
+ *   node bench/soak/server.mjs --impl sockwire --sockwire file:///…/dist/index.js
+ *   node bench/soak/server.mjs --impl ws
+ *
+ * Plain JavaScript, run by plain `node`, unlike the rest of bench/: the soak compares the servers'
+ * RSS, and a TypeScript loader in the process would count in it. Under tsx, which handles each of
+ * sockwire's hundred-odd ES modules and `ws`'s few CommonJS ones differently, sockwire's server
+ * started 7–15 MiB above `ws`'s; under plain `node` the difference is 2–3 MiB, what sockwire's
+ * import costs.
  */
 import { createInterface } from 'node:readline';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
 setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
+const gc = runInNewContext('gc');
 
-interface EchoSocket {
-  on(event: 'message', listener: (data: Buffer, isBinary: boolean) => void): void;
-  on(event: 'error', listener: () => void): void;
-  send(data: Buffer, options: { binary: boolean }): void;
-}
-interface EchoServer {
-  on(event: 'connection', listener: (ws: EchoSocket) => void): void;
-  on(event: 'listening', listener: () => void): void;
-  address(): unknown;
-  clients: Set<unknown>;
-  close(): unknown;
-}
-
-const impl = process.argv[process.argv.indexOf('--impl') + 1] ?? 'sockwire';
+const argument = (name) => {
+  const at = process.argv.indexOf(`--${name}`);
+  return at === -1 ? undefined : process.argv[at + 1];
+};
+const impl = argument('impl') ?? 'sockwire';
 const options = { port: 0, host: '127.0.0.1', backlog: 4096 };
-let server: EchoServer;
+let server;
 if (impl === 'ws') {
   const { WebSocketServer } = await import('ws');
-  server = new WebSocketServer({ ...options, perMessageDeflate: false }) as unknown as EchoServer;
+  server = new WebSocketServer({ ...options, perMessageDeflate: false });
 } else {
-  const { WebSocketServer } = await import('../../src/index.ts');
-  server = new WebSocketServer(options) as unknown as EchoServer;
+  const url = argument('sockwire');
+  if (url === undefined) throw new Error('--sockwire <file: URL of dist/index.js> is required');
+  const { WebSocketServer } = await import(url);
+  server = new WebSocketServer(options);
 }
 server.on('connection', (ws) => {
   ws.on('error', () => {});
   ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
 });
 server.on('listening', () => {
-  const address = server.address() as { port: number };
-  process.stdout.write(`READY ${address.port}\n`);
+  process.stdout.write(`READY ${server.address().port}\n`);
 });
 
-function handles(): Record<string, number> {
-  const counts: Record<string, number> = {};
+function handles() {
+  const counts = {};
   for (const type of process.getActiveResourcesInfo()) counts[type] = (counts[type] ?? 0) + 1;
   return counts;
 }
