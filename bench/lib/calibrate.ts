@@ -5,7 +5,7 @@
  * time may not be reported, and yet they can halve its speed for an hour (on this project's
  * benchmark machine, every peer once ran twice as slow as in the morning). Ratios measured side by
  * side survive that; absolute figures, and a claim that a run was quiet, do not. So the runner times
- * the same two loops at the start and at the end of a run, and compares them with the figures stored
+ * the same four loops at the start and at the end of a run, and compares them with the figures stored
  * with the previous results:
  *
  * - compute: an integer loop that stays in registers (the core's clock and its share of it);

@@ -23,7 +23,9 @@ import { basename } from 'node:path';
 import { parseFlags } from '../lib/args.ts';
 
 const argv = process.argv.slice(2);
-const files = argv.filter((a, i) => !a.startsWith('--') && !(argv[i - 1] ?? '').startsWith('--'));
+/** The flags that take a value; every other argument not starting with `--` is a recording. */
+const VALUE_FLAGS = ['--units', '--hz', '--top'];
+const files = argv.filter((a, i) => !a.startsWith('--') && !VALUE_FLAGS.includes(argv[i - 1] ?? ''));
 if (files.length === 0) {
   console.error('usage: perf-summary.ts REC.txt [REC2.txt …] --units N --hz F [--top 30]');
   process.exit(2);
@@ -89,16 +91,14 @@ function load(file: string): Recording {
 const recordings = files.map(load);
 const share = flags.has('share');
 const width = Math.min(24, Math.max(8, ...recordings.map((r) => r.name.length)));
+/** What `samples` of recording `r` stand for: µs per unit, or a share of the recording. */
+const value = (samples: number | undefined, r: Recording): number =>
+  share ? (samples ?? 0) / r.samples : (samples ?? 0) * usPerSample;
 const cell = (samples: number | undefined, r: Recording): string =>
-  (share
-    ? `${((100 * (samples ?? 0)) / r.samples).toFixed(1)} %`
-    : ((samples ?? 0) * usPerSample).toFixed(2)
-  ).padStart(width);
+  (share ? `${(100 * value(samples, r)).toFixed(1)} %` : value(samples, r).toFixed(2)).padStart(width);
 const row = (of: (r: Recording) => number | undefined): string =>
   recordings.map((r) => cell(of(r), r)).join(' ');
 const header = recordings.map((r) => r.name.slice(-width).padStart(width)).join(' ');
-const delta = (key: string, of: (r: Recording) => Map<string, number>): number =>
-  recordings.length < 2 ? 0 : (of(recordings.at(-1)!).get(key) ?? 0) - (of(recordings[0]!).get(key) ?? 0);
 
 console.log(share ? "share of each recording's samples" : `µs per unit (${units} units, ${hz} Hz)`);
 console.log(`${header}  origin`);
@@ -113,17 +113,12 @@ console.log(
   recordings.length < 2 ? `${header}  function` : `${header}  function (largest changes, last − first)`,
 );
 const symbols = [...new Set(recordings.flatMap((r) => [...r.bySymbol.keys()]))];
-const rank =
+const [first, last] = [recordings[0]!, recordings.at(-1)!];
+// One recording: the largest functions; several: the largest changes from the first to the last.
+const rank = (key: string): number =>
   recordings.length < 2
-    ? (key: string) => recordings[0]!.bySymbol.get(key) ?? 0
-    : share
-      ? (key: string) => {
-          const [first, last] = [recordings[0]!, recordings.at(-1)!];
-          return Math.abs(
-            (last.bySymbol.get(key) ?? 0) / last.samples - (first.bySymbol.get(key) ?? 0) / first.samples,
-          );
-        }
-      : (key: string) => Math.abs(delta(key, (r) => r.bySymbol));
+    ? value(first.bySymbol.get(key), first)
+    : Math.abs(value(last.bySymbol.get(key), last) - value(first.bySymbol.get(key), first));
 symbols.sort((a, b) => rank(b) - rank(a));
 for (const key of symbols.slice(0, top)) {
   console.log(`${row((r) => r.bySymbol.get(key))}  ${key.slice(0, 110)}`);
