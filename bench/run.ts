@@ -58,12 +58,17 @@ const serverFlags = (
 )
   .split(' ')
   .filter((x) => x !== '');
+/**
+ * The Node server peers run compiled, under plain `node`, as users run their servers: under a
+ * TypeScript loader, sockwire's hundred-odd modules would go through the loader too, which kept
+ * megabytes more on the heap and made every major GC dearer (bench/results/targets.md, "Soak" and
+ * "Large messages"). Built once per run, from bench/servers/tsconfig.json into .cache/bench/.
+ */
+const SERVERS_BUILD = join(ROOT, '.cache', 'bench', 'bench', 'servers');
 const node = (script: string): string[] => [
   ...serverFlags,
   '--expose-gc',
-  '--import',
-  'tsx',
-  join('bench', 'servers', script),
+  join(SERVERS_BUILD, script.replace(/\.ts$/, '.js')),
 ];
 const PEERS: Peer[] = [
   { id: 'sockwire', label: 'sockwire', cmd: NODE, args: node('sockwire-server.ts') },
@@ -172,6 +177,37 @@ const SCENARIOS: Scenario[] = [
       better: 'higher',
       mode: 'sink',
       client: ['--scenario', 'sink', '--size', String(size)],
+      generators: ['light'],
+      full: true,
+      quick,
+    }),
+  ),
+  // Echo of large messages: the server unmasks and validates each message, then sends it back
+  // (unmasked, §5.1), so both of its paths carry the payload; MB/s of payload echoed.
+  ...(
+    [
+      ['64KiB', 65536, 16, true],
+      ['1MiB', 1048576, 4, false],
+    ] as const
+  ).map(
+    ([name, size, inFlight, quick]): Scenario => ({
+      id: `echo-${name}`,
+      title: `Echo ${name.replace('KiB', ' KiB').replace('MiB', ' MiB')} binary, ${inFlight} in flight`,
+      unit: 'MB/s',
+      better: 'higher',
+      mode: 'echo',
+      client: [
+        '--scenario',
+        'echo',
+        '--size',
+        String(size),
+        '--binary',
+        'true',
+        '--pipeline',
+        String(inFlight),
+        '--report',
+        'MB/s',
+      ],
       generators: ['light'],
       full: true,
       quick,
@@ -341,7 +377,7 @@ for (const [flag, dir] of [
   const problem = dir === undefined ? undefined : moduleScopeProblem(dir);
   if (problem !== undefined)
     die(
-      `--${flag}: ${problem}, so the servers (under tsx) would load it compiled to CommonJS, not as the package does. ` +
+      `--${flag}: ${problem}, so Node would load it as CommonJS, not as the package does. ` +
         `Use the dist/ of a checkout (e.g. git worktree add /tmp/base REV && cd /tmp/base && npm ci && npm run build), ` +
         `or write {"type": "module"} to a package.json beside it.`,
     );
@@ -401,6 +437,14 @@ const nproc = Number(spawnSync('nproc', [], { encoding: 'utf8' }).stdout.trim())
 const bunVersion = spawnSync(BUN, ['--version'], { encoding: 'utf8' }).stdout?.trim() || 'unavailable';
 const gitRev =
   spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).stdout?.trim() ?? '';
+
+const serversBuild = spawnSync(
+  NODE,
+  [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(BENCH, 'servers', 'tsconfig.json')],
+  { cwd: ROOT, encoding: 'utf8' },
+);
+if (serversBuild.status !== 0)
+  die(`building the benchmark servers failed:\n${serversBuild.stdout}${serversBuild.stderr}`);
 
 const distFlag = flags.get('sockwire-dist');
 if (distFlag !== undefined) process.env.SOCKWIRE_DIST = distFlag; // inherited by every child

@@ -35,6 +35,8 @@ const concurrency = num(flags, 'concurrency', 200);
 const hardTimeoutMs = num(flags, 'timeout', 120) * 1000;
 /** handshake scenario: `close` = full close handshake (default), `destroy` = drop the TCP connection after the 101. */
 const closeMode = str(flags, 'close', 'close');
+/** echo scenario: `msgs/s` (default) or `MB/s` of payload echoed (large messages). */
+const report = str(flags, 'report', 'msgs/s');
 /** fleet scenario: messages per second per connection. */
 const rate = num(flags, 'rate', 1);
 /** Period of the fleet sender's timer: fine enough that a connection's phase is kept within 5 ms. */
@@ -148,7 +150,9 @@ async function echo(): Promise<void> {
   emit({ event: 'end' });
   running = false;
   const msgs = r1 - r0;
-  emit({ event: 'result', value: (msgs / (t1 - t0)) * 1000, msgs, ms: t1 - t0 });
+  const perSecond = (msgs / (t1 - t0)) * 1000;
+  const value = report === 'MB/s' ? (perSecond * size) / 1e6 : perSecond;
+  emit({ event: 'result', value, msgs, ms: t1 - t0 });
   socket.destroy();
 }
 

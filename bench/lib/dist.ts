@@ -7,7 +7,23 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+/**
+ * The checkout: the nearest directory above this file whose package.json is sockwire's. Found rather
+ * than assumed two levels up, since the benchmark servers also run compiled under .cache/bench/.
+ */
+const ROOT = findCheckout(dirname(fileURLToPath(import.meta.url)));
+
+function findCheckout(from: string): string {
+  for (let at = from; ; at = dirname(at)) {
+    const manifest = join(at, 'package.json');
+    if (
+      existsSync(manifest) &&
+      (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'sockwire'
+    )
+      return at;
+    if (dirname(at) === at) throw new Error(`no sockwire package.json above ${from}`);
+  }
+}
 
 export function sockwireDistDir(): string {
   const d = process.env.SOCKWIRE_DIST;

@@ -105,6 +105,41 @@ describe('bench/clients/light.ts', () => {
     expect(result.msgs).toBe(end.msgs);
   });
 
+  it('echo of large messages: reports MB/s of payload echoed, whole messages only', async () => {
+    const port = await rawServer('echo');
+    const size = 65536;
+    const gen = start([
+      'bench/clients/light.ts',
+      '--scenario',
+      'echo',
+      '--port',
+      String(port),
+      '--size',
+      String(size),
+      '--binary',
+      'true',
+      '--pipeline',
+      '4',
+      '--report',
+      'MB/s',
+      '--warmup',
+      '0.2',
+      '--duration',
+      '0.5',
+      '--timeout',
+      '15',
+    ]);
+    const result = JSON.parse(await gen.lines.next((l) => l.includes('"event":"result"'), 15000)) as {
+      value: number;
+      msgs: number;
+      ms: number;
+    };
+    expect(result.msgs).toBeGreaterThan(0);
+    expect(Number.isInteger(result.msgs)).toBe(true);
+    // MB/s of payload: messages × size per second, in units of 10^6 bytes.
+    expect(result.value).toBeCloseTo((result.msgs * size) / result.ms / 1000, 6);
+  });
+
   it('broadcast: the byte-counting receivers count the deliveries the server makes', async () => {
     const port = await rawServer('broadcast');
     const gen = start([
