@@ -26,6 +26,7 @@ import {
 } from './lib/calibrate.ts';
 import { moduleScopeProblem, sockwireDistDir, sockwireModuleUrl } from './lib/dist.ts';
 import { cpuSeconds, HAS_TASKSET, lastLines, minorFaults, Proc, systemBusySeconds } from './lib/proc.ts';
+import { buildServers, compiledServer } from './lib/servers-build.ts';
 import { type Summary, summarize } from './lib/stats.ts';
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
@@ -58,18 +59,8 @@ const serverFlags = (
 )
   .split(' ')
   .filter((x) => x !== '');
-/**
- * The Node server peers run compiled, under plain `node`, as users run their servers: under a
- * TypeScript loader, sockwire's hundred-odd modules would go through the loader too, which kept
- * megabytes more on the heap and made every major GC dearer (bench/results/targets.md, "Soak" and
- * "Large messages"). Built once per run, from bench/servers/tsconfig.json into .cache/bench/.
- */
-const SERVERS_BUILD = join(ROOT, '.cache', 'bench', 'bench', 'servers');
-const node = (script: string): string[] => [
-  ...serverFlags,
-  '--expose-gc',
-  join(SERVERS_BUILD, script.replace(/\.ts$/, '.js')),
-];
+/** The Node server peers run compiled, under plain `node` (bench/lib/servers-build.ts). */
+const node = (script: string): string[] => [...serverFlags, '--expose-gc', compiledServer(script)];
 const PEERS: Peer[] = [
   { id: 'sockwire', label: 'sockwire', cmd: NODE, args: node('sockwire-server.ts') },
   { id: 'ws', label: 'ws (bufferutil)', cmd: NODE, args: node('ws-server.ts') },
@@ -438,13 +429,11 @@ const bunVersion = spawnSync(BUN, ['--version'], { encoding: 'utf8' }).stdout?.t
 const gitRev =
   spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).stdout?.trim() ?? '';
 
-const serversBuild = spawnSync(
-  NODE,
-  [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(BENCH, 'servers', 'tsconfig.json')],
-  { cwd: ROOT, encoding: 'utf8' },
-);
-if (serversBuild.status !== 0)
-  die(`building the benchmark servers failed:\n${serversBuild.stdout}${serversBuild.stderr}`);
+try {
+  buildServers();
+} catch (err) {
+  die((err as Error).message);
+}
 
 const distFlag = flags.get('sockwire-dist');
 if (distFlag !== undefined) process.env.SOCKWIRE_DIST = distFlag; // inherited by every child

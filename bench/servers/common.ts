@@ -65,6 +65,7 @@ export function serveControl(src: StatsSource, shutdown: () => void): void {
           connections: src.connections(),
           cpuUserUs: cpu.user,
           cpuSystemUs: cpu.system,
+          handles: activeHandles(),
         })}\n`,
       );
     } else if (cmd.startsWith('snapshot ')) {
@@ -99,6 +100,15 @@ export function serveControl(src: StatsSource, shutdown: () => void): void {
     }
   });
   rl.on('close', () => process.exit(0));
+}
+
+/** The process's active handles and requests by type (sockets, timers…): the soak checks they go back to the baseline. */
+function activeHandles(): Record<string, number> {
+  const counts: Record<string, number> = {};
+  // Bun may lack it; the soak runs Node peers only.
+  if (typeof process.getActiveResourcesInfo !== 'function') return counts;
+  for (const type of process.getActiveResourcesInfo()) counts[type] = (counts[type] ?? 0) + 1;
+  return counts;
 }
 
 /** Parse a `bcast <n>` control message; returns 0 when it is not one. */

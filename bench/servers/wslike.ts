@@ -49,7 +49,13 @@ function asText(data: Data): string {
 
 export function runWsLikeServer(mod: PeerModule): void {
   const opts = parseServerArgs(process.argv.slice(2));
-  const serverOpts: Record<string, unknown> = { port: 0, host: '127.0.0.1', maxPayload: opts.maxPayload };
+  // A long accept queue: the soak's churn opens connections in bursts of hundreds.
+  const serverOpts: Record<string, unknown> = {
+    port: 0,
+    host: '127.0.0.1',
+    backlog: 4096,
+    maxPayload: opts.maxPayload,
+  };
   if (opts.mode === 'deflate') serverOpts.perMessageDeflate = true;
   let wss: PeerServer;
   try {
