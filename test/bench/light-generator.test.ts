@@ -52,6 +52,29 @@ async function rawServer(mode: string): Promise<number> {
   return Number(ready.slice(6));
 }
 
+/** The light generator in `scenario` against `port`, over a short window; `args` are the scenario's own. */
+function lightClient(
+  scenario: string,
+  port: number,
+  args: string[],
+  window = { warmup: '0.2', duration: '0.5' },
+): ReturnType<typeof start> {
+  return start([
+    'bench/clients/light.ts',
+    '--scenario',
+    scenario,
+    '--port',
+    String(port),
+    ...args,
+    '--warmup',
+    window.warmup,
+    '--duration',
+    window.duration,
+    '--timeout',
+    '15',
+  ]);
+}
+
 afterEach(() => {
   // The servers exit when their stdin closes; the generators are killed if still running.
   for (const c of children.splice(0)) {
@@ -65,25 +88,12 @@ describe('bench/clients/light.ts', () => {
     const port = await rawServer('echo');
     const conns = 40;
     const rate = 20;
-    const gen = start([
-      'bench/clients/light.ts',
-      '--scenario',
+    const gen = lightClient(
       'fleet',
-      '--port',
-      String(port),
-      '--conns',
-      String(conns),
-      '--rate',
-      String(rate),
-      '--size',
-      '16',
-      '--warmup',
-      '0.3',
-      '--duration',
-      '1',
-      '--timeout',
-      '15',
-    ]);
+      port,
+      ['--conns', String(conns), '--rate', String(rate), '--size', '16'],
+      { warmup: '0.3', duration: '1' },
+    );
     await gen.lines.next((l) => l.includes('"event":"connected"'), 15000);
     const end = JSON.parse(await gen.lines.next((l) => l.includes('"event":"end"'), 15000)) as {
       msgs: number;
@@ -108,12 +118,7 @@ describe('bench/clients/light.ts', () => {
   it('echo of large messages: reports MB/s of payload echoed, whole messages only', async () => {
     const port = await rawServer('echo');
     const size = 65536;
-    const gen = start([
-      'bench/clients/light.ts',
-      '--scenario',
-      'echo',
-      '--port',
-      String(port),
+    const gen = lightClient('echo', port, [
       '--size',
       String(size),
       '--binary',
@@ -122,12 +127,6 @@ describe('bench/clients/light.ts', () => {
       '4',
       '--report',
       'MB/s',
-      '--warmup',
-      '0.2',
-      '--duration',
-      '0.5',
-      '--timeout',
-      '15',
     ]);
     const result = JSON.parse(await gen.lines.next((l) => l.includes('"event":"result"'), 15000)) as {
       value: number;
@@ -142,21 +141,7 @@ describe('bench/clients/light.ts', () => {
 
   it('broadcast: the byte-counting receivers count the deliveries the server makes', async () => {
     const port = await rawServer('broadcast');
-    const gen = start([
-      'bench/clients/light.ts',
-      '--scenario',
-      'broadcast',
-      '--port',
-      String(port),
-      '--conns',
-      '20',
-      '--warmup',
-      '0.2',
-      '--duration',
-      '0.5',
-      '--timeout',
-      '15',
-    ]);
+    const gen = lightClient('broadcast', port, ['--conns', '20']);
     const result = JSON.parse(await gen.lines.next((l) => l.includes('"event":"result"'), 15000)) as {
       value: number;
       deliveries: number;
