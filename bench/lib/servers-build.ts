@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 const ROOT = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
 
 /** Where the compiled servers are: `<peer>-server.js`, next to their shared modules. */
-export const SERVERS_BUILD = join(ROOT, '.cache', 'bench', 'bench', 'servers');
+const SERVERS_BUILD = join(ROOT, '.cache', 'bench', 'bench', 'servers');
 
 /** The compiled path of a server given by its source name, e.g. `ws-server.ts`. */
 export function compiledServer(script: string): string {
