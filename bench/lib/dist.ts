@@ -39,9 +39,9 @@ export function sockwireModuleUrl(rel: string): string {
 /**
  * Why a build directory would not load as it does from the package, or undefined. Node decides
  * whether a `.js` file is an ES module from the nearest package.json above it; a build copied out
- * of its checkout (e.g. to /tmp/base/dist) has none. The benchmark servers run under tsx, which
- * then compiles each such file to CommonJS (every import becomes a getter on a module object): the
- * same build measured 2x slower on large messages that way, side by side. A baseline must be
+ * of its checkout (e.g. to /tmp/base/dist) has none. Plain `node`, which runs the benchmark
+ * servers, then takes its files for CommonJS; under tsx, which ran them until 2026-12-03, such a
+ * build loaded compiled to CommonJS and measured 2x slower on large messages. A baseline must be
  * judged as users load it.
  */
 export function moduleScopeProblem(dir: string): string | undefined {
