@@ -33,6 +33,7 @@ import {
   sendEncoded,
 } from './internal.ts';
 import { iterateMessages } from './iterator.ts';
+import { useCompactListenerTable } from './listener-table.ts';
 import { notOpenYet, type SendData } from './send-data.ts';
 import type {
   AcceptingServerOf,
@@ -93,6 +94,8 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
     options?: ClientOptions<WebSocket>,
   ) {
     super();
+    // 130 B less per connection, and a faster `emit` across thousands of them (listener-table.ts).
+    useCompactListenerTable(this);
     if (url !== undefined && url !== null) {
       if (protocols !== undefined && typeof protocols === 'object' && !Array.isArray(protocols)) {
         options = protocols as ClientOptions<WebSocket>;
