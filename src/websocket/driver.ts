@@ -27,6 +27,7 @@ import { CloseCode } from '../frame/close-code.ts';
 import { MAX_CONTROL_PAYLOAD_LENGTH } from '../frame/frame.ts';
 import { setMaskWordSize } from '../frame/mask.ts';
 import { ReadyState } from '../ready-state.ts';
+import { defineFlags } from './flags.ts';
 import { KeepAliveScheduler, keepAliveTick } from './keep-alive.ts';
 import { BLOB_CUT_SHORT, COMPRESSION_CUT_SHORT, Outbox } from './outbox.ts';
 import { EMPTY_BYTES, isBlob, notOpenYet, type SendData, toBytes } from './send-data.ts';
@@ -45,12 +46,12 @@ export class Driver extends Outbox {
   closeTimer: NodeJS.Timeout | null = null;
   closeCode: number = CloseCode.Abnormal;
   closeReason = '';
-  closeFrameReceived = false;
-  closeEmitted = false;
+  declare closeFrameReceived: boolean;
+  declare closeEmitted: boolean;
   /** Server side: what the accepting server does when this socket closes; null on the client side. */
   closeHooks: CloseHooks<EventEmitter<WebSocketEvents>> | null = null;
   /** True while 'open' is emitted (the socket is held until its listeners are attached). */
-  opening = false;
+  declare opening: boolean;
   /** Keep-alive state: the shared scheduler and the Ping deadline (`heardFromPeer` is in writer.ts). */
   keepAlive: KeepAliveScheduler | null = null;
   nextHeartbeatAt = 0;
@@ -384,6 +385,8 @@ export class Driver extends Outbox {
     this.ws.emit('drain');
   }
 }
+
+defineFlags(Driver.prototype, ['closeFrameReceived', 'closeEmitted', 'opening']);
 
 /** The core's bytes as the Buffer the events carry: most are Buffers already (no new view object). */
 function asBuffer(data: Uint8Array): Buffer {

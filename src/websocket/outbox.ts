@@ -19,6 +19,7 @@ import { queueEncoded } from '../connection/hooks.ts';
 import { ErrorCode, InvalidStateError, ProtocolError, WebSocketError } from '../errors.ts';
 import { CloseCode } from '../frame/close-code.ts';
 import { ReadyState } from '../ready-state.ts';
+import { defineFlags } from './flags.ts';
 import { isBlob } from './send-data.ts';
 import type { AttachOptions } from './types.ts';
 import { Writer } from './writer.ts';
@@ -64,13 +65,13 @@ export abstract class Outbox extends Writer {
   /** Their bytes (Blobs by their size), counted in `bufferedAmount`. */
   outboxBytes = 0;
   /** A message is being compressed, or a Blob read: everything behind it waits. */
-  compressing = false;
+  declare compressing: boolean;
   /** The callback of the message being compressed, told at once if the socket closes meanwhile. */
   compressingCallback: ((error?: Error) => void) | null = null;
   /** Whether the outgoing fragmented message in progress is compressed (decided on its first fragment). */
   fragmentsCompressed: boolean | null = null;
   /** The socket closed while a compressed message was being inflated: finish once it is delivered. */
-  closeAfterInflate = false;
+  declare closeAfterInflate: boolean;
 
   /**
    * Queues a data frame already encoded by the server (unmasked, RSV1 clear), so that a broadcast
@@ -330,6 +331,8 @@ export abstract class Outbox extends Writer {
     this.afterClosedState();
   }
 }
+
+defineFlags(Outbox.prototype, ['compressing', 'closeAfterInflate']);
 
 /**
  * A queued message that the closing handshake overtook (the peer's Close was answered, or a failure

@@ -15,6 +15,7 @@ import type { Connection } from '../connection/connection.ts';
 import { DEFAULTS } from '../defaults.ts';
 import { ErrorCode, InvalidStateError, WebSocketError } from '../errors.ts';
 import { ReadyState } from '../ready-state.ts';
+import { defineFlags } from './flags.ts';
 import { byteSize, type SendData } from './send-data.ts';
 import type { WebSocketEvents } from './types.ts';
 
@@ -30,19 +31,21 @@ export abstract class Writer {
   // reads or writes come first, so that a message touches as few of this object's cache lines as it
   // can: on a server with thousands of connections each line is a miss to memory (bench/results/targets.md).
   readyState: ReadyState = ReadyState.CONNECTING;
+  /** The booleans of the three layers, one bit each (flags.ts). */
+  flags = 0;
   socket: Duplex | null = null;
   connection: Connection | null = null;
   /** The WebSocket whose events the driver emits (driver.ts). */
   readonly ws: EventEmitter<WebSocketEvents>;
   /** True while a received chunk is being handled: writes wait until it is done. */
-  receiving = false;
+  declare receiving: boolean;
   /** Set by every received chunk, cleared by the keep-alive step (driver.ts): a sign of life. */
-  heardFromPeer = false;
-  flushScheduled = false;
+  declare heardFromPeer: boolean;
+  declare flushScheduled: boolean;
   /** `send()` callbacks waiting for their bytes to be written; created on first use. */
   pendingCallbacks: ((error?: Error) => void)[] | null = null;
   /** Reading paused by the application's `pause()`. */
-  userPaused = false;
+  declare userPaused: boolean;
   /** Bytes waiting in the outbox (outbox.ts), counted in `bufferedAmount`. */
   abstract outboxBytes: number;
   /**
@@ -173,6 +176,8 @@ export abstract class Writer {
     process.nextTick(callback, error);
   }
 }
+
+defineFlags(Writer.prototype, ['receiving', 'heardFromPeer', 'flushScheduled', 'userPaused']);
 
 function flushOnTick(writer: Writer): void {
   writer.flushScheduled = false;
