@@ -147,7 +147,7 @@ export class Connection {
       if (this.#state !== 'closed') events.push(message);
     } catch (error) {
       if (!(error instanceof ProtocolError)) throw error;
-      if (this.#state !== 'closed') events.push(this.#fail(error));
+      if (this.#state !== 'closed') events.push(this.failEvent(error));
     }
     return events;
   }
@@ -166,7 +166,7 @@ export class Connection {
         'cannot send a message: the closing handshake has started (RFC 6455 §5.5.1)',
       );
     }
-    this.#assertCanSend('send a message');
+    this.assertCanSend('send a message');
     this.#reservedSends++;
   }
 
@@ -181,7 +181,7 @@ export class Connection {
     const held = this.#heldClose;
     if (this.#reservedSends > 0 || held === null) return false;
     this.#heldClose = null;
-    this.#closeNow(held.code, held.reason);
+    this.closeNow(held.code, held.reason);
     return true;
   }
 
@@ -204,7 +204,7 @@ export class Connection {
    * that inflates past maxPayload): §7.1.7, as for violations found here.
    */
   fail(error: ProtocolError): ConnectionEvent[] {
-    return this.#state === 'closed' ? [] : [this.#fail(error)];
+    return this.#state === 'closed' ? [] : [this.failEvent(error)];
   }
 
   /** Takes the bytes to write to the transport, in order, to write together (one `writev`). */
@@ -241,12 +241,12 @@ export class Connection {
       while (!this.#assembler.awaitingTransform && !this.#closeReceived && this.#state !== 'closed') {
         const part = this.#decoder.next();
         if (part === null) return null;
-        const event = this.#handlePart(part);
+        const event = this.handlePart(part);
         if (event !== null) return event;
       }
     } catch (error) {
       if (!(error instanceof ProtocolError)) throw error;
-      return this.#fail(error);
+      return this.failEvent(error);
     }
     return null;
   }
@@ -263,7 +263,7 @@ export class Connection {
    *   (RFC 7692 §6: RSV1 has no meaning without the extension).
    */
   send(data: Uint8Array, binary: boolean, fin = true, compressed = false): void {
-    this.#assertCanSend('send a message');
+    this.assertCanSend('send a message');
     this.#writer.data(data, binary, fin, compressed);
   }
 
@@ -283,7 +283,7 @@ export class Connection {
    * @throws {InvalidArgumentError} for a payload over 125 bytes (§5.5).
    */
   ping(data: Uint8Array = EMPTY): void {
-    this.#control(Opcode.Ping, data, 'ping');
+    this.queueControl(Opcode.Ping, data, 'ping');
   }
 
   /**
@@ -293,7 +293,7 @@ export class Connection {
    * @throws {InvalidArgumentError} for a payload over 125 bytes (§5.5).
    */
   pong(data: Uint8Array = EMPTY): void {
-    this.#control(Opcode.Pong, data, 'pong');
+    this.queueControl(Opcode.Pong, data, 'pong');
   }
 
   /**
@@ -313,7 +313,7 @@ export class Connection {
       this.#state = 'closing';
       return;
     }
-    this.#closeNow(code, reason);
+    this.closeNow(code, reason);
   }
 
   /** Checks the arguments of {@link close} without closing. @throws {InvalidArgumentError} as `close`. */
@@ -330,7 +330,7 @@ export class Connection {
   }
 
   /** Handles one decoded piece of a frame; returns the event it completes, if any. */
-  #handlePart(part: FramePart): ConnectionEvent | null {
+  private handlePart(part: FramePart): ConnectionEvent | null {
     const { header } = part;
     // RFC 7692 §6.1: "An endpoint MUST NOT set the "Per-Message Compressed" bit of control frames and
     // non-first fragments of a data message."
@@ -339,11 +339,11 @@ export class Connection {
     }
     switch (header.opcode) {
       case Opcode.Ping:
-        return this.#onPing(part.data);
+        return this.onPing(part.data);
       case Opcode.Pong:
         return { type: 'pong', data: part.data };
       case Opcode.Close:
-        return this.#onClose(part.data);
+        return this.onClose(part.data);
       default:
         // A compressed message leaves the assembler awaiting its transform (RFC 7692 §6.2): next()
         // decodes nothing more until the shell hands it back inflated with completeMessage().
@@ -351,7 +351,7 @@ export class Connection {
     }
   }
 
-  #onPing(data: Uint8Array): ConnectionEvent {
+  private onPing(data: Uint8Array): ConnectionEvent {
     // §5.5.2: "Upon receipt of a Ping frame, an endpoint MUST send a Pong frame in response, unless it
     // already received a Close frame. ... A Pong frame sent in response to a Ping frame must have
     // identical 'Application data' as found in the message body of the Ping frame being replied to."
@@ -359,7 +359,7 @@ export class Connection {
     return { type: 'ping', data };
   }
 
-  #onClose(payload: Uint8Array): ConnectionEvent {
+  private onClose(payload: Uint8Array): ConnectionEvent {
     // §7.1.5/§7.1.6: the close code and the close reason are those of the first Close received (the
     // reason is the empty string when the frame has none).
     const { code, reason } = parseClosePayload(payload);
@@ -379,7 +379,7 @@ export class Connection {
         this.#heldClose = { code: echo, reason };
         this.#state = 'closing';
       } else {
-        this.#sendClose(echo, reason);
+        this.sendClose(echo, reason);
         this.#state = 'closed';
       }
     }
@@ -387,31 +387,31 @@ export class Connection {
   }
 
   /** §7.1.7 _Fail the WebSocket Connection_: send a Close frame with the error's code at once, then close. */
-  #fail(error: ProtocolError): ConnectionEvent {
+  private failEvent(error: ProtocolError): ConnectionEvent {
     this.#assembler.reset();
     // Failing does not wait for reserved sends: they are dropped (releaseSend() finds closeSent).
     this.#heldClose = null;
     this.#reservedSends = 0;
-    if (!this.#closeSent) this.#sendClose(error.closeCode, '');
+    if (!this.#closeSent) this.sendClose(error.closeCode, '');
     this.#state = 'closed';
     return { type: 'fail', error };
   }
 
   /** Sends our Close: it starts the closing handshake, or, answering the peer's, completes it (§7.1.3). */
-  #closeNow(code: number | undefined, reason: string): void {
-    this.#sendClose(code, reason);
+  private closeNow(code: number | undefined, reason: string): void {
+    this.sendClose(code, reason);
     this.#state = this.#closeReceived ? 'closed' : 'closing';
   }
 
-  #sendClose(code: number | undefined, reason: string): void {
+  private sendClose(code: number | undefined, reason: string): void {
     const payload = encodeClosePayload(code, reason);
     // §5.5.1: "After sending a Close frame, the endpoint MUST NOT send any more data frames."
     this.#closeSent = true;
     this.#writer.control(Opcode.Close, payload);
   }
 
-  #control(opcode: Opcode, data: Uint8Array, what: string): void {
-    this.#assertCanSend(`send a ${what}`);
+  private queueControl(opcode: Opcode, data: Uint8Array, what: string): void {
+    this.assertCanSend(`send a ${what}`);
     // §5.5: "All control frames MUST have a payload length of 125 bytes or less".
     if (data.length > MAX_CONTROL_PAYLOAD_LENGTH) {
       throw new InvalidArgumentError(`a ${what} payload must be at most 125 bytes (RFC 6455 §5.5)`);
@@ -419,7 +419,7 @@ export class Connection {
     this.#writer.control(opcode, data);
   }
 
-  #assertCanSend(what: string): void {
+  private assertCanSend(what: string): void {
     // §5.5.1 forbids data frames after a Close; refusing Pings and Pongs too is our policy (nothing
     // the peer could still answer reaches the application once it has our Close).
     if (this.#closeSent) {

@@ -74,15 +74,15 @@ export class FrameWriter {
     if (maskKey === undefined && data.length <= SMALL_FRAME_BYTES) {
       // The hot path of a server: a small frame is built as one buffer, header and payload together.
       // Copying a few bytes costs less than a second chunk (and the join of the two at write time).
-      this.#append(encodeFrameAsOne(opcode, data, { fin, rsv1 }));
+      this.append(encodeFrameAsOne(opcode, data, { fin, rsv1 }));
       return;
     }
-    this.#push(encodeFrame(opcode, data, { fin, rsv1, maskKey }));
+    this.appendAll(encodeFrame(opcode, data, { fin, rsv1, maskKey }));
   }
 
   /** Queues a control frame (Ping, Pong, Close); the caller checked its payload (§5.5). */
   control(opcode: Opcode, payload: Uint8Array): void {
-    this.#push(encodeFrame(opcode, payload, { maskKey: this.#generateMaskKey?.() }));
+    this.appendAll(encodeFrame(opcode, payload, { maskKey: this.#generateMaskKey?.() }));
   }
 
   /**
@@ -92,7 +92,7 @@ export class FrameWriter {
    */
   encoded(chunks: readonly Uint8Array[]): boolean {
     if (this.#sendingFragments) return false;
-    this.#push(chunks);
+    this.appendAll(chunks);
     return true;
   }
 
@@ -107,7 +107,7 @@ export class FrameWriter {
       this.#bytes += pong.length - (old?.length ?? 0);
       return;
     }
-    this.#append(pong);
+    this.append(pong);
     this.#unsentPongs++;
     this.#lastPongIndex = this.#chunks!.length - 1;
   }
@@ -122,11 +122,11 @@ export class FrameWriter {
     return out;
   }
 
-  #push(chunks: readonly Uint8Array[]): void {
-    for (const chunk of chunks) this.#append(chunk);
+  private appendAll(chunks: readonly Uint8Array[]): void {
+    for (const chunk of chunks) this.append(chunk);
   }
 
-  #append(chunk: Uint8Array): void {
+  private append(chunk: Uint8Array): void {
     if (this.#chunks === null) this.#chunks = [chunk];
     else this.#chunks.push(chunk);
     this.#bytes += chunk.length;

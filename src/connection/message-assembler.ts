@@ -69,7 +69,7 @@ export class MessageAssembler {
       header.opcode !== Opcode.Continuation &&
       !this.streaming
     ) {
-      return this.#wholeMessage(header.opcode === Opcode.Binary, header.rsv1, data);
+      return this.wholeMessage(header.opcode === Opcode.Binary, header.rsv1, data);
     }
     if (part.offset === 0) {
       if (header.opcode === Opcode.Continuation) {
@@ -110,7 +110,7 @@ export class MessageAssembler {
     const fin = part.last && header.fin;
     const payload = message.payload;
     if (payload === null) {
-      if (message.compressed) return this.#compressedPiece(message.binary, data, fin);
+      if (message.compressed) return this.compressedPiece(message.binary, data, fin);
       // Streamed: each piece goes out as it is; only the running size and the UTF-8 state are kept.
       if (fin) {
         this.#message = null;
@@ -135,7 +135,7 @@ export class MessageAssembler {
   }
 
   /** A message of one frame in one piece: the same checks as {@link add}, without the state. */
-  #wholeMessage(binary: boolean, compressed: boolean, data: Uint8Array): MessageEvent {
+  private wholeMessage(binary: boolean, compressed: boolean, data: Uint8Array): MessageEvent {
     if (data.length > this.#maxPayload) {
       throw messageTooBig(this.#maxPayload, '');
     }
@@ -150,7 +150,7 @@ export class MessageAssembler {
    * still compressed, and nothing more is decoded until it comes back with {@link complete}. The
    * last piece goes out even when empty: the inflater needs the message's end.
    */
-  #compressedPiece(binary: boolean, data: Uint8Array, fin: boolean): MessagePartEvent | null {
+  private compressedPiece(binary: boolean, data: Uint8Array, fin: boolean): MessagePartEvent | null {
     if (fin) this.#message = null;
     else if (data.length === 0) return null;
     this.#awaiting = { binary, piece: true, fin };
@@ -164,7 +164,7 @@ export class MessageAssembler {
    * @throws {ProtocolError} for a message over maxPayload once inflated (1009), or text that is not
    *   UTF-8 (1007).
    */
-  #completePart(
+  private completePart(
     awaiting: { readonly binary: boolean; readonly fin: boolean },
     data: Uint8Array,
   ): MessagePartEvent {
@@ -195,7 +195,7 @@ export class MessageAssembler {
       throw new InvalidStateError('completeMessage() without a compressed message awaiting its transform');
     }
     this.#awaiting = null;
-    if (awaiting.piece) return this.#completePart(awaiting, data);
+    if (awaiting.piece) return this.completePart(awaiting, data);
     if (data.length > this.#maxPayload) {
       throw messageTooBig(this.#maxPayload, ' once inflated');
     }

@@ -45,28 +45,28 @@ export class ByteQueue {
    */
   read(n: number): Uint8Array | null {
     if (n > this.#length) return null;
-    return this.#take(n);
+    return this.take(n);
   }
 
   /** Consumes up to `max` bytes from the first chunk only: a zero-copy view, never empty unless the queue is. */
   readSome(max: number): Uint8Array {
     const first = this.#first;
     if (first === null || max === 0) return new Uint8Array(0);
-    return this.#take(Math.min(max, first.length - this.#offset));
+    return this.take(Math.min(max, first.length - this.#offset));
   }
 
   /** Drops `n` bytes (n <= length). */
   skip(n: number): void {
-    this.#take(n, false);
+    this.take(n, false);
   }
 
-  #take(n: number, keep = true): Uint8Array {
+  private take(n: number, keep = true): Uint8Array {
     this.#length -= n;
     const first = this.#first!;
     const available = first.length - this.#offset;
     if (n <= available) {
       const view = keep ? first.subarray(this.#offset, this.#offset + n) : first;
-      this.#advance(first, n);
+      this.advance(first, n);
       return view;
     }
     // The bytes span chunks: gather them into one buffer.
@@ -77,12 +77,12 @@ export class ByteQueue {
       const count = Math.min(n - written, chunk.length - this.#offset);
       if (keep) out.set(chunk.subarray(this.#offset, this.#offset + count), written);
       written += count;
-      this.#advance(chunk, count);
+      this.advance(chunk, count);
     }
     return out;
   }
 
-  #advance(chunk: Uint8Array, count: number): void {
+  private advance(chunk: Uint8Array, count: number): void {
     this.#offset += count;
     if (this.#offset < chunk.length) return;
     this.#offset = 0;

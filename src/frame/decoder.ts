@@ -91,21 +91,21 @@ export class FrameDecoder extends ByteQueue {
    */
   next(): FramePart | null {
     try {
-      return this.#next();
+      return this.nextPart();
     } catch (error) {
       this.#failed = true;
       throw error;
     }
   }
 
-  #next(): FramePart | null {
+  private nextPart(): FramePart | null {
     if (this.#failed) return null;
     const inProgress = this.#frame;
-    if (inProgress !== null) return this.#readPayload(inProgress, this.#received);
-    const frame = this.#readHeader();
+    if (inProgress !== null) return this.readPayload(inProgress, this.#received);
+    const frame = this.readHeader();
     if (frame === null) return null;
     if (frame.payloadLength === 0) return { header: frame, data: EMPTY, offset: 0, last: true };
-    const part = this.#readPayload(frame, 0);
+    const part = this.readPayload(frame, 0);
     // Only a frame whose payload is not all here becomes the frame in progress. Most frames arrive
     // whole, and for them the new header is never stored in this long-lived object: such a store is
     // an old-to-new pointer, which costs a write barrier now and a visit at the next scavenge.
@@ -113,7 +113,7 @@ export class FrameDecoder extends ByteQueue {
     return part;
   }
 
-  #readHeader(): FrameHeader | null {
+  private readHeader(): FrameHeader | null {
     if (this.length < 2) return null;
     const byte0 = this.peekByte(0);
     const byte1 = this.peekByte(1);
@@ -193,7 +193,7 @@ export class FrameDecoder extends ByteQueue {
   }
 
   /** The next piece of the payload of `header`, of which `received` bytes were handed out already. */
-  #readPayload(header: FrameHeader, received: number): FramePart | null {
+  private readPayload(header: FrameHeader, received: number): FramePart | null {
     const remaining = header.payloadLength - received;
     let data: Uint8Array | null;
     if (isControlOpcode(header.opcode)) {

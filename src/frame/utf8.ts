@@ -44,7 +44,7 @@ export class Utf8Validator {
     const length = bytes.length;
     // Finish a character split across chunks byte by byte.
     while (this.#pending > 0 && i < length) {
-      if (!this.#acceptContinuation(bytes[i]!)) return false;
+      if (!this.acceptContinuation(bytes[i]!)) return false;
       i++;
     }
     if (i === length) return true;
@@ -55,7 +55,7 @@ export class Utf8Validator {
       return false;
     }
     for (let j = tailStart; j < length; j++) {
-      if (!this.#acceptByte(bytes[j]!)) return false;
+      if (!this.acceptByte(bytes[j]!)) return false;
     }
     return true;
   }
@@ -76,20 +76,20 @@ export class Utf8Validator {
     this.#upper = 0xbf;
   }
 
-  #acceptByte(byte: number): boolean {
-    if (this.#pending > 0) return this.#acceptContinuation(byte);
+  private acceptByte(byte: number): boolean {
+    if (this.#pending > 0) return this.acceptContinuation(byte);
     if (byte <= 0x7f) return true;
-    if (byte >= 0xc2 && byte <= 0xdf) return this.#expect(1, 0x80, 0xbf);
-    if (byte === 0xe0) return this.#expect(2, 0xa0, 0xbf);
-    if (byte === 0xed) return this.#expect(2, 0x80, 0x9f);
-    if (byte >= 0xe1 && byte <= 0xef) return this.#expect(2, 0x80, 0xbf);
-    if (byte === 0xf0) return this.#expect(3, 0x90, 0xbf);
-    if (byte >= 0xf1 && byte <= 0xf3) return this.#expect(3, 0x80, 0xbf);
-    if (byte === 0xf4) return this.#expect(3, 0x80, 0x8f);
+    if (byte >= 0xc2 && byte <= 0xdf) return this.expect(1, 0x80, 0xbf);
+    if (byte === 0xe0) return this.expect(2, 0xa0, 0xbf);
+    if (byte === 0xed) return this.expect(2, 0x80, 0x9f);
+    if (byte >= 0xe1 && byte <= 0xef) return this.expect(2, 0x80, 0xbf);
+    if (byte === 0xf0) return this.expect(3, 0x90, 0xbf);
+    if (byte >= 0xf1 && byte <= 0xf3) return this.expect(3, 0x80, 0xbf);
+    if (byte === 0xf4) return this.expect(3, 0x80, 0x8f);
     return false; // 80..C1 (stray continuation or overlong lead) and F5..FF never start a character.
   }
 
-  #acceptContinuation(byte: number): boolean {
+  private acceptContinuation(byte: number): boolean {
     if (byte < this.#lower || byte > this.#upper) return false;
     this.#pending--;
     this.#lower = 0x80;
@@ -97,7 +97,7 @@ export class Utf8Validator {
     return true;
   }
 
-  #expect(pending: number, lower: number, upper: number): boolean {
+  private expect(pending: number, lower: number, upper: number): boolean {
     this.#pending = pending;
     this.#lower = lower;
     this.#upper = upper;

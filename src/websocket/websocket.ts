@@ -205,7 +205,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
   [failHandshake](error: WebSocketError): void {
     if (this.#driver.readyState !== ReadyState.CONNECTING) return;
     if (this.#opening !== null) this.#opening.abort = null;
-    this.#reportHandshakeFailure(error);
+    reportHandshakeFailure(this.#driver, this.#opening, error);
   }
 
   /** Internal: the client's handshake followed a redirect (`redirects`) or sent a new request. */
@@ -214,11 +214,6 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
     if (opening === null) return;
     opening.redirects = redirects;
     if (request !== undefined) opening.request = request;
-  }
-
-  #reportHandshakeFailure(error: WebSocketError): void {
-    if (this.#opening !== null) this.#opening.request = null;
-    this.#driver.handshakeFailed(error);
   }
 
   /**
@@ -289,7 +284,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
     if (driver.readyState === ReadyState.CLOSED) return;
     if (driver.readyState === ReadyState.CONNECTING) {
       // Browsers: "Fail the WebSocket connection" when closing before open.
-      this.#abortConnecting();
+      abortConnecting(driver, this.#opening);
       return;
     }
     driver.close(code, reasonText);
@@ -300,17 +295,11 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
     const driver = this.#driver;
     if (driver.readyState === ReadyState.CLOSED) return;
     if (driver.readyState === ReadyState.CONNECTING) {
-      this.#abortConnecting();
+      abortConnecting(driver, this.#opening);
       return;
     }
     driver.readyState = ReadyState.CLOSING;
     driver.socket?.destroy();
-  }
-
-  /** `close()` or `terminate()` while CONNECTING: the handshake fails (see ClientOpening). */
-  #abortConnecting(): void {
-    this.#driver.readyState = ReadyState.CLOSING;
-    this.#opening?.abortConnecting((error) => this.#reportHandshakeFailure(error));
   }
 
   /**
@@ -386,7 +375,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
    * @throws {InvalidStateError} (code WS_ERR_INVALID_STATE) on a client-side WebSocket.
    */
   subscribe(topic: string): boolean {
-    return this.#topics('subscribe').subscribe(this, topic);
+    return topicsOf(this, 'subscribe').subscribe(this, topic);
   }
 
   /**
@@ -395,7 +384,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
    * @throws {InvalidStateError} (code WS_ERR_INVALID_STATE) on a client-side WebSocket.
    */
   unsubscribe(topic: string): boolean {
-    return this.#topics('unsubscribe').unsubscribe(this, topic);
+    return topicsOf(this, 'unsubscribe').unsubscribe(this, topic);
   }
 
   /**
@@ -403,17 +392,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
    * @throws {InvalidStateError} (code WS_ERR_INVALID_STATE) on a client-side WebSocket.
    */
   isSubscribed(topic: string): boolean {
-    return this.#topics('isSubscribed').isSubscribed(this, topic);
-  }
-
-  #topics(method: string): TopicRegistry<WebSocket> {
-    const registry = this[acceptingServer];
-    if (registry === undefined) {
-      throw new InvalidStateError(
-        `${method}() is only available on WebSockets accepted by a WebSocketServer`,
-      );
-    }
-    return registry;
+    return topicsOf(this, 'isSubscribed').isSubscribed(this, topic);
   }
 
   /**
@@ -423,6 +402,30 @@ export class WebSocket extends EventEmitter<WebSocketEvents> {
   [sendEncoded](frame: readonly Uint8Array[], data: Uint8Array, binary: boolean): boolean {
     return this.#driver.sendEncoded(frame, data, binary);
   }
+}
+
+// The helpers below are functions rather than `#` methods: V8 gives every instance of a class with
+// `#` methods a hidden field for the class's brand, 8 B per connection (docs/architecture.md).
+
+/** The client's opening handshake failed: no request is in flight any more, and the driver reports it. */
+function reportHandshakeFailure(driver: Driver, opening: ClientOpening | null, error: WebSocketError): void {
+  if (opening !== null) opening.request = null;
+  driver.handshakeFailed(error);
+}
+
+/** `close()` or `terminate()` while CONNECTING: the handshake fails (see ClientOpening). */
+function abortConnecting(driver: Driver, opening: ClientOpening | null): void {
+  driver.readyState = ReadyState.CLOSING;
+  opening?.abortConnecting((error) => reportHandshakeFailure(driver, opening, error));
+}
+
+/** The topic registry of the server that accepted `ws`, for `subscribe()` & co. */
+function topicsOf(ws: WebSocket, method: string): TopicRegistry<WebSocket> {
+  const registry = ws[acceptingServer];
+  if (registry === undefined) {
+    throw new InvalidStateError(`${method}() is only available on WebSockets accepted by a WebSocketServer`);
+  }
+  return registry;
 }
 
 // The WHATWG interface's constants on the class and the prototype, its attributes enumerable: the
