@@ -44,9 +44,8 @@ if (process.versions.bun !== undefined) setMaskWordSize(32);
 export class Driver extends Outbox {
   closeTimeout = DEFAULTS.closeTimeout;
   closeTimer: NodeJS.Timeout | null = null;
-  closeCode: number = CloseCode.Abnormal;
-  closeReason = '';
-  declare closeFrameReceived: boolean;
+  /** The peer's Close frame (the core's 'close' event, its code and reason), once received; null before. */
+  closeFrame: { readonly code: number; readonly reason: string } | null = null;
   declare closeEmitted: boolean;
   /** Server side: what the accepting server does when this socket closes; null on the client side. */
   closeHooks: CloseHooks<EventEmitter<WebSocketEvents>> | null = null;
@@ -56,12 +55,16 @@ export class Driver extends Outbox {
   keepAlive: KeepAliveScheduler | null = null;
   nextHeartbeatAt = 0;
   silenceDeadline = 0;
-  pingCounter = 0;
   /**
    * Where the pieces of messages go while the Connection streams them (`streamMessages`, set with
    * the WebSocket's `receiveParts` hook, for WebSocketStream); null otherwise.
    */
   partListener: ((data: Buffer, binary: boolean, fin: boolean) => void) | null = null;
+
+  /** §7.1.5: the received Close frame's code; without one, "considered to be 1006". */
+  get closeCode(): number {
+    return this.closeFrame?.code ?? CloseCode.Abnormal;
+  }
 
   /** Binds a socket whose opening handshake succeeded, and emits 'open'. */
   attach(socket: Duplex, head: Uint8Array, options: AttachOptions): void {
@@ -233,8 +236,9 @@ export class Driver extends Outbox {
     this.nextHeartbeatAt = now + keepAlive.interval;
     if (keepAlive.timeout > 0) {
       // §5.5.2: the Pong must carry the Ping's data; a counter tells answers to old Pings apart.
+      // One counter for the process: each connection's Pings still carry increasing numbers.
       const token = Buffer.allocUnsafe(4);
-      token.writeUInt32BE(++this.pingCounter >>> 0);
+      token.writeUInt32BE(++pingsSent >>> 0);
       connection.ping(token);
       if (this.silenceDeadline === 0) this.silenceDeadline = now + keepAlive.timeout;
     } else {
@@ -278,9 +282,7 @@ export class Driver extends Outbox {
         this.ws.emit('pong', asBuffer(event.data));
         return;
       case 'close':
-        this.closeFrameReceived = true;
-        this.closeCode = event.code;
-        this.closeReason = event.reason;
+        this.closeFrame = event;
         // The core answered the Close, or holds the answer behind the sends still reserved (§5.5.1).
         this.readyState = ReadyState.CLOSING;
         return;
@@ -298,7 +300,7 @@ export class Driver extends Outbox {
     this.startCloseTimer();
     // §7.1.1: "the server SHOULD close the underlying TCP connection first"; a client that failed the
     // connection closes too rather than wait for a peer that broke the protocol.
-    if (connection.role === 'server' || !this.closeFrameReceived) {
+    if (connection.role === 'server' || this.closeFrame === null) {
       this.flush(true); // the Close frame may be held in the core while the socket needs 'drain'
       this.socket?.end();
     }
@@ -348,11 +350,11 @@ export class Driver extends Outbox {
     if (this.closeEmitted) return;
     this.closeEmitted = true;
     // §7.1.5: without a received Close frame, "_The WebSocket Connection Close Code_ is considered to be 1006".
-    const code = this.closeFrameReceived ? this.closeCode : CloseCode.Abnormal;
+    const code = this.closeCode;
     const hooks = this.closeHooks;
     hooks?.socketClosing(this.ws);
     try {
-      this.ws.emit('close', code, Buffer.from(this.closeFrameReceived ? this.closeReason : ''));
+      this.ws.emit('close', code, Buffer.from(this.closeFrame?.reason ?? ''));
     } finally {
       hooks?.socketClosed(this.ws);
     }
@@ -386,7 +388,10 @@ export class Driver extends Outbox {
   }
 }
 
-defineFlags(Driver.prototype, ['closeFrameReceived', 'closeEmitted', 'opening']);
+defineFlags(Driver.prototype, ['closeEmitted', 'opening']);
+
+/** The number of the last keep-alive Ping sent, by any connection of the process. */
+let pingsSent = 0;
 
 /** The core's bytes as the Buffer the events carry: most are Buffers already (no new view object). */
 function asBuffer(data: Uint8Array): Buffer {

@@ -2,7 +2,7 @@
  * The driver's booleans, kept as the bits of one number instead of one field each.
  *
  * Every field of an object takes 8 B in Node's V8 (built without pointer compression), whatever it
- * holds. A driver has nine booleans: one word for all of them saves 64 B per connection, 3 % of an
+ * holds. A driver has ten booleans: one word for all of them saves 72 B per connection, 4 % of an
  * idle connection's heap (bench/results/targets.md). The classes still read and write each one as
  * a property (`this.receiving = true`): it is an accessor on the class's prototype, declared in the
  * class with `declare` and defined here, which V8's optimizing compiler inlines to a load, a mask
@@ -19,10 +19,11 @@ const BITS = {
   // outbox.ts
   compressing: 1 << 4,
   closeAfterInflate: 1 << 5,
+  sendingFragments: 1 << 6,
+  fragmentsCompressed: 1 << 7,
   // driver.ts
-  closeFrameReceived: 1 << 6,
-  closeEmitted: 1 << 7,
-  opening: 1 << 8,
+  closeEmitted: 1 << 8,
+  opening: 1 << 9,
 } as const;
 
 /** An object whose booleans live in `flags`. */

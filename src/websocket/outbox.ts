@@ -68,8 +68,10 @@ export abstract class Outbox extends Writer {
   declare compressing: boolean;
   /** The callback of the message being compressed, told at once if the socket closes meanwhile. */
   compressingCallback: ((error?: Error) => void) | null = null;
-  /** Whether the outgoing fragmented message in progress is compressed (decided on its first fragment). */
-  fragmentsCompressed: boolean | null = null;
+  /** A fragmented message of ours is in progress (its first fragment sent, not its last). */
+  declare sendingFragments: boolean;
+  /** Whether that message is compressed (decided on its first fragment). */
+  declare fragmentsCompressed: boolean;
   /** The socket closed while a compressed message was being inflated: finish once it is delivered. */
   declare closeAfterInflate: boolean;
 
@@ -82,7 +84,7 @@ export abstract class Outbox extends Writer {
   sendEncoded(frame: readonly Uint8Array[], data: Uint8Array, binary: boolean): boolean {
     const connection = this.connection;
     if (this.readyState !== ReadyState.OPEN || connection === null || connection.closeSent) return false;
-    if (this.fragmentsCompressed !== null) return false;
+    if (this.sendingFragments) return false;
     if (this.outbox.length > 0 || this.compressing) {
       connection.reserveSend();
       this.outbox.push({ kind: 'message', data, binary, fin: true, compress: false, callback: undefined });
@@ -113,12 +115,13 @@ export abstract class Outbox extends Writer {
   shouldCompress(length: number, requested: boolean | undefined, fin: boolean): boolean {
     const deflate = this.deflate;
     let compress = false;
-    if (this.fragmentsCompressed !== null) {
+    if (this.sendingFragments) {
       compress = this.fragmentsCompressed; // every fragment of a message goes the same way
     } else if (deflate?.codec.canCompress && requested !== false) {
       compress = length >= deflate.threshold;
     }
-    this.fragmentsCompressed = fin ? null : compress;
+    this.sendingFragments = !fin;
+    this.fragmentsCompressed = !fin && compress;
     return compress;
   }
 
@@ -332,7 +335,12 @@ export abstract class Outbox extends Writer {
   }
 }
 
-defineFlags(Outbox.prototype, ['compressing', 'closeAfterInflate']);
+defineFlags(Outbox.prototype, [
+  'compressing',
+  'closeAfterInflate',
+  'sendingFragments',
+  'fragmentsCompressed',
+]);
 
 /**
  * A queued message that the closing handshake overtook (the peer's Close was answered, or a failure
