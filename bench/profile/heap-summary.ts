@@ -7,9 +7,16 @@
  *
  *   npx tsx bench/profile/heap-summary.ts BEFORE.heapsnapshot AFTER.heapsnapshot --conns N [--top 25] [--markdown]
  *       [--detail '(array)']   # who holds the nodes of one key: Owner.edge, per connection
+ *       [--fields Driver]      # the fields of one object of that class in AFTER: what each holds
  *
  * Self size only (the bytes of the object itself; a Buffer's backing store lives outside the V8
  * heap and shows in RSS and `arrayBuffers`, not here).
+ *
+ * `--fields` shows where an object's bytes go: one line per field that holds a reference (8 B each
+ * in Node's V8, built without pointer compression; a small integer is stored in its field and
+ * does not show). It is how two hidden costs were found: a field named after a class
+ * that holds a `system / Context` is the brand V8 adds to instances of classes with `#` methods, and
+ * an `_events` holding a `(array)` of properties is a listener table in dictionary mode.
  */
 import { readFileSync } from 'node:fs';
 import { parseFlags } from '../lib/args.ts';
@@ -101,6 +108,47 @@ function tally(file: string, detail?: string): Map<string, Tally> {
   return out;
 }
 
+/** The fields of the first object named `name` in the snapshot: `edge → target (self size)`, one per line. */
+function fieldsOf(file: string, name: string): string[] {
+  const snap = JSON.parse(readFileSync(file, 'utf8')) as Snapshot;
+  const fields = snap.snapshot.meta.node_fields;
+  const types = snap.snapshot.meta.node_types[0];
+  const width = fields.length;
+  const iType = fields.indexOf('type');
+  const iName = fields.indexOf('name');
+  const iSize = fields.indexOf('self_size');
+  const iCount = fields.indexOf('edge_count');
+  const ef = snap.snapshot.meta.edge_fields;
+  const edgeTypes = snap.snapshot.meta.edge_types[0];
+  const ew = ef.length;
+  const iEdgeType = ef.indexOf('type');
+  const iEdgeName = ef.indexOf('name_or_index');
+  const iTo = ef.indexOf('to_node');
+  const label = (node: number): string =>
+    `${snap.strings[snap.nodes[node * width + iName] as number]} (${snap.nodes[node * width + iSize]} B)`;
+  let e = 0;
+  for (let k = 0; k * width < snap.nodes.length; k++) {
+    const count = snap.nodes[k * width + iCount] as number;
+    const isMatch =
+      types[snap.nodes[k * width + iType] as number] === 'object' &&
+      snap.strings[snap.nodes[k * width + iName] as number] === name;
+    if (!isMatch) {
+      e += count * ew;
+      continue;
+    }
+    const lines = [`${label(k)}:`];
+    for (let j = 0; j < count; j++, e += ew) {
+      const et = edgeTypes[snap.edges[e + iEdgeType] as number];
+      if (et === 'weak' || et === 'internal') continue;
+      const nameOrIndex = snap.edges[e + iEdgeName] as number;
+      const edge = et === 'element' || et === 'hidden' ? `[${et}]` : (snap.strings[nameOrIndex] ?? '?');
+      lines.push(`  ${edge} → ${label((snap.edges[e + iTo] as number) / width)}`);
+    }
+    return lines;
+  }
+  return [`no object named ${name}`];
+}
+
 const argv = process.argv.slice(2);
 const files = argv.filter((a, i) => !a.startsWith('--') && !(argv[i - 1] ?? '').startsWith('--'));
 const [beforeFile, afterFile] = files;
@@ -111,6 +159,11 @@ if (beforeFile === undefined || afterFile === undefined) {
   process.exit(2);
 }
 const flags = parseFlags(argv);
+const fieldsName = flags.get('fields');
+if (fieldsName !== undefined) {
+  console.log(fieldsOf(afterFile, fieldsName).join('\n'));
+  process.exit(0);
+}
 const conns = Number(flags.get('conns') ?? 1);
 const top = Number(flags.get('top') ?? 25);
 const detail = flags.get('detail');
