@@ -40,19 +40,52 @@ interface Tally {
   bytes: number;
 }
 
+/** A parsed snapshot with the positions of the node and edge fields it uses. */
+interface Parsed {
+  snap: Snapshot;
+  types: string[];
+  edgeTypes: string[];
+  /** Numbers per node and per edge. */
+  width: number;
+  edgeWidth: number;
+  iType: number;
+  iName: number;
+  iSize: number;
+  iCount: number;
+  iEdgeType: number;
+  iEdgeName: number;
+  iTo: number;
+}
+
+function parse(file: string): Parsed {
+  const snap = JSON.parse(readFileSync(file, 'utf8')) as Snapshot;
+  const fields = snap.snapshot.meta.node_fields;
+  const ef = snap.snapshot.meta.edge_fields;
+  return {
+    snap,
+    types: snap.snapshot.meta.node_types[0],
+    edgeTypes: snap.snapshot.meta.edge_types[0],
+    width: fields.length,
+    edgeWidth: ef.length,
+    iType: fields.indexOf('type'),
+    iName: fields.indexOf('name'),
+    iSize: fields.indexOf('self_size'),
+    iCount: fields.indexOf('edge_count'),
+    iEdgeType: ef.indexOf('type'),
+    iEdgeName: ef.indexOf('name_or_index'),
+    iTo: ef.indexOf('to_node'),
+  };
+}
+
 /**
  * Count and self size of the snapshot's nodes, keyed by constructor (objects) or `(type)`; with
  * `detail`, the nodes of that key are keyed instead by who holds them: `Owner.edge` of each
  * referencing edge (an object held from two places counts in both).
  */
 function tally(file: string, detail?: string): Map<string, Tally> {
-  const snap = JSON.parse(readFileSync(file, 'utf8')) as Snapshot;
-  const fields = snap.snapshot.meta.node_fields;
-  const types = snap.snapshot.meta.node_types[0];
-  const width = fields.length;
-  const iType = fields.indexOf('type');
-  const iName = fields.indexOf('name');
-  const iSize = fields.indexOf('self_size');
+  const parsed = parse(file);
+  const { snap, types, edgeTypes, width, edgeWidth: ew, iType, iName, iSize, iCount } = parsed;
+  const { iEdgeType, iEdgeName, iTo } = parsed;
   const out = new Map<string, Tally>();
   const keys: string[] = [];
   const nodes = snap.nodes;
@@ -79,13 +112,6 @@ function tally(file: string, detail?: string): Map<string, Tally> {
   }
   if (detail === undefined) return out;
   // Walk every edge: node k owns edge_count(k) consecutive edges.
-  const ef = snap.snapshot.meta.edge_fields;
-  const edgeTypes = snap.snapshot.meta.edge_types[0];
-  const ew = ef.length;
-  const iEdgeType = ef.indexOf('type');
-  const iEdgeName = ef.indexOf('name_or_index');
-  const iTo = ef.indexOf('to_node');
-  const iCount = fields.indexOf('edge_count');
   let e = 0;
   for (let k = 0; k < keys.length; k++) {
     const owner = keys[k] as string;
@@ -110,20 +136,9 @@ function tally(file: string, detail?: string): Map<string, Tally> {
 
 /** The fields of the first object named `name` in the snapshot: `edge → target (self size)`, one per line. */
 function fieldsOf(file: string, name: string): string[] {
-  const snap = JSON.parse(readFileSync(file, 'utf8')) as Snapshot;
-  const fields = snap.snapshot.meta.node_fields;
-  const types = snap.snapshot.meta.node_types[0];
-  const width = fields.length;
-  const iType = fields.indexOf('type');
-  const iName = fields.indexOf('name');
-  const iSize = fields.indexOf('self_size');
-  const iCount = fields.indexOf('edge_count');
-  const ef = snap.snapshot.meta.edge_fields;
-  const edgeTypes = snap.snapshot.meta.edge_types[0];
-  const ew = ef.length;
-  const iEdgeType = ef.indexOf('type');
-  const iEdgeName = ef.indexOf('name_or_index');
-  const iTo = ef.indexOf('to_node');
+  const parsed = parse(file);
+  const { snap, types, edgeTypes, width, edgeWidth: ew, iType, iName, iSize, iCount } = parsed;
+  const { iEdgeType, iEdgeName, iTo } = parsed;
   const label = (node: number): string =>
     `${snap.strings[snap.nodes[node * width + iName] as number]} (${snap.nodes[node * width + iSize]} B)`;
   let e = 0;
