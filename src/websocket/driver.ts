@@ -349,8 +349,7 @@ export class Driver extends Outbox {
   emitClose(): void {
     if (this.closeEmitted) return;
     this.closeEmitted = true;
-    // §7.1.5: without a received Close frame, "_The WebSocket Connection Close Code_ is considered to be 1006".
-    const code = this.closeCode;
+    const code = this.closeCode; // 1006 without a received Close frame (§7.1.5, in the getter)
     const hooks = this.closeHooks;
     hooks?.socketClosing(this.ws);
     try {
